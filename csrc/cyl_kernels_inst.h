@@ -1,0 +1,48 @@
+/*
+ * cyl_kernels_inst.h -- instantiate every kernel of cyl_kernels_body.h for float
+ * and double under the CPU target named by CYL_ISA, and collect them in the
+ * table cyl_kernels_<CYL_ISA> that csrc/dispatch.c selects from.
+ */
+#include "cyloss.h"
+#include "cyl_math.h"
+
+#define T float
+#define S f32
+#define EXP cyl_exp_f32
+#define LOG cyl_log_f32
+#define LOG1PU cyl_log1p_unit_f32
+#include "cyl_kernels_body.h"
+#undef T
+#undef S
+#undef EXP
+#undef LOG
+#undef LOG1PU
+
+#define T double
+#define S f64
+#define EXP cyl_exp_f64
+#define LOG cyl_log_f64
+#define LOG1PU cyl_log1p_unit_f64
+#include "cyl_kernels_body.h"
+#undef T
+#undef S
+#undef EXP
+#undef LOG
+#undef LOG1PU
+
+#define CYL_TABLE_NAME__(isa) cyl_kernels_##isa
+#define CYL_TABLE_NAME_(isa) CYL_TABLE_NAME__(isa)
+#define CYL_ENTRY__(S, name, isa) .name##_##S = cyl_##name##_##S##_##isa,
+#define CYL_ENTRY_(S, name, isa) CYL_ENTRY__(S, name, isa)
+#define CYL_ENTRY(S, name, params, args) CYL_ENTRY_(S, name, CYL_ISA)
+
+const cyl_kernels CYL_TABLE_NAME_(CYL_ISA) = {
+    CYL_KERNEL_LIST(CYL_ENTRY, float, f32)
+    CYL_KERNEL_LIST(CYL_ENTRY, double, f64)
+};
+
+#undef CYL_ENTRY
+#undef CYL_ENTRY_
+#undef CYL_ENTRY__
+#undef CYL_TABLE_NAME_
+#undef CYL_TABLE_NAME__

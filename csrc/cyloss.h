@@ -1,0 +1,138 @@
+/*
+ * cyloss.h -- public C interface of the cyloss kernels.
+ *
+ * Conventions (every function below):
+ *  - names are cyl_<op>_f32 (float) and cyl_<op>_f64 (double); one source
+ *    (csrc/cyl_kernels_body.h) instantiates both, once per CPU target;
+ *  - sizes and strides are ptrdiff_t; row-wise kernels see an (n, c) matrix whose
+ *    class axis is contiguous, row i starting at p + i*ld (ld >= c, in elements);
+ *  - arguments are IN unless marked OUT; optional pointers may be NULL;
+ *  - they return an int status: CYL_OK (0), or a negative CYL_ERR_* code with the
+ *    offending element (row for row-wise kernels) stored in *err_index;
+ *  - NaN and inf in the data are not errors: they propagate to the rows/elements
+ *    they touch;
+ *  - reductions (row sums, loss sums) accumulate in double;
+ *  - they touch no Python object and take no lock: call them from any thread,
+ *    with the GIL released.
+ *
+ * Losses (the *_loss_grad kernels) compute, in one pass, the per-row/element loss
+ * into loss[] (if not NULL), its sum into *loss_sum (if not NULL), and the gradient
+ * of grad_scale * sum(loss) into grad[] (if not NULL).
+ */
+#ifndef CYLOSS_H
+#define CYLOSS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CYL_OK 0
+#define CYL_ERR_TARGET (-1)   /* class target outside [0, c) and != ignore_index */
+#define CYL_ERR_DOMAIN (-2)   /* probability outside [0, 1] */
+#define CYL_ERR_ARG    (-3)   /* negative size or unknown kind */
+
+/* kinds for cyl_regression_loss_grad_* */
+#define CYL_MSE 0        /* d^2 */
+#define CYL_L1 1         /* |d| */
+#define CYL_HUBER 2      /* param = delta > 0 */
+#define CYL_SMOOTH_L1 3  /* param = beta >= 0 */
+
+/*
+ * The kernel list, X(S, name, parameters, arguments) for scalar type T and
+ * suffix S.  Expanded below into the prototypes of the public functions and the
+ * members of the dispatch table.
+ *
+ * softmax, log_softmax:   y = softmax(x * inv_temperature) row-wise (y may alias x).
+ * logsumexp:              out[i] = log|sum_j b_ij exp(x_ij)| (b NULL: all ones;
+ *                         b_ij == 0 drops the term); sign[i] in {-1, 0, 1} if sign
+ *                         is not NULL, else a negative sum gives NaN (scipy rules).
+ * softmax_backward:       out = y * (g - <g, y>) row-wise.
+ * log_softmax_backward:   out = g - exp(log_y) * sum(g) row-wise.
+ * entropy:                out[i] = -sum_j p_ij log p_ij, 0 log 0 = 0.
+ * class_weight_sum:       checks every target (0 <= t < c or t == ignore_index) and
+ *                         stores sum of weight[t] (1 if weight NULL) over rows
+ *                         that are not ignored: the "mean" denominator.
+ * cross_entropy_loss_grad: class targets, torch semantics (weights, ignore_index,
+ *                         label smoothing).
+ * cross_entropy_prob_loss_grad: probability targets p (n, c).
+ * nll_loss_grad:          loss = -weight[t] * x[t].
+ * bce_logits_loss_grad:   elementwise, weight and pos_weight optional (length n).
+ * bce_loss_grad:          elementwise on probabilities; CYL_ERR_DOMAIN if p outside [0, 1].
+ * kl_div_loss_grad:       elementwise xlogy(t, t) - t*log_q (or exp(t)(t - log_q)).
+ * regression_loss_grad:   elementwise on d = pred - target, kind CYL_MSE.. above,
+ *                         optional weight (loss and gradient are multiplied by it).
+ * sum:                    *out = sum of x in double.
+ * vexp, vlog:             y = exp(x), log(x) elementwise with the library's own
+ *                         inline functions (exposed for accuracy tests).
+ */
+#define CYL_KERNEL_LIST(X, T, S) \
+  X(S, softmax, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, T *y, ptrdiff_t ldy, double inv_temperature), \
+    (n, c, x, ldx, y, ldy, inv_temperature)) \
+  X(S, log_softmax, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, T *y, ptrdiff_t ldy, double inv_temperature), \
+    (n, c, x, ldx, y, ldy, inv_temperature)) \
+  X(S, logsumexp, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *b, ptrdiff_t ldb, T *out, T *sign), \
+    (n, c, x, ldx, b, ldb, out, sign)) \
+  X(S, softmax_backward, (ptrdiff_t n, ptrdiff_t c, const T *y, ptrdiff_t ldy, const T *g, ptrdiff_t ldg, T *out, ptrdiff_t ldo), \
+    (n, c, y, ldy, g, ldg, out, ldo)) \
+  X(S, log_softmax_backward, (ptrdiff_t n, ptrdiff_t c, const T *log_y, ptrdiff_t ldy, const T *g, ptrdiff_t ldg, T *out, ptrdiff_t ldo), \
+    (n, c, log_y, ldy, g, ldg, out, ldo)) \
+  X(S, entropy, (ptrdiff_t n, ptrdiff_t c, const T *p, ptrdiff_t ldp, T *out), \
+    (n, c, p, ldp, out)) \
+  X(S, class_weight_sum, (ptrdiff_t n, ptrdiff_t c, const int64_t *target, const T *weight, int64_t ignore_index, \
+                          double *wsum, ptrdiff_t *err_index), \
+    (n, c, target, weight, ignore_index, wsum, err_index)) \
+  X(S, cross_entropy_loss_grad, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target, \
+                                 const T *weight, int64_t ignore_index, double label_smoothing, double grad_scale, \
+                                 T *loss, double *loss_sum, T *grad, ptrdiff_t ldg, ptrdiff_t *err_index), \
+    (n, c, x, ldx, target, weight, ignore_index, label_smoothing, grad_scale, loss, loss_sum, grad, ldg, err_index)) \
+  X(S, cross_entropy_prob_loss_grad, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *p, ptrdiff_t ldp, \
+                                      const T *weight, double label_smoothing, double grad_scale, \
+                                      T *loss, double *loss_sum, T *grad, ptrdiff_t ldg), \
+    (n, c, x, ldx, p, ldp, weight, label_smoothing, grad_scale, loss, loss_sum, grad, ldg)) \
+  X(S, nll_loss_grad, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target, const T *weight, \
+                       int64_t ignore_index, double grad_scale, T *loss, double *loss_sum, T *grad, ptrdiff_t ldg, \
+                       ptrdiff_t *err_index), \
+    (n, c, x, ldx, target, weight, ignore_index, grad_scale, loss, loss_sum, grad, ldg, err_index)) \
+  X(S, bce_logits_loss_grad, (ptrdiff_t n, const T *x, const T *y, const T *weight, const T *pos_weight, \
+                              double grad_scale, T *loss, double *loss_sum, T *grad), \
+    (n, x, y, weight, pos_weight, grad_scale, loss, loss_sum, grad)) \
+  X(S, bce_loss_grad, (ptrdiff_t n, const T *p, const T *y, const T *weight, double grad_scale, \
+                       T *loss, double *loss_sum, T *grad, ptrdiff_t *err_index), \
+    (n, p, y, weight, grad_scale, loss, loss_sum, grad, err_index)) \
+  X(S, kl_div_loss_grad, (ptrdiff_t n, const T *log_q, const T *t, int log_target, double grad_scale, \
+                          T *loss, double *loss_sum, T *grad), \
+    (n, log_q, t, log_target, grad_scale, loss, loss_sum, grad)) \
+  X(S, regression_loss_grad, (int kind, ptrdiff_t n, const T *pred, const T *target, const T *weight, double param, \
+                              double grad_scale, T *loss, double *loss_sum, T *grad), \
+    (kind, n, pred, target, weight, param, grad_scale, loss, loss_sum, grad)) \
+  X(S, sum, (ptrdiff_t n, const T *x, double *out), (n, x, out)) \
+  X(S, vexp, (ptrdiff_t n, const T *x, T *y), (n, x, y)) \
+  X(S, vlog, (ptrdiff_t n, const T *x, T *y), (n, x, y))
+
+#define CYL_DECLARE_(S, name, params, args) int cyl_##name##_##S params;
+CYL_KERNEL_LIST(CYL_DECLARE_, float, f32)
+CYL_KERNEL_LIST(CYL_DECLARE_, double, f64)
+#undef CYL_DECLARE_
+
+/* The table of kernels of one CPU target. */
+#define CYL_MEMBER_(S, name, params, args) int (*name##_##S) params;
+typedef struct cyl_kernels {
+    CYL_KERNEL_LIST(CYL_MEMBER_, float, f32)
+    CYL_KERNEL_LIST(CYL_MEMBER_, double, f64)
+} cyl_kernels;
+#undef CYL_MEMBER_
+
+/* CPU dispatch.  cyl_init(force_baseline) chooses the fastest table the CPU
+ * supports (or the portable baseline when force_baseline != 0); it is called when
+ * the Python module is imported, and on first use by any public function. */
+void cyl_init(int force_baseline);
+const char *cyl_cpu_target(void);       /* "baseline" or "avx2" */
+const char *cyl_cpu_targets_built(void); /* comma-separated list */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CYLOSS_H */

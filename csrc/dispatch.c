@@ -1,0 +1,53 @@
+/*
+ * dispatch.c -- the public cyl_* functions: each forwards to the kernel table of
+ * the CPU target chosen once by cyl_init() (AVX2+FMA when the CPU has it, else the
+ * portable baseline; CYLOSS_CPU=baseline in the environment, read by the Python
+ * module, forces the baseline).
+ */
+#include "cyloss.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CYL_NO_AVX2)
+#define CYL_HAVE_AVX2 1
+extern const cyl_kernels cyl_kernels_avx2;
+#else
+#define CYL_HAVE_AVX2 0
+#endif
+extern const cyl_kernels cyl_kernels_baseline;
+
+static const cyl_kernels *cyl_active = NULL;
+static const char *cyl_active_name = "baseline";
+
+void cyl_init(int force_baseline)
+{
+#if CYL_HAVE_AVX2
+    __builtin_cpu_init();
+    if (!force_baseline && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        cyl_active_name = "avx2";
+        cyl_active = &cyl_kernels_avx2;
+        return;
+    }
+#endif
+    (void)force_baseline;
+    cyl_active_name = "baseline";
+    cyl_active = &cyl_kernels_baseline;
+}
+
+const char *cyl_cpu_target(void)
+{
+    if (!cyl_active) cyl_init(0);
+    return cyl_active_name;
+}
+
+const char *cyl_cpu_targets_built(void)
+{
+    return CYL_HAVE_AVX2 ? "baseline,avx2" : "baseline";
+}
+
+#define CYL_FORWARD(S, name, params, args) \
+    int cyl_##name##_##S params \
+    { \
+        if (!cyl_active) cyl_init(0); \
+        return cyl_active->name##_##S args; \
+    }
+CYL_KERNEL_LIST(CYL_FORWARD, float, f32)
+CYL_KERNEL_LIST(CYL_FORWARD, double, f64)

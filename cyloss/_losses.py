@@ -1,0 +1,327 @@
+"""Loss functions with optional gradients (torch.nn.functional semantics).
+
+Every loss returns the loss, or (loss, grad) with return_grad=True, where grad is
+d(loss)/d(first argument) with that argument's shape and float dtype (for
+reduction="none": the gradient of loss.sum()).  Loss and gradient come from one
+kernel call.  Reductions accumulate in float64.
+"""
+import math
+import operator
+
+import numpy as np
+
+from . import _core
+from ._validate import (asarray, broadcast_to, check_reduction, check_scalar, contiguous, float_dtypes,
+                        norm_axis, position, rows, sum_to_shape, unrows)
+
+__all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy",
+           "kl_div", "entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"]
+
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def _scalar(value, dtype):
+    return dtype.type(value)
+
+
+def _finish(loss, grad, return_grad):
+    return (loss, grad) if return_grad else loss
+
+
+def _mean_scale(denominator):
+    """(loss factor, gradient factor) of a mean over `denominator` (0 -> nan loss)."""
+    if denominator == 0:
+        return math.nan, 0.0
+    return 1.0 / denominator, 1.0 / denominator
+
+
+# ----------------------------------------------------------------- classification
+
+def _class_setup(logits, axis, weight, name):
+    x = asarray(logits, name)
+    if x.ndim == 0:
+        raise ValueError(f"{name} must have at least one dimension (the class axis)")
+    cdt, rdt = float_dtypes(x)
+    ax = norm_axis(axis, x.ndim)
+    c = x.shape[ax]
+    w = None
+    if weight is not None:
+        w = asarray(weight, "weight")
+        if w.shape != (c,):
+            raise ValueError(f"weight must be a 1-D array of length {c} (one per class), got shape {w.shape}")
+        w = contiguous(w, cdt)
+    return x, cdt, rdt, ax, c, w
+
+
+def _class_targets(target, x, ax, c, ignore_index, name):
+    """Integer targets as a flat int64 array, checked against the logits' shape."""
+    t = np.asarray(target) if not isinstance(target, np.ndarray) else target
+    expected = x.shape[:ax] + x.shape[ax + 1:]
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer class indices, got dtype {t.dtype}")
+    if t.shape != expected:
+        raise ValueError(f"{name} has shape {t.shape}, expected {expected} (the {name.split('[')[0]}"
+                         f" shape without the class axis {ax})")
+    if t.dtype == np.uint64 and t.size and t.max() > _INT64_MAX:
+        i = int(np.argmax(t > _INT64_MAX))
+        raise IndexError(f"{name}{position(i, t.shape)} = {t.ravel()[i]} is out of range for {c} classes")
+    return contiguous(t, np.dtype(np.int64)).reshape(-1), t.shape
+
+
+def _target_error(e, t_flat, t_shape, c, ignore_index):
+    i = e.args[1]
+    return IndexError(f"target{position(i, t_shape)} = {int(t_flat[i])} is out of range for {c} classes "
+                      f"(valid: 0..{c - 1}, or ignore_index={ignore_index})")
+
+
+def _check_ignore_index(ignore_index):
+    try:
+        return operator.index(ignore_index)
+    except TypeError:
+        raise TypeError(f"ignore_index must be an integer, got {ignore_index!r}") from None
+
+
+def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0, return_grad=False):
+    """Cross-entropy between logits and class targets or class probabilities.
+
+    As torch.nn.functional.cross_entropy with the class axis `axis` (torch's (N, C, d1, ...)
+    layout is axis=1): integer `target` of the logits' shape without the class axis, or
+    float probabilities of the logits' shape; per-class `weight`, `ignore_index`,
+    `label_smoothing` in [0, 1]; reduction "mean" divides by the summed weights of the kept
+    samples (class targets) or the number of samples (probability targets).
+    """
+    x, cdt, rdt, ax, c, w = _class_setup(logits, axis, weight, "logits")
+    red = check_reduction(reduction)
+    eps = check_scalar(label_smoothing, "label_smoothing")
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    ignore = _check_ignore_index(ignore_index)
+    t = np.asarray(target) if not isinstance(target, np.ndarray) else target
+    if t.dtype.kind == "f" or (t.dtype.kind not in "iu" and t.shape == x.shape):
+        p = asarray(t, "target")
+        if p.shape != x.shape:
+            raise ValueError(f"target: float targets are class probabilities and must have the shape of "
+                             f"logits {x.shape}, got {p.shape}; class indices must be integers")
+        return _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad)
+    if t.dtype.kind not in "iu":
+        asarray(t, "target")  # complex / object / string -> TypeError naming target
+        raise TypeError(f"target must hold integer class indices or float probabilities, got dtype {t.dtype}")
+    tf, t_shape = _class_targets(t, x, ax, c, ignore, "target")
+    xm, moved_shape = rows(x, ax, cdt)
+    return _class_loss(_core.cross_entropy, (ignore, eps), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
+                       ax, c, red, ignore, return_grad)
+
+
+def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
+             return_grad=False):
+    """Negative log-likelihood -weight[t] * log_probs[t], as torch.nn.functional.nll_loss."""
+    x, cdt, rdt, ax, c, w = _class_setup(log_probs, axis, weight, "log_probs")
+    red = check_reduction(reduction)
+    ignore = _check_ignore_index(ignore_index)
+    tf, t_shape = _class_targets(target, x, ax, c, ignore, "target")
+    xm, moved_shape = rows(x, ax, cdt)
+    return _class_loss(_core.nll_loss, (ignore,), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
+                       ax, c, red, ignore, return_grad)
+
+
+def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax, c, red, ignore, return_grad):
+    n = xm.shape[0]
+    loss_scale = grad_scale = 1.0
+    if red == "mean":
+        try:
+            wsum = _core.class_weight_sum(tf, w, c, ignore, cdt.type(0))
+        except _core.KernelError as e:
+            raise _target_error(e, tf, t_shape, c, ignore) from None
+        if wsum != 0:
+            loss_scale = grad_scale = 1.0 / wsum
+        else:
+            # torch: 0/0 loss; gradient zero if every sample is ignored, NaN on kept rows otherwise
+            loss_scale = math.nan
+            grad_scale = math.nan if np.any(tf != ignore) else 0.0
+    loss_rows = np.empty(n, dtype=cdt) if red == "none" else None
+    grad = np.empty((n, c), dtype=cdt) if return_grad else None
+    try:
+        total = kernel(xm, tf, w, *params, grad_scale, loss_rows, grad)
+    except _core.KernelError as e:
+        raise _target_error(e, tf, t_shape, c, ignore) from None
+    if red == "none":
+        loss = loss_rows.reshape(t_shape).astype(rdt, copy=False)
+        loss = loss[()] if loss.ndim == 0 else loss
+    else:
+        loss = _scalar(total * loss_scale if red == "mean" else total, rdt)
+    if return_grad:
+        grad = unrows(grad, moved_shape, ax, x.ndim).astype(rdt, copy=False)
+    return _finish(loss, grad, return_grad)
+
+
+def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad):
+    xm, moved_shape = rows(x, ax, cdt)
+    pm, _ = rows(p, ax, cdt)
+    n = xm.shape[0]
+    loss_scale, grad_scale = _mean_scale(n) if red == "mean" else (1.0, 1.0)
+    loss_rows = np.empty(n, dtype=cdt) if red == "none" else None
+    grad = np.empty((n, c), dtype=cdt) if return_grad else None
+    total = _core.cross_entropy_prob(xm, pm, w, eps, grad_scale, loss_rows, grad)
+    if red == "none":
+        loss = loss_rows.reshape(moved_shape[:-1]).astype(rdt, copy=False)
+        loss = loss[()] if loss.ndim == 0 else loss
+    else:
+        loss = _scalar(total * loss_scale if red == "mean" else total, rdt)
+    if return_grad:
+        grad = unrows(grad, moved_shape, ax, x.ndim).astype(rdt, copy=False)
+    return _finish(loss, grad, return_grad)
+
+
+def entropy(p, axis=-1):
+    """-sum(p * log(p)) along `axis`, with 0 log 0 = 0 (p is not normalised)."""
+    a = asarray(p, "p")
+    cdt, rdt = float_dtypes(a)
+    if a.ndim == 0:
+        norm_axis(axis, 1)
+        a = a.reshape(1)
+    ax = norm_axis(axis, a.ndim)
+    pm, moved_shape = rows(a, ax, cdt)
+    res = np.empty(pm.shape[0], dtype=cdt)
+    _core.entropy(pm, res)
+    res = res.reshape(moved_shape[:-1]).astype(rdt, copy=False)
+    return res[()] if res.ndim == 0 else res
+
+
+# ------------------------------------------------------------------ elementwise
+
+def _elementwise(kernel, params, first, second, shape, red, return_grad, extra=(), mean_denominator=None,
+                 pred_shape=None):
+    """Run an elementwise loss kernel over `shape` (the broadcast shape of the inputs).
+
+    first = (array, compute dtype, result dtype); kernel(a, b, *extra, *params, grad_scale,
+    loss, grad) -> sum of the losses; extra are flat arrays of the broadcast size (or None).
+    """
+    cdt, rdt = first[1], first[2]
+    a = contiguous(np.broadcast_to(first[0], shape), cdt).reshape(-1)
+    b = contiguous(np.broadcast_to(second, shape), cdt).reshape(-1)
+    size = a.shape[0]
+    loss_scale = grad_scale = 1.0
+    if red in ("mean", "batchmean"):
+        denom = size if mean_denominator is None else mean_denominator
+        loss_scale, grad_scale = _mean_scale(denom)
+    loss_rows = np.empty(size, dtype=cdt) if red == "none" else None
+    grad = np.empty(size, dtype=cdt) if return_grad else None
+    total = kernel(a, b, *extra, *params, grad_scale, loss_rows, grad)
+    if red == "none":
+        loss = loss_rows.reshape(shape).astype(rdt, copy=False)
+        loss = loss[()] if loss.ndim == 0 else loss
+    else:
+        loss = _scalar(total * loss_scale, rdt)
+    if return_grad:
+        grad = sum_to_shape(grad.reshape(shape), pred_shape if pred_shape is not None else shape)
+        grad = grad.astype(rdt, copy=False)
+    return _finish(loss, grad, return_grad)
+
+
+def _same_shape(a, a_name, b, b_name):
+    if a.shape != b.shape:
+        raise ValueError(f"{b_name} has shape {b.shape}, expected the shape of {a_name} {a.shape}")
+
+
+def _optional_weight(weight, name, shape, cdt, what):
+    if weight is None:
+        return None
+    w = asarray(weight, name)
+    return contiguous(broadcast_to(w, shape, name, what), cdt).reshape(-1)
+
+
+def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None, reduction="mean",
+                                     return_grad=False):
+    """-w [pos_weight * y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], stable for any x,
+    as torch.nn.functional.binary_cross_entropy_with_logits ("mean" = mean over elements)."""
+    x = asarray(logits, "logits")
+    y = asarray(target, "target")
+    _same_shape(x, "logits", y, "target")
+    red = check_reduction(reduction)
+    cdt, rdt = float_dtypes(x)
+    w = _optional_weight(weight, "weight", x.shape, cdt, "logits")
+    pw = _optional_weight(pos_weight, "pos_weight", x.shape, cdt, "logits")
+    return _elementwise(_core.bce_with_logits, (), (x, cdt, rdt), y, x.shape, red, return_grad,
+                        extra=(w, pw))
+
+
+def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return_grad=False):
+    """-w [y log p + (1 - y) log(1 - p)] with the logs clamped at -100, as
+    torch.nn.functional.binary_cross_entropy; probs must lie in [0, 1] (NaN propagates)."""
+    p = asarray(probs, "probs")
+    y = asarray(target, "target")
+    _same_shape(p, "probs", y, "target")
+    red = check_reduction(reduction)
+    cdt, rdt = float_dtypes(p)
+    w = _optional_weight(weight, "weight", p.shape, cdt, "probs")
+    try:
+        return _elementwise(_core.bce, (), (p, cdt, rdt), y, p.shape, red, return_grad,
+                            extra=(w,))
+    except _core.KernelError as e:
+        i = e.args[1]
+        raise ValueError(f"probs{position(i, p.shape)} = {np.asarray(p).ravel()[i]} is outside [0, 1]") from None
+
+
+def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=False):
+    """Pointwise target * (log(target) - log_q) (0 log 0 = 0), or exp(target) * (target - log_q)
+    with log_target=True, as torch.nn.functional.kl_div; reduction also "batchmean"
+    (sum / log_q.shape[0])."""
+    lq = asarray(log_q, "log_q")
+    t = asarray(target, "target")
+    red = check_reduction(reduction, ("none", "mean", "sum", "batchmean"))
+    cdt, rdt = float_dtypes(lq)
+    try:
+        shape = np.broadcast_shapes(lq.shape, t.shape)
+    except ValueError:
+        raise ValueError(f"target of shape {t.shape} cannot be broadcast against log_q of shape {lq.shape}") from None
+    denom = None
+    if red == "batchmean":
+        denom = lq.shape[0] if lq.ndim else 1
+    return _elementwise(_core.kl_div, (bool(log_target),), (lq, cdt, rdt), t, shape, red, return_grad,
+                        mean_denominator=denom, pred_shape=lq.shape)
+
+
+def _regression(kind, param, pred, target, weight, reduction, return_grad):
+    p = asarray(pred, "pred")
+    t = asarray(target, "target")
+    red = check_reduction(reduction)
+    cdt, rdt = float_dtypes(p)
+    try:
+        shape = np.broadcast_shapes(p.shape, t.shape)
+    except ValueError:
+        raise ValueError(f"target of shape {t.shape} cannot be broadcast against pred of shape {p.shape}") from None
+    w = _optional_weight(weight, "weight", shape, cdt, "the loss")
+    denom = _core.vsum(w) if (w is not None and red == "mean") else None
+
+    def kernel(a, b, w_, gs, loss_rows, grad):
+        return _core.regression(kind, a, b, w_, param, gs, loss_rows, grad)
+
+    return _elementwise(kernel, (), (p, cdt, rdt), t, shape, red, return_grad, extra=(w,),
+                        mean_denominator=denom, pred_shape=p.shape)
+
+
+def mse_loss(pred, target, *, weight=None, reduction="mean", return_grad=False):
+    """(pred - target)^2; weighted mean = sum(w * l) / sum(w)."""
+    return _regression(_core.MSE, 0.0, pred, target, weight, reduction, return_grad)
+
+
+def l1_loss(pred, target, *, weight=None, reduction="mean", return_grad=False):
+    """|pred - target| (gradient sign(d), 0 at d = 0); weighted mean = sum(w * l) / sum(w)."""
+    return _regression(_core.L1, 0.0, pred, target, weight, reduction, return_grad)
+
+
+def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return_grad=False):
+    """0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta), delta > 0 (torch.nn.functional.huber_loss)."""
+    dl = check_scalar(delta, "delta")
+    if not dl > 0:
+        raise ValueError(f"delta must be > 0, got {delta!r}")
+    return _regression(_core.HUBER, dl, pred, target, weight, reduction, return_grad)
+
+
+def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", return_grad=False):
+    """0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta; beta = 0 is L1 (torch.nn.functional.smooth_l1_loss)."""
+    bt = check_scalar(beta, "beta")
+    if not bt >= 0:
+        raise ValueError(f"beta must be >= 0, got {beta!r}")
+    return _regression(_core.SMOOTH_L1, bt, pred, target, weight, reduction, return_grad)

@@ -1,0 +1,154 @@
+"""Argument normalisation and validation shared by the public functions.
+
+Everything here works on array metadata (dtype, shape, strides) and hands the
+C kernels contiguous arrays of one float type; no loop over data lives here.
+"""
+import operator
+
+import numpy as np
+
+try:  # NumPy >= 1.25
+    from numpy.exceptions import AxisError
+except ImportError:  # pragma: no cover - old NumPy
+    AxisError = np.AxisError
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def asarray(a, name):
+    """np.asarray(a) for a real numeric (bool/int/float) array; clear errors otherwise."""
+    if isinstance(a, np.ndarray):
+        arr = a
+    else:
+        try:
+            arr = np.asarray(a)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{name}: cannot be converted to an array ({e})") from None
+    kind = arr.dtype.kind
+    if kind not in "fiub":
+        if kind == "c":
+            raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
+        raise TypeError(f"{name} must be a numeric (bool, integer or float) array, got dtype {arr.dtype}")
+    return arr
+
+
+def float_dtypes(arr):
+    """(compute dtype, result dtype) for an array: float32/float64 keep their type,
+    float16 computes in float32 and returns float16, everything else (integers,
+    bool, long double) computes and returns float64."""
+    dt = arr.dtype
+    if dt.kind == "f":
+        if dt.itemsize == 4:
+            return _F32, _F32
+        if dt.itemsize == 2:
+            return _F32, _F16
+    return _F64, _F64
+
+
+_F16 = np.dtype(np.float16)
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+
+
+def contiguous(arr, dtype):
+    """C-contiguous, native byte order, given dtype (copies only when needed)."""
+    if arr.dtype is dtype and arr.flags.c_contiguous:
+        return arr
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def norm_axis(axis, ndim, name="axis"):
+    try:
+        ax = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(axis).__name__}") from None
+    if not -ndim <= ax < ndim:
+        raise AxisError(ax, ndim)
+    return ax % ndim
+
+
+def norm_axes(axis, ndim):
+    """axis None / int / tuple of ints -> sorted tuple of distinct non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(norm_axis(a, ndim) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"axis contains repeated entries: {axis!r}")
+        return tuple(sorted(axes))
+    return (norm_axis(axis, ndim),)
+
+
+def check_reduction(reduction, allowed=_REDUCTIONS):
+    if not isinstance(reduction, str) or reduction not in allowed:
+        raise ValueError(f"reduction must be one of {', '.join(map(repr, allowed))}; got {reduction!r}")
+    return reduction
+
+
+def check_scalar(value, name):
+    """A real Python/NumPy scalar as a float."""
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, (complex, np.complexfloating)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+
+
+def rows(arr, axis, dtype):
+    """View/copy arr as a C-contiguous (n, c) matrix whose rows run along `axis`.
+    Returns (matrix, moved_shape)."""
+    moved = arr if axis == arr.ndim - 1 else np.moveaxis(arr, axis, -1)
+    m = contiguous(moved, dtype)
+    c = m.shape[-1]
+    n = m.size // c if c else int(np.prod(m.shape[:-1], dtype=np.int64))
+    return m.reshape(n, c), moved.shape
+
+
+def unrows(mat, moved_shape, axis, ndim):
+    """Inverse of rows(): (n, c) result -> array of the original layout (C order)."""
+    res = mat.reshape(moved_shape)
+    if axis != ndim - 1:
+        res = np.ascontiguousarray(np.moveaxis(res, -1, axis))
+    return res
+
+
+def check_out(out, shape, dtype):
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"out has shape {out.shape}, expected {tuple(shape)}")
+    if out.dtype != dtype:
+        raise TypeError(f"out has dtype {out.dtype}, expected {dtype}")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    return out
+
+
+def broadcast_to(arr, shape, name, what):
+    """arr broadcast to shape without changing it, or ValueError naming the argument."""
+    try:
+        if np.broadcast_shapes(arr.shape, shape) != tuple(shape):
+            raise ValueError
+        return np.broadcast_to(arr, shape)
+    except ValueError:
+        raise ValueError(f"{name} of shape {arr.shape} cannot be broadcast to {what} shape {tuple(shape)}") from None
+
+
+def sum_to_shape(g, shape):
+    """Sum a gradient over the dimensions that were broadcast to reach g.shape."""
+    shape = tuple(shape)
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
+    return g.sum(axis=axes, dtype=np.float64).reshape(shape).astype(g.dtype)
+
+
+def position(index, shape):
+    """Multi-index text of a flat C-order index, e.g. '[2, 3]'."""
+    if len(shape) == 0:
+        return ""
+    idx = np.unravel_index(int(index), shape)
+    return "[" + ", ".join(str(int(i)) for i in idx) + "]"

@@ -1,0 +1,321 @@
+# cython: language_level=3
+"""Thin Cython wrappers over the C kernels (csrc/).
+
+Each function takes typed (const) memoryviews, makes exactly one C call with the
+GIL released, and turns a C status into a Python exception (KernelError, which
+the facade in cyloss/ rewrites into a message naming the argument).  Arrays here
+are already validated, C-contiguous, of one float type, and shaped as the kernel
+wants: row-wise kernels see (rows, classes); elementwise kernels see flat arrays.
+Optional arrays are passed as None.  No loops over data in this file.
+"""
+from libc.stdint cimport int64_t
+from libc.stddef cimport ptrdiff_t
+from cython cimport floating
+cimport ccyloss as C
+
+
+class KernelError(Exception):
+    """A C kernel refused its data: args are (status, index)."""
+
+
+cdef inline int _check(int status, ptrdiff_t index) except -1:
+    if status != 0:
+        raise KernelError(status, index)
+    return 0
+
+
+# Data pointers of (possibly None or empty) memoryviews.
+cdef inline const floating *_c1(const floating[::1] a) noexcept:
+    if a is None or a.shape[0] == 0:
+        return NULL
+    return &a[0]
+
+cdef inline floating *_w1(floating[::1] a) noexcept:
+    if a is None or a.shape[0] == 0:
+        return NULL
+    return &a[0]
+
+cdef inline const floating *_c2(const floating[:, ::1] a) noexcept:
+    if a is None or a.shape[0] == 0 or a.shape[1] == 0:
+        return NULL
+    return &a[0, 0]
+
+cdef inline floating *_w2(floating[:, ::1] a) noexcept:
+    if a is None or a.shape[0] == 0 or a.shape[1] == 0:
+        return NULL
+    return &a[0, 0]
+
+cdef inline const int64_t *_ci(const int64_t[::1] a) noexcept:
+    if a.shape[0] == 0:
+        return NULL
+    return &a[0]
+
+
+def init(bint force_baseline=False):
+    """Choose the CPU target (done once at import)."""
+    C.cyl_init(force_baseline)
+    return C.cyl_cpu_target().decode()
+
+
+def cpu_target():
+    return C.cyl_cpu_target().decode()
+
+
+def cpu_targets_built():
+    return C.cyl_cpu_targets_built().decode()
+
+
+def softmax(const floating[:, ::1] x, floating[:, ::1] y, double inv_temperature, bint log=False):
+    """y = softmax (or log_softmax) of the rows of x * inv_temperature."""
+    cdef ptrdiff_t n = x.shape[0], c = x.shape[1]
+    cdef const floating *px = _c2(x)
+    cdef floating *py = _w2(y)
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = (C.cyl_log_softmax_f32 if log else C.cyl_softmax_f32)(n, c, px, c, py, c, inv_temperature)
+        else:
+            st = (C.cyl_log_softmax_f64 if log else C.cyl_softmax_f64)(n, c, px, c, py, c, inv_temperature)
+    _check(st, -1)
+
+
+def logsumexp(const floating[:, ::1] x, const floating[:, ::1] b, floating[::1] out, floating[::1] sign):
+    """out[i] = log|sum_j b_ij exp(x_ij)|; sign (or None)."""
+    cdef ptrdiff_t n = x.shape[0], c = x.shape[1]
+    cdef const floating *px = _c2(x)
+    cdef const floating *pb = _c2(b)
+    cdef floating *po = _w1(out)
+    cdef floating *ps = _w1(sign)
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_logsumexp_f32(n, c, px, c, pb, c, po, ps)
+        else:
+            st = C.cyl_logsumexp_f64(n, c, px, c, pb, c, po, ps)
+    _check(st, -1)
+
+
+def softmax_backward(const floating[:, ::1] y, const floating[:, ::1] g, floating[:, ::1] out, bint log=False):
+    """Vector-Jacobian product of softmax (log=False) or log_softmax (log=True), row-wise."""
+    cdef ptrdiff_t n = y.shape[0], c = y.shape[1]
+    cdef const floating *py = _c2(y)
+    cdef const floating *pg = _c2(g)
+    cdef floating *po = _w2(out)
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = (C.cyl_log_softmax_backward_f32 if log else C.cyl_softmax_backward_f32)(n, c, py, c, pg, c, po, c)
+        else:
+            st = (C.cyl_log_softmax_backward_f64 if log else C.cyl_softmax_backward_f64)(n, c, py, c, pg, c, po, c)
+    _check(st, -1)
+
+
+def entropy(const floating[:, ::1] p, floating[::1] out):
+    cdef ptrdiff_t n = p.shape[0], c = p.shape[1]
+    cdef const floating *pp = _c2(p)
+    cdef floating *po = _w1(out)
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_entropy_f32(n, c, pp, c, po)
+        else:
+            st = C.cyl_entropy_f64(n, c, pp, c, po)
+    _check(st, -1)
+
+
+def class_weight_sum(const int64_t[::1] target, const floating[::1] weight, ptrdiff_t c,
+                     int64_t ignore_index, floating dtype_tag):
+    """Check every class target and return the sum of weight[t] over the kept rows."""
+    cdef ptrdiff_t n = target.shape[0], err = -1
+    cdef const int64_t *pt = _ci(target)
+    cdef const floating *pw = _c1(weight)
+    cdef double wsum = 0.0
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_class_weight_sum_f32(n, c, pt, pw, ignore_index, &wsum, &err)
+        else:
+            st = C.cyl_class_weight_sum_f64(n, c, pt, pw, ignore_index, &wsum, &err)
+    _check(st, err)
+    return wsum
+
+
+def cross_entropy(const floating[:, ::1] x, const int64_t[::1] target, const floating[::1] weight,
+                  int64_t ignore_index, double label_smoothing, double grad_scale,
+                  floating[::1] loss, floating[:, ::1] grad):
+    """Class-target cross-entropy: per-row losses into loss (or None), the gradient of
+    grad_scale * sum(loss) into grad (or None); returns the sum of the losses."""
+    cdef ptrdiff_t n = x.shape[0], c = x.shape[1], err = -1
+    cdef const floating *px = _c2(x)
+    cdef const int64_t *pt = _ci(target)
+    cdef const floating *pw = _c1(weight)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w2(grad)
+    cdef double total = 0.0
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_cross_entropy_loss_grad_f32(n, c, px, c, pt, pw, ignore_index, label_smoothing,
+                                                   grad_scale, pl, &total, pg, c, &err)
+        else:
+            st = C.cyl_cross_entropy_loss_grad_f64(n, c, px, c, pt, pw, ignore_index, label_smoothing,
+                                                   grad_scale, pl, &total, pg, c, &err)
+    _check(st, err)
+    return total
+
+
+def cross_entropy_prob(const floating[:, ::1] x, const floating[:, ::1] p, const floating[::1] weight,
+                       double label_smoothing, double grad_scale, floating[::1] loss, floating[:, ::1] grad):
+    """Probability-target cross-entropy; returns the sum of the losses."""
+    cdef ptrdiff_t n = x.shape[0], c = x.shape[1]
+    cdef const floating *px = _c2(x)
+    cdef const floating *pp = _c2(p)
+    cdef const floating *pw = _c1(weight)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w2(grad)
+    cdef double total = 0.0
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_cross_entropy_prob_loss_grad_f32(n, c, px, c, pp, c, pw, label_smoothing, grad_scale,
+                                                        pl, &total, pg, c)
+        else:
+            st = C.cyl_cross_entropy_prob_loss_grad_f64(n, c, px, c, pp, c, pw, label_smoothing, grad_scale,
+                                                        pl, &total, pg, c)
+    _check(st, -1)
+    return total
+
+
+def nll_loss(const floating[:, ::1] x, const int64_t[::1] target, const floating[::1] weight,
+             int64_t ignore_index, double grad_scale, floating[::1] loss, floating[:, ::1] grad):
+    cdef ptrdiff_t n = x.shape[0], c = x.shape[1], err = -1
+    cdef const floating *px = _c2(x)
+    cdef const int64_t *pt = _ci(target)
+    cdef const floating *pw = _c1(weight)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w2(grad)
+    cdef double total = 0.0
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_nll_loss_grad_f32(n, c, px, c, pt, pw, ignore_index, grad_scale, pl, &total, pg, c, &err)
+        else:
+            st = C.cyl_nll_loss_grad_f64(n, c, px, c, pt, pw, ignore_index, grad_scale, pl, &total, pg, c, &err)
+    _check(st, err)
+    return total
+
+
+def bce_with_logits(const floating[::1] x, const floating[::1] y, const floating[::1] weight,
+                    const floating[::1] pos_weight, double grad_scale, floating[::1] loss, floating[::1] grad):
+    cdef ptrdiff_t n = x.shape[0]
+    cdef const floating *px = _c1(x)
+    cdef const floating *py = _c1(y)
+    cdef const floating *pw = _c1(weight)
+    cdef const floating *ppw = _c1(pos_weight)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w1(grad)
+    cdef double total = 0.0
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_bce_logits_loss_grad_f32(n, px, py, pw, ppw, grad_scale, pl, &total, pg)
+        else:
+            st = C.cyl_bce_logits_loss_grad_f64(n, px, py, pw, ppw, grad_scale, pl, &total, pg)
+    _check(st, -1)
+    return total
+
+
+def bce(const floating[::1] p, const floating[::1] y, const floating[::1] weight, double grad_scale,
+        floating[::1] loss, floating[::1] grad):
+    cdef ptrdiff_t n = p.shape[0], err = -1
+    cdef const floating *pp = _c1(p)
+    cdef const floating *py = _c1(y)
+    cdef const floating *pw = _c1(weight)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w1(grad)
+    cdef double total = 0.0
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_bce_loss_grad_f32(n, pp, py, pw, grad_scale, pl, &total, pg, &err)
+        else:
+            st = C.cyl_bce_loss_grad_f64(n, pp, py, pw, grad_scale, pl, &total, pg, &err)
+    _check(st, err)
+    return total
+
+
+def kl_div(const floating[::1] log_q, const floating[::1] t, bint log_target, double grad_scale,
+           floating[::1] loss, floating[::1] grad):
+    cdef ptrdiff_t n = log_q.shape[0]
+    cdef const floating *pq = _c1(log_q)
+    cdef const floating *pt = _c1(t)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w1(grad)
+    cdef double total = 0.0
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_kl_div_loss_grad_f32(n, pq, pt, log_target, grad_scale, pl, &total, pg)
+        else:
+            st = C.cyl_kl_div_loss_grad_f64(n, pq, pt, log_target, grad_scale, pl, &total, pg)
+    _check(st, -1)
+    return total
+
+
+MSE, L1, HUBER, SMOOTH_L1 = C.CYL_MSE, C.CYL_L1, C.CYL_HUBER, C.CYL_SMOOTH_L1
+
+
+def regression(int kind, const floating[::1] pred, const floating[::1] target, const floating[::1] weight,
+               double param, double grad_scale, floating[::1] loss, floating[::1] grad):
+    cdef ptrdiff_t n = pred.shape[0]
+    cdef const floating *pp = _c1(pred)
+    cdef const floating *pt = _c1(target)
+    cdef const floating *pw = _c1(weight)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w1(grad)
+    cdef double total = 0.0
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_regression_loss_grad_f32(kind, n, pp, pt, pw, param, grad_scale, pl, &total, pg)
+        else:
+            st = C.cyl_regression_loss_grad_f64(kind, n, pp, pt, pw, param, grad_scale, pl, &total, pg)
+    _check(st, -1)
+    return total
+
+
+def vsum(const floating[::1] x):
+    """Sum in double."""
+    cdef ptrdiff_t n = x.shape[0]
+    cdef const floating *px = _c1(x)
+    cdef double total = 0.0
+    with nogil:
+        if floating is float:
+            C.cyl_sum_f32(n, px, &total)
+        else:
+            C.cyl_sum_f64(n, px, &total)
+    return total
+
+
+def vexp(const floating[::1] x, floating[::1] y):
+    """y = exp(x) with the library's inline exp (for accuracy tests)."""
+    cdef ptrdiff_t n = x.shape[0]
+    cdef const floating *px = _c1(x)
+    cdef floating *py = _w1(y)
+    with nogil:
+        if floating is float:
+            C.cyl_vexp_f32(n, px, py)
+        else:
+            C.cyl_vexp_f64(n, px, py)
+
+
+def vlog(const floating[::1] x, floating[::1] y):
+    """y = log(x) with the library's inline log (for accuracy tests)."""
+    cdef ptrdiff_t n = x.shape[0]
+    cdef const floating *px = _c1(x)
+    cdef floating *py = _w1(y)
+    with nogil:
+        if floating is float:
+            C.cyl_vlog_f32(n, px, py)
+        else:
+            C.cyl_vlog_f64(n, px, py)
