@@ -4,9 +4,13 @@ Environment switches:
   CYLOSS_DEBUG=1    Cython bounds/wraparound checks on, -O0 -g.
   CYLOSS_NATIVE=1   add -march=native (a build for this machine only; never for
                     wheels that are distributed).
+  CYLOSS_NO_OPENMP=1  build without OpenMP (kernels run serially); this also
+                    happens when the compiler cannot build an OpenMP program.
 """
 import os
+import subprocess
 import sys
+import tempfile
 
 from setuptools import Extension, setup
 from Cython.Build import cythonize
@@ -27,6 +31,28 @@ else:
     if NATIVE:
         cflags.append("-march=native")
 
+
+def openmp_flags():
+    """-fopenmp if the C compiler builds and links an OpenMP program, else [] (serial build)."""
+    if sys.platform == "win32" or os.environ.get("CYLOSS_NO_OPENMP", "") not in ("", "0"):
+        return []
+    cc = os.environ.get("CC", "cc")
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, "t.c")
+        with open(src, "w") as f:
+            f.write("#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n")
+        try:
+            r = subprocess.run([cc, "-fopenmp", src, "-o", os.path.join(d, "t")],
+                               capture_output=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            return []
+        return ["-fopenmp"] if r.returncode == 0 else []
+
+
+omp = openmp_flags()
+if omp:
+    cflags += omp
+
 ext = Extension(
     "cyloss._core",
     sources=[
@@ -41,9 +67,11 @@ ext = Extension(
         "csrc/cyl_math.h",
         "csrc/cyl_kernels_body.h",
         "csrc/cyl_kernels_inst.h",
+        "csrc/cyl_internal.h",
         "pyx/ccyloss.pxd",
     ],
     extra_compile_args=cflags,
+    extra_link_args=omp,
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
 )
 

@@ -5,6 +5,7 @@
  */
 #include "cyloss.h"
 #include "cyl_math.h"
+#include "cyl_internal.h"
 
 #define T float
 #define S f32

@@ -32,7 +32,8 @@ extern "C" {
 #define CYL_OK 0
 #define CYL_ERR_TARGET (-1)   /* class target outside [0, c) and != ignore_index */
 #define CYL_ERR_DOMAIN (-2)   /* probability outside [0, 1] */
-#define CYL_ERR_ARG    (-3)   /* negative size or unknown kind */
+#define CYL_ERR_ARG    (-3)   /* negative size, unknown kind, bad parameter */
+#define CYL_ERR_NOMEM  (-4)   /* a small scratch allocation failed */
 
 /* kinds for cyl_regression_loss_grad_* */
 #define CYL_MSE 0        /* d^2 */
@@ -131,6 +132,14 @@ typedef struct cyl_kernels {
 void cyl_init(int force_baseline);
 const char *cyl_cpu_target(void);       /* "baseline" or "avx2" */
 const char *cyl_cpu_targets_built(void); /* comma-separated list */
+
+/* Threads.  Kernels run on one thread for small work and on up to
+ * cyl_get_num_threads() OpenMP threads for large work (when built with OpenMP);
+ * results do not depend on the thread count.  cyl_set_num_threads(0) restores the
+ * default (all cores); returns CYL_ERR_ARG for n < 0. */
+int cyl_set_num_threads(int n);
+int cyl_get_num_threads(void);
+int cyl_openmp_enabled(void);
 
 #ifdef __cplusplus
 }

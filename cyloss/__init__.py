@@ -4,8 +4,32 @@ C kernels (vectorized, GIL released) under a NumPy API with torch.nn.functional 
 scipy.special semantics.  See README.md for the semantics table.
 """
 import os as _os
+import sys as _sys
 
-from . import _core
+
+def _import_core():
+    """The compiled extension.  When this package is imported from a source checkout
+    that has no in-place build (e.g. `python -m cyloss` run in the repository after
+    `pip install .`), use the extension of the installed copy instead."""
+    try:
+        from . import _core
+        return _core
+    except ImportError as first_error:
+        here = _os.path.dirname(_os.path.abspath(__file__))
+        for entry in _sys.path:
+            cand = _os.path.join(_os.path.abspath(entry or "."), "cyloss")
+            if cand == here or not _os.path.isdir(cand):
+                continue
+            if any(f.startswith("_core.") and f.endswith((".so", ".pyd")) for f in _os.listdir(cand)):
+                __path__.append(cand)
+                from . import _core
+                return _core
+        raise ImportError(f"cyloss's compiled extension is missing: install the package "
+                          f"(pip install .) or build it in place (python setup.py build_ext "
+                          f"--inplace)") from first_error
+
+
+_core = _import_core()
 
 __version__ = "0.1.0"
 
@@ -20,12 +44,43 @@ from ._losses import (cross_entropy, nll_loss, binary_cross_entropy_with_logits,
                       binary_cross_entropy, kl_div, entropy, mse_loss, l1_loss, huber_loss, smooth_l1_loss)
 
 
+def set_num_threads(n):
+    """Threads for large kernels: n >= 1, or 0 for the default (all cores). Small work
+    always runs on one thread; results do not depend on the thread count."""
+    import operator
+    _core.set_num_threads(operator.index(n))
+
+
+def get_num_threads():
+    """Threads large kernels use (1 when built without OpenMP)."""
+    return _core.get_num_threads()
+
+
+class num_threads:
+    """Context manager: ``with cyloss.num_threads(1): ...`` restores the setting on exit."""
+
+    def __init__(self, n):
+        self._n = n
+        self._saved = None
+
+    def __enter__(self):
+        self._saved = _core.get_num_threads() if _core.openmp_enabled() else 0
+        set_num_threads(self._n)
+        return self
+
+    def __exit__(self, *exc):
+        set_num_threads(self._saved)
+        return False
+
+
 def show_config():
     """Print the build's CPU targets and the one in use."""
     import numpy
     print(f"cyloss {__version__}")
     print(f"  CPU targets built : {_core.cpu_targets_built()}")
     print(f"  CPU target active : {_core.cpu_target()}  (CYLOSS_CPU={_cpu_request or 'auto'})")
+    print(f"  OpenMP            : {'yes' if _core.openmp_enabled() else 'no (serial build)'}, "
+          f"threads for large work: {_core.get_num_threads()}")
     print(f"  NumPy             : {numpy.__version__}")
 
 
@@ -38,5 +93,5 @@ __all__ = [
     "softmax", "log_softmax", "logsumexp", "softmax_backward", "log_softmax_backward",
     "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy",
     "kl_div", "entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
-    "show_config", "get_include", "__version__",
+    "set_num_threads", "get_num_threads", "num_threads", "show_config", "get_include", "__version__",
 ]

@@ -19,6 +19,8 @@ class KernelError(Exception):
 
 
 cdef inline int _check(int status, ptrdiff_t index) except -1:
+    if status == C.CYL_ERR_NOMEM:
+        raise MemoryError("cyloss: scratch allocation failed")
     if status != 0:
         raise KernelError(status, index)
     return 0
@@ -63,6 +65,19 @@ def cpu_target():
 
 def cpu_targets_built():
     return C.cyl_cpu_targets_built().decode()
+
+
+def set_num_threads(int n):
+    if C.cyl_set_num_threads(n) != 0:
+        raise ValueError(f"number of threads must be >= 0, got {n}")
+
+
+def get_num_threads():
+    return C.cyl_get_num_threads()
+
+
+def openmp_enabled():
+    return bool(C.cyl_openmp_enabled())
 
 
 def softmax(const floating[:, ::1] x, floating[:, ::1] y, double inv_temperature, bint log=False):

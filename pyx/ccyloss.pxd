@@ -8,6 +8,7 @@ cdef extern from "cyloss.h" nogil:
     int CYL_ERR_TARGET
     int CYL_ERR_DOMAIN
     int CYL_ERR_ARG
+    int CYL_ERR_NOMEM
     int CYL_MSE
     int CYL_L1
     int CYL_HUBER
@@ -15,6 +16,9 @@ cdef extern from "cyloss.h" nogil:
     void cyl_init(int force_baseline) noexcept
     const char *cyl_cpu_target() noexcept
     const char *cyl_cpu_targets_built() noexcept
+    int cyl_set_num_threads(int n) noexcept
+    int cyl_get_num_threads() noexcept
+    int cyl_openmp_enabled() noexcept
 
     int cyl_softmax_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, float *y, ptrdiff_t ldy, double inv_temperature) noexcept
     int cyl_log_softmax_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, float *y, ptrdiff_t ldy, double inv_temperature) noexcept
