@@ -136,9 +136,26 @@ static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, 
     double sum = 0.0;
     if (br == NULL) {
         m = CYL_FN(row_max)(xr, c);
-        T shift = isfinite(m) ? m : (T)0;
-        sum = CYL_FN(row_expsum)(xr, c, shift, (T)1, NULL);
-        m = shift;
+        if (isfinite(m)) {
+            /* log(sum) = log1p((k - 1) + sum of the terms below the max), k = number of
+             * maxima (each term exactly 1): keeps relative accuracy when the result is
+             * near 0 (scipy does the same).  NaN is not == m and lands in `rest`. */
+            double rest = 0.0, k = 0.0;
+#pragma omp simd reduction(+:rest, k)
+            for (ptrdiff_t j = 0; j < c; j++) {
+                int top = xr[j] == m;
+                T v = EXP(xr[j] - m);
+                rest += top ? 0.0 : (double)v;
+                k += top ? 1.0 : 0.0;
+            }
+            double lse = (double)m + log1p((k - 1.0) + rest);
+            if (sign) *sign = (T)1;
+            *out = (T)lse;
+            return;
+        }
+        /* m = +-inf (or NaN): no shift; inf terms give inf, all -inf gives log 0 = -inf */
+        sum = CYL_FN(row_expsum)(xr, c, (T)0, (T)1, NULL);
+        m = 0;
     } else {
         /* terms with b == 0 are dropped, even when x is inf or NaN (scipy) */
         m = -INFINITY;

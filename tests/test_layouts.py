@@ -1,0 +1,206 @@
+"""Memory layouts, input immutability and ``out=``.
+
+Every function (tests/_cases.py) x every layout (non-contiguous, reversed, Fortran,
+transposed memory, read-only, frombuffer, non-native byte order, unaligned, Python lists,
+mixed per argument) x float32/float64: the result matches the reference and no input is
+modified.  ``out=``: identity of the returned object, values, wrong shape / dtype /
+read-only ``out`` rejected with a message naming ``out``.
+"""
+import numpy as np
+import pytest
+
+import cyloss
+import _reference as ref
+from _cases import CASES, build, scale_of
+from _helpers import (FLOAT_DTYPES, FLOAT_IDS, LAYOUTS, apply_layout, assert_close,
+                      assert_unmodified, check_output, snapshot)
+
+ALL_LAYOUTS = LAYOUTS + ("mixed",)
+_MIX = ("strided", "fortran", "bigendian", "reversed", "readonly", "unaligned")
+
+
+def _transform(args, kwargs, layout):
+    if layout != "mixed":
+        return ([apply_layout(a, layout) for a in args],
+                {k: apply_layout(v, layout) for k, v in kwargs.items()})
+    i = 0
+    new_args, new_kwargs = [], {}
+    for a in args:
+        new_args.append(apply_layout(a, _MIX[i % len(_MIX)]))
+        i += 1
+    for k, v in kwargs.items():
+        new_kwargs[k] = apply_layout(v, _MIX[i % len(_MIX)])
+        i += 1
+    return new_args, new_kwargs
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("layout", ALL_LAYOUTS)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+def test_layout_matrix(case, layout, dtype):
+    args, kwargs = build(case, dtype)
+    expected = case.reference(args, kwargs)
+    largs, lkwargs = _transform(args, kwargs, layout)
+    snaps = [snapshot(a) for a in largs]
+    ksnaps = {k: snapshot(v) for k, v in lkwargs.items()}
+    got = getattr(cyloss, case.func)(*largs, **lkwargs)
+    out_dtype = np.float64 if layout == "list" else dtype
+    check_output(got, expected, out_dtype, scale=scale_of(args, kwargs),
+                 what=f"{case.name}/{layout}")
+    for i, (a, s) in enumerate(zip(largs, snaps)):
+        assert_unmodified(a, s, f"argument {i}")
+    for k, v in lkwargs.items():
+        assert_unmodified(v, ksnaps[k], k)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_results_do_not_alias_inputs(case):
+    """Returned arrays are fresh: writing into them leaves the inputs alone."""
+    args, kwargs = build(case, np.float64)
+    snaps = [snapshot(a) for a in args]
+    got = getattr(cyloss, case.func)(*args, **kwargs)
+    outs = got if isinstance(got, tuple) else (got,)
+    for o in outs:
+        if isinstance(o, np.ndarray) and o.size:
+            for a in args:
+                if isinstance(a, np.ndarray):
+                    assert not np.shares_memory(o, a)
+            o[...] = 12345.0
+    for i, (a, s) in enumerate(zip(args, snaps)):
+        assert_unmodified(a, s, f"argument {i}")
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [0, 1, 2, -1])
+def test_torch_layout_axis1_views(dtype, name, axis, rng):
+    """(N, C, d1, d2) arrays arriving as views (transposed, sliced) with any class axis."""
+    base = rng.normal(0, 2, (4, 6, 5, 3)).astype(dtype)
+    views = {
+        "transposed": np.ascontiguousarray(base.transpose(3, 2, 1, 0)).transpose(3, 2, 1, 0),
+        "sliced": np.repeat(base, 2, axis=2)[:, :, ::2, :],
+        "fortran": np.asfortranarray(base),
+    }
+    exp = (ref.softmax if name == "softmax" else ref.log_softmax)(base, axis)
+    for vname, v in views.items():
+        np.testing.assert_array_equal(v, base)
+        assert_close(getattr(cyloss, name)(v, axis=axis), exp, dtype, scale=8, what=vname)
+
+
+# --------------------------------------------------------------------------- out=
+OUT_FUNCS = {
+    "softmax": (lambda x, r: (x,), lambda a, axis: ref.softmax(a[0], axis)),
+    "log_softmax": (lambda x, r: (x,), lambda a, axis: ref.log_softmax(a[0], axis)),
+    "softmax_backward": (lambda x, r: (ref.softmax(x).astype(x.dtype), r.normal(
+        size=x.shape).astype(x.dtype)), lambda a, axis: ref.softmax_backward(*a, axis)),
+    "log_softmax_backward": (lambda x, r: (ref.log_softmax(x).astype(x.dtype), r.normal(
+        size=x.shape).astype(x.dtype)), lambda a, axis: ref.log_softmax_backward(*a, axis)),
+}
+
+
+def _out_args(name, dtype, rng, shape=(4, 5)):
+    x = rng.normal(0, 2, shape).astype(dtype)
+    return OUT_FUNCS[name][0](x, rng)
+
+
+@pytest.mark.parametrize("name", list(OUT_FUNCS))
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("shape,axis", [((4, 5), -1), ((4, 5), 0), ((3, 4, 5), 1), ((7,), 0)])
+def test_out_written_and_returned(name, dtype, shape, axis, rng):
+    args = _out_args(name, dtype, rng, shape)
+    if "backward" in name:  # backward references need y / log_y along the same axis
+        x = rng.normal(0, 2, shape)
+        y = (ref.softmax if name == "softmax_backward" else ref.log_softmax)(x, axis)
+        args = (y.astype(dtype), args[1])
+    out = np.full(shape, np.nan, dtype=dtype)
+    res = getattr(cyloss, name)(*args, axis=axis, out=out)
+    assert res is out
+    assert_close(out, OUT_FUNCS[name][1](args, axis), dtype, scale=8)
+
+
+@pytest.mark.parametrize("name", list(OUT_FUNCS))
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("bad", ["shape_cols", "shape_transposed", "shape_extra_dim", "shape_1d",
+                                 "dtype_other_float", "dtype_int", "dtype_f16", "list",
+                                 "readonly"])
+def test_out_rejected(name, dtype, bad, rng):
+    args = _out_args(name, dtype, rng)
+    other = np.float32 if dtype == np.float64 else np.float64
+    outs = {
+        "shape_cols": lambda: np.empty((4, 6), dtype=dtype),
+        "shape_transposed": lambda: np.empty((5, 4), dtype=dtype),
+        "shape_extra_dim": lambda: np.empty((1, 4, 5), dtype=dtype),
+        "shape_1d": lambda: np.empty(20, dtype=dtype),
+        "dtype_other_float": lambda: np.empty((4, 5), dtype=other),
+        "dtype_int": lambda: np.empty((4, 5), dtype=np.int64),
+        "dtype_f16": lambda: np.empty((4, 5), dtype=np.float16),
+        "list": lambda: [[0.0] * 5 for _ in range(4)],
+        "readonly": lambda: np.frombuffer(np.zeros((4, 5), dtype=dtype).tobytes(),
+                                          dtype=dtype).reshape(4, 5),
+    }
+    out = outs[bad]()
+    snaps = [snapshot(a) for a in args]
+    with pytest.raises((ValueError, TypeError), match=r"(?<![\w])out(?![\w])"):
+        getattr(cyloss, name)(*args, out=out)
+    for a, s in zip(args, snaps):
+        assert_unmodified(a, s)
+
+
+@pytest.mark.parametrize("name", list(OUT_FUNCS))
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("kind", ["strided", "fortran", "reversed", "bigendian"])
+def test_out_non_contiguous_written_or_rejected(name, dtype, kind, rng):
+    """A non-contiguous (or non-native) out is either filled correctly and returned, or
+    rejected with a message naming out -- never silently left stale."""
+    args = _out_args(name, dtype, rng)
+    exp = OUT_FUNCS[name][1](args, -1)
+    out = apply_layout(np.full((4, 5), np.nan, dtype=dtype), kind)
+    try:
+        res = getattr(cyloss, name)(*args, out=out)
+    except (ValueError, TypeError) as e:
+        assert "out" in str(e)
+        return
+    assert res is out
+    np.testing.assert_allclose(out.astype(np.float64), exp, rtol=1e-5 if dtype == np.float32
+                               else 1e-12, atol=1e-6 if dtype == np.float32 else 1e-14)
+
+
+@pytest.mark.parametrize("name", list(OUT_FUNCS))
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("axis", [-1, 0])
+@pytest.mark.parametrize("which", [0, 1])
+def test_out_in_place(name, dtype, axis, which, rng):
+    """out may be one of the inputs (in-place update, a common buffer-reuse pattern)."""
+    if which == 1 and "backward" not in name:
+        pytest.skip("single input")
+    x = rng.normal(0, 2, (6, 5))
+    if "backward" in name:
+        y = (ref.softmax if name == "softmax_backward" else ref.log_softmax)(x, axis)
+        args = [y.astype(dtype), rng.normal(size=(6, 5)).astype(dtype)]
+    else:
+        args = [x.astype(dtype)]
+    exp = OUT_FUNCS[name][1]([a.copy() for a in args], axis)
+    res = getattr(cyloss, name)(*args, axis=axis, out=args[which])
+    assert res is args[which]
+    assert_close(res, exp, dtype, scale=8)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+def test_out_reused_across_calls(dtype, rng):
+    out = np.empty((50, 9), dtype=dtype)
+    for _ in range(3):
+        x = rng.normal(0, 3, (50, 9)).astype(dtype)
+        assert cyloss.softmax(x, out=out) is out
+        assert_close(out, ref.softmax(x), dtype)
+        assert cyloss.log_softmax(x, out=out) is out
+        assert_close(out, ref.log_softmax(x), dtype, scale=10)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_out_empty_and_zero_d(name):
+    out = np.empty((0, 3))
+    assert getattr(cyloss, name)(np.empty((0, 3)), out=out) is out
+    out = np.empty(())
+    res = getattr(cyloss, name)(np.array(2.0), out=out)
+    assert res is out
+    assert out[()] == (1.0 if name == "softmax" else 0.0)
