@@ -8,6 +8,7 @@ Environment switches:
                     happens when the compiler cannot build an OpenMP program.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,16 @@ def openmp_flags():
         return ["-fopenmp"] if r.returncode == 0 else []
 
 
+def copy_public_header():
+    """cyloss/include/cyloss.h: the header installed with the package (cyloss.get_include()).
+    A build output, copied from csrc/ (the one source)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    dst = os.path.join(here, "cyloss", "include")
+    os.makedirs(dst, exist_ok=True)
+    shutil.copyfile(os.path.join(here, "csrc", "cyloss.h"), os.path.join(dst, "cyloss.h"))
+
+
+copy_public_header()
 omp = openmp_flags()
 if omp:
     cflags += omp
@@ -69,6 +80,8 @@ ext = Extension(
         "csrc/cyl_kernels_inst.h",
         "csrc/cyl_internal.h",
         "pyx/ccyloss.pxd",
+        "pyx/_capi.pxi",
+        "cyloss/_core.pxd",
     ],
     extra_compile_args=cflags,
     extra_link_args=omp,
@@ -85,5 +98,5 @@ directives = {
 }
 
 setup(
-    ext_modules=cythonize([ext], include_path=["pyx"], compiler_directives=directives),
+    ext_modules=cythonize([ext], include_path=["pyx", "."], compiler_directives=directives),
 )

@@ -126,6 +126,10 @@ typedef struct cyl_kernels {
 } cyl_kernels;
 #undef CYL_MEMBER_
 
+/* The table of the public (dispatching) functions above, for C extensions that use
+ * cyloss without linking to it; see CYLOSS_IMPORT_CAPI below. */
+const cyl_kernels *cyl_api(void);
+
 /* CPU dispatch.  cyl_init(force_baseline) chooses the fastest table the CPU
  * supports (or the portable baseline when force_baseline != 0); it is called when
  * the Python module is imported, and on first use by any public function. */
@@ -140,6 +144,24 @@ const char *cyl_cpu_targets_built(void); /* comma-separated list */
 int cyl_set_num_threads(int n);
 int cyl_get_num_threads(void);
 int cyl_openmp_enabled(void);
+
+/*
+ * C extensions: define CYLOSS_IMPORT_CAPI before including this header (which then
+ * includes Python.h), call cyl_import_capi() once with the GIL held (e.g. in your
+ * module's init function), then call the kernels through the table:
+ *     cyl_capi->cross_entropy_loss_grad_f64(n, c, x, c, target, NULL, -100, 0.0,
+ *                                           1.0 / n, NULL, &loss, grad, c, &err);
+ * Nothing to link: the table comes from the installed cyloss._core module.
+ */
+#ifdef CYLOSS_IMPORT_CAPI
+#include <Python.h>
+static const cyl_kernels *cyl_capi = NULL;
+static int cyl_import_capi(void)
+{
+    cyl_capi = (const cyl_kernels *)PyCapsule_Import("cyloss._core._C_API", 0);
+    return cyl_capi ? 0 : -1;
+}
+#endif
 
 #ifdef __cplusplus
 }

@@ -93,3 +93,15 @@ int cyl_threads_for(double work)
     if ((double)nt > most) nt = (int)most;
     return nt > 1 ? nt : 1;
 }
+
+/* ------------------------------------------------------------- C-API table */
+#define CYL_PUBLIC_ENTRY(S, name, params, args) .name##_##S = cyl_##name##_##S,
+static const cyl_kernels cyl_public = {
+    CYL_KERNEL_LIST(CYL_PUBLIC_ENTRY, float, f32)
+    CYL_KERNEL_LIST(CYL_PUBLIC_ENTRY, double, f64)
+};
+
+const cyl_kernels *cyl_api(void)
+{
+    return &cyl_public;
+}

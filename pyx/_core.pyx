@@ -11,7 +11,13 @@ Optional arrays are passed as None.  No loops over data in this file.
 from libc.stdint cimport int64_t
 from libc.stddef cimport ptrdiff_t
 from cython cimport floating
+from cpython.pycapsule cimport PyCapsule_New
 cimport ccyloss as C
+
+# cdef kernels for other Cython modules (declared in cyloss/_core.pxd, re-exported by
+# cyloss/kernels.pxd) and the C-API capsule for C extensions (cyloss.h, CYLOSS_IMPORT_CAPI).
+include "_capi.pxi"
+_C_API = PyCapsule_New(<void *>C.cyl_api(), b"cyloss._core._C_API", NULL)
 
 
 class KernelError(Exception):

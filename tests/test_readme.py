@@ -1,0 +1,26 @@
+"""The README's Python examples run as written (its Cython example is built by
+test_downstream.py from examples/downstream/)."""
+import os
+import re
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+README = os.path.join(ROOT, "README.md")
+
+
+def _blocks():
+    if not os.path.isfile(README):
+        return []
+    text = open(README, encoding="utf-8").read()
+    return [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "setup(" not in b]
+
+
+@pytest.mark.skipif(not os.path.isfile(README), reason="not a source checkout")
+def test_readme_has_examples():
+    assert len(_blocks()) >= 1
+
+
+@pytest.mark.parametrize("i", range(len(_blocks())))
+def test_readme_example_runs(i, capsys):
+    exec(compile(_blocks()[i], f"README.md block {i}", "exec"), {"__name__": "readme"})
