@@ -10,24 +10,28 @@
 #define T float
 #define S f32
 #define EXP cyl_exp_f32
+#define EXPNEG cyl_expneg_f32
 #define LOG cyl_log_f32
 #define LOG1PU cyl_log1p_unit_f32
 #include "cyl_kernels_body.h"
 #undef T
 #undef S
 #undef EXP
+#undef EXPNEG
 #undef LOG
 #undef LOG1PU
 
 #define T double
 #define S f64
 #define EXP cyl_exp_f64
+#define EXPNEG cyl_expneg_f64
 #define LOG cyl_log_f64
 #define LOG1PU cyl_log1p_unit_f64
 #include "cyl_kernels_body.h"
 #undef T
 #undef S
 #undef EXP
+#undef EXPNEG
 #undef LOG
 #undef LOG1PU
 

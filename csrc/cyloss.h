@@ -68,6 +68,8 @@ extern "C" {
  * sum:                    *out = sum of x in double.
  * vexp, vlog:             y = exp(x), log(x) elementwise with the library's own
  *                         inline functions (exposed for accuracy tests).
+ * vexpneg:                y = exp(x) for x <= 0 with the row kernels' exponential
+ *                         (results below FLT_MIN / DBL_MIN flushed to +0).
  */
 #define CYL_KERNEL_LIST(X, T, S) \
   X(S, softmax, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, T *y, ptrdiff_t ldy, double inv_temperature), \
@@ -111,7 +113,8 @@ extern "C" {
     (kind, n, pred, target, weight, param, grad_scale, loss, loss_sum, grad)) \
   X(S, sum, (ptrdiff_t n, const T *x, double *out), (n, x, out)) \
   X(S, vexp, (ptrdiff_t n, const T *x, T *y), (n, x, y)) \
-  X(S, vlog, (ptrdiff_t n, const T *x, T *y), (n, x, y))
+  X(S, vlog, (ptrdiff_t n, const T *x, T *y), (n, x, y)) \
+  X(S, vexpneg, (ptrdiff_t n, const T *x, T *y), (n, x, y))
 
 #define CYL_DECLARE_(S, name, params, args) int cyl_##name##_##S params;
 CYL_KERNEL_LIST(CYL_DECLARE_, float, f32)

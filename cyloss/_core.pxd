@@ -21,6 +21,7 @@ cdef int regression_loss_grad_f32(int kind, ptrdiff_t n, const float *pred, cons
 cdef int sum_f32(ptrdiff_t n, const float *x, double *out) noexcept nogil
 cdef int vexp_f32(ptrdiff_t n, const float *x, float *y) noexcept nogil
 cdef int vlog_f32(ptrdiff_t n, const float *x, float *y) noexcept nogil
+cdef int vexpneg_f32(ptrdiff_t n, const float *x, float *y) noexcept nogil
 
 cdef int softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept nogil
 cdef int log_softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept nogil
@@ -39,3 +40,4 @@ cdef int regression_loss_grad_f64(int kind, ptrdiff_t n, const double *pred, con
 cdef int sum_f64(ptrdiff_t n, const double *x, double *out) noexcept nogil
 cdef int vexp_f64(ptrdiff_t n, const double *x, double *y) noexcept nogil
 cdef int vlog_f64(ptrdiff_t n, const double *x, double *y) noexcept nogil
+cdef int vexpneg_f64(ptrdiff_t n, const double *x, double *y) noexcept nogil

@@ -54,6 +54,9 @@ cdef int vexp_f32(ptrdiff_t n, const float *x, float *y) noexcept nogil:
 cdef int vlog_f32(ptrdiff_t n, const float *x, float *y) noexcept nogil:
     return C.cyl_vlog_f32(n, x, y)
 
+cdef int vexpneg_f32(ptrdiff_t n, const float *x, float *y) noexcept nogil:
+    return C.cyl_vexpneg_f32(n, x, y)
+
 cdef int softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept nogil:
     return C.cyl_softmax_f64(n, c, x, ldx, y, ldy, inv_temperature)
 
@@ -104,3 +107,6 @@ cdef int vexp_f64(ptrdiff_t n, const double *x, double *y) noexcept nogil:
 
 cdef int vlog_f64(ptrdiff_t n, const double *x, double *y) noexcept nogil:
     return C.cyl_vlog_f64(n, x, y)
+
+cdef int vexpneg_f64(ptrdiff_t n, const double *x, double *y) noexcept nogil:
+    return C.cyl_vexpneg_f64(n, x, y)

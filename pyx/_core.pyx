@@ -340,3 +340,15 @@ def vlog(const floating[::1] x, floating[::1] y):
             C.cyl_vlog_f32(n, px, py)
         else:
             C.cyl_vlog_f64(n, px, py)
+
+
+def vexpneg(const floating[::1] x, floating[::1] y):
+    """y = exp(x) for x <= 0 with the row kernels' exponential (for accuracy tests)."""
+    cdef ptrdiff_t n = x.shape[0]
+    cdef const floating *px = _c1(x)
+    cdef floating *py = _w1(y)
+    with nogil:
+        if floating is float:
+            C.cyl_vexpneg_f32(n, px, py)
+        else:
+            C.cyl_vexpneg_f64(n, px, py)

@@ -38,6 +38,7 @@ cdef extern from "cyloss.h" nogil:
     int cyl_sum_f32(ptrdiff_t n, const float *x, double *out) noexcept
     int cyl_vexp_f32(ptrdiff_t n, const float *x, float *y) noexcept
     int cyl_vlog_f32(ptrdiff_t n, const float *x, float *y) noexcept
+    int cyl_vexpneg_f32(ptrdiff_t n, const float *x, float *y) noexcept
 
     int cyl_softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept
     int cyl_log_softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept
@@ -56,3 +57,4 @@ cdef extern from "cyloss.h" nogil:
     int cyl_sum_f64(ptrdiff_t n, const double *x, double *out) noexcept
     int cyl_vexp_f64(ptrdiff_t n, const double *x, double *y) noexcept
     int cyl_vlog_f64(ptrdiff_t n, const double *x, double *y) noexcept
+    int cyl_vexpneg_f64(ptrdiff_t n, const double *x, double *y) noexcept
