@@ -107,6 +107,35 @@ static inline void CYL_FN(row_zero)(T *g, ptrdiff_t c)
         g[j] = (T)0;
 }
 
+/* Few classes (c <= CYL_SMALL_C, contiguous rows): a block of rows is one flat array,
+ * so the exponentials run at full vector width instead of one short row at a time.
+ * sh[k] receives the max of the row of element k; e[k] = exp(s (x[k] - sh[k])). */
+#define CYL_SMALL_C 32
+#define CYL_SMALL_BLOCK 1024
+static inline void CYL_FN(small_block_exp)(const T *x, ptrdiff_t rows, ptrdiff_t c, T s, T *sh, T *e)
+{
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        const T *xr = x + i * c;
+        T m = -INFINITY;
+        for (ptrdiff_t j = 0; j < c; j++)
+            m = xr[j] > m ? xr[j] : m;
+        for (ptrdiff_t j = 0; j < c; j++)
+            sh[i * c + j] = m;
+    }
+    const ptrdiff_t nel = rows * c;
+#pragma omp simd
+    for (ptrdiff_t k = 0; k < nel; k++)
+        e[k] = EXPNEG((x[k] - sh[k]) * s);
+}
+
+static inline double CYL_FN(small_row_sum)(const T *e, ptrdiff_t c)
+{
+    double s = 0.0;
+    for (ptrdiff_t j = 0; j < c; j++)
+        s += (double)e[j];
+    return s;
+}
+
 /* ------------------------------------------------------------ threading
  * Rows (or elements) are cut into blocks whose size depends only on the problem
  * size, never on the thread count; blocks are spread over OpenMP threads
@@ -140,6 +169,35 @@ static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int
     }
 }
 
+/* softmax / log_softmax of a block of `rows` contiguous short rows (see small_block_exp) */
+static void CYL_FN(softmax_small_block)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t c, T s, int log_out)
+{
+    T sh[CYL_SMALL_BLOCK], eb[CYL_SMALL_BLOCK];
+    const ptrdiff_t nel = rows * c;
+    T *e = log_out ? eb : y;
+    CYL_FN(small_block_exp)(x, rows, c, s, sh, e);
+    if (log_out) {
+        /* y = s (x - m) - log(sum), the log-sums spread over the row's elements in eb */
+        for (ptrdiff_t i = 0; i < rows; i++) {
+            T lse = (T)log(CYL_FN(small_row_sum)(e + i * c, c));
+            for (ptrdiff_t j = 0; j < c; j++)
+                eb[i * c + j] = lse;
+        }
+#pragma omp simd
+        for (ptrdiff_t k = 0; k < nel; k++)
+            y[k] = (x[k] - sh[k]) * s - eb[k];
+    } else {
+        for (ptrdiff_t i = 0; i < rows; i++) {
+            T r = (T)(1.0 / CYL_FN(small_row_sum)(e + i * c, c));
+            for (ptrdiff_t j = 0; j < c; j++)
+                sh[i * c + j] = r;
+        }
+#pragma omp simd
+        for (ptrdiff_t k = 0; k < nel; k++)
+            y[k] *= sh[k];
+    }
+}
+
 static int CYL_FN(softmax_any)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, T *y, ptrdiff_t ldy,
                                double inv_temperature, int log_out)
 {
@@ -147,6 +205,15 @@ static int CYL_FN(softmax_any)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t l
     const T s = (T)inv_temperature;
     const int nt = cyl_threads_for((double)n * (double)c);
     (void)nt; /* unused without OpenMP */
+    if (c > 0 && c <= CYL_SMALL_C && ldx == c && ldy == c && x != y) {
+        const ptrdiff_t rb = CYL_SMALL_BLOCK / c, nb = (n + rb - 1) / rb;
+        CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
+        for (ptrdiff_t b = 0; b < nb; b++) {
+            ptrdiff_t i0 = b * rb, i1 = (b + 1) * rb < n ? (b + 1) * rb : n;
+            CYL_FN(softmax_small_block)(x + i0 * c, y + i0 * c, i1 - i0, c, s, log_out);
+        }
+        return CYL_OK;
+    }
     CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
     for (ptrdiff_t i = 0; i < n; i++)
         CYL_FN(softmax_row)(x + i * ldx, y + i * ldy, c, s, log_out);
@@ -328,11 +395,12 @@ int CYL_FN(class_weight_sum)(ptrdiff_t n, ptrdiff_t c, const int64_t *target, co
 }
 
 /* Loss of one row with class target t (checked), gradient row written when gr. */
-static inline double CYL_FN(cross_entropy_row)(const T *xr, ptrdiff_t c, int64_t t, const T *weight,
-                                               double eps, double epc, double wtot, double grad_scale, T *gr)
+/* Loss (and gradient) of one row from its max m and sum of exp(x - m); when gr is
+ * not NULL it holds the exponentials exp(x - m) and is turned into the gradient. */
+static inline double CYL_FN(cross_entropy_row_finish)(const T *xr, ptrdiff_t c, int64_t t, const T *weight,
+                                                      double eps, double epc, double wtot, double grad_scale,
+                                                      T *gr, T m, double sum)
 {
-    T m = CYL_FN(row_max)(xr, c);
-    double sum = CYL_FN(row_expsum)(xr, c, m, (T)1, gr);
     double lsum = log(sum);
     double wt = weight ? (double)weight[t] : 1.0;
     double li = (1.0 - eps) * wt * (((double)m - (double)xr[t]) + lsum);
@@ -371,6 +439,14 @@ static inline double CYL_FN(cross_entropy_row)(const T *xr, ptrdiff_t c, int64_t
     return li;
 }
 
+static inline double CYL_FN(cross_entropy_row)(const T *xr, ptrdiff_t c, int64_t t, const T *weight,
+                                               double eps, double epc, double wtot, double grad_scale, T *gr)
+{
+    T m = CYL_FN(row_max)(xr, c);
+    double sum = CYL_FN(row_expsum)(xr, c, m, (T)1, gr);
+    return CYL_FN(cross_entropy_row_finish)(xr, c, t, weight, eps, epc, wtot, grad_scale, gr, m, sum);
+}
+
 int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx,
                                     const int64_t *target, const T *weight, int64_t ignore_index,
                                     double label_smoothing, double grad_scale, T *loss, double *loss_sum,
@@ -390,7 +466,8 @@ int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdif
         for (ptrdiff_t j = 0; j < c; j++)
             wtot += (double)weight[j];
     }
-    const ptrdiff_t rb = CYL_FN(rows_per_block)(c), nb = (n + rb - 1) / rb;
+    const int small = c > 0 && c <= CYL_SMALL_C && ldx == c && (!grad || ldg == c);
+    const ptrdiff_t rb = small ? CYL_SMALL_BLOCK / c : CYL_FN(rows_per_block)(c), nb = (n + rb - 1) / rb;
     double one, *part = nb > 1 ? (double *)malloc((size_t)nb * sizeof(double)) : &one;
     if (!part) return CYL_ERR_NOMEM;
     const int nt = cyl_threads_for((double)n * (double)c);
@@ -399,16 +476,37 @@ int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdif
     for (ptrdiff_t b = 0; b < nb; b++) {
         double acc = 0.0;
         ptrdiff_t i1 = (b + 1) * rb < n ? (b + 1) * rb : n;
-        for (ptrdiff_t i = b * rb; i < i1; i++) {
-            T *gr = grad ? grad + i * ldg : NULL;
-            double li = 0.0;
-            if (target[i] == ignore_index) {
-                if (gr) CYL_FN(row_zero)(gr, c);
-            } else {
-                li = CYL_FN(cross_entropy_row)(x + i * ldx, c, target[i], weight, eps, epc, wtot, grad_scale, gr);
+        if (small) {
+            T sh[CYL_SMALL_BLOCK], eb[CYL_SMALL_BLOCK];
+            const ptrdiff_t i0 = b * rb;
+            T *e = grad ? grad + i0 * c : eb;
+            CYL_FN(small_block_exp)(x + i0 * c, i1 - i0, c, (T)1, sh, e);
+            for (ptrdiff_t i = i0; i < i1; i++) {
+                T *er = e + (i - i0) * c;
+                double li = 0.0;
+                if (target[i] == ignore_index) {
+                    if (grad) CYL_FN(row_zero)(er, c);
+                } else {
+                    li = CYL_FN(cross_entropy_row_finish)(x + i * c, c, target[i], weight, eps, epc, wtot,
+                                                          grad_scale, grad ? er : NULL, sh[(i - i0) * c],
+                                                          CYL_FN(small_row_sum)(er, c));
+                }
+                if (loss) loss[i] = (T)li;
+                acc += li;
             }
-            if (loss) loss[i] = (T)li;
-            acc += li;
+        } else {
+            for (ptrdiff_t i = b * rb; i < i1; i++) {
+                T *gr = grad ? grad + i * ldg : NULL;
+                double li = 0.0;
+                if (target[i] == ignore_index) {
+                    if (gr) CYL_FN(row_zero)(gr, c);
+                } else {
+                    li = CYL_FN(cross_entropy_row)(x + i * ldx, c, target[i], weight, eps, epc, wtot, grad_scale,
+                                                   gr);
+                }
+                if (loss) loss[i] = (T)li;
+                acc += li;
+            }
         }
         part[b] = acc;
     }
@@ -817,6 +915,8 @@ int CYL_FN(vexpneg)(ptrdiff_t n, const T *x, T *y)
 }
 
 #undef CYL_SIGN
+#undef CYL_SMALL_C
+#undef CYL_SMALL_BLOCK
 #undef CYL_NL
 #undef CYL_BCEL_CALL
 #undef CYL_BCE_CALL
