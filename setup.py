@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 
+import numpy
 from setuptools import Extension, setup
 from Cython.Build import cythonize
 
@@ -73,7 +74,7 @@ ext = Extension(
         "csrc/kernels_baseline.c",
         "csrc/kernels_avx2.c",
     ],
-    include_dirs=["csrc"],
+    include_dirs=["csrc", numpy.get_include()],
     depends=[
         "csrc/cyloss.h",
         "csrc/cyl_math.h",

@@ -3,6 +3,8 @@ timing table of cyloss against NumPy (and scipy / torch when installed).
 
     python -m cyloss            self-check + timing table
     python -m cyloss check      self-check only (exit status 1 on failure)
+    python -m cyloss bench ...  the full benchmark suite (benchmarks/ of a source checkout,
+                                same options as `python -m benchmarks`)
 """
 import sys
 import time
@@ -195,8 +197,20 @@ def timing_table():
           " torch pinned to 1 thread")
 
 
+def _bench(argv):
+    try:
+        from benchmarks.run import main as bench_main
+    except ImportError:
+        print("The benchmark suite lives in benchmarks/ of the source checkout: run this from "
+              "the repository root (or `python -m benchmarks` there).")
+        return 2
+    return bench_main(argv) or 0
+
+
 def main(argv):
     cmd = argv[0] if argv else "all"
+    if cmd == "bench":
+        return _bench(argv[1:])
     if cmd not in ("all", "check"):
         print(__doc__)
         return 2

@@ -91,6 +91,11 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     `label_smoothing` in [0, 1]; reduction "mean" divides by the summed weights of the kept
     samples (class targets) or the number of samples (probability targets).
     """
+    if (weight is None and label_smoothing == 0.0 and axis == -1 and type(ignore_index) is int
+            and (reduction == "mean" or reduction == "sum")):
+        r = _core.cross_entropy_fast(logits, target, ignore_index, reduction == "mean", bool(return_grad))
+        if r is not None:
+            return r
     x, cdt, rdt, ax, c, w = _class_setup(logits, axis, weight, "logits")
     red = check_reduction(reduction)
     eps = check_scalar(label_smoothing, "label_smoothing")

@@ -66,12 +66,20 @@ def softmax(x, axis=-1, *, temperature=1.0, out=None):
     entries give probability 0. `out` (same shape and result dtype) receives the
     result and is returned.
     """
+    if out is None and temperature == 1.0 and (axis == -1 or axis == getattr(x, "ndim", 0) - 1):
+        r = _core.softmax_fast(x, False)
+        if r is not None:
+            return r
     s = _inv_temperature(temperature)
     return _rowwise(lambda m, r: _core.softmax(m, r, s, False), (x,), ("x",), axis, out)
 
 
 def log_softmax(x, axis=-1, *, temperature=1.0, out=None):
     """log(softmax(x / temperature)) along `axis`, computed as (x - max) - log(sum(exp(x - max)))."""
+    if out is None and temperature == 1.0 and (axis == -1 or axis == getattr(x, "ndim", 0) - 1):
+        r = _core.softmax_fast(x, True)
+        if r is not None:
+            return r
     s = _inv_temperature(temperature)
     return _rowwise(lambda m, r: _core.softmax(m, r, s, True), (x,), ("x",), axis, out)
 

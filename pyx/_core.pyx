@@ -352,3 +352,96 @@ def vexpneg(const floating[::1] x, floating[::1] y):
             C.cyl_vexpneg_f32(n, px, py)
         else:
             C.cyl_vexpneg_f64(n, px, py)
+
+
+# ------------------------------------------------------------------ fast paths
+# For the common call shapes (a C-contiguous, aligned, native float32/float64 ndarray,
+# class axis last) the facade calls these first: they check the layout through the
+# NumPy C API instead of acquiring memoryviews and dispatching on fused types, which
+# is most of the cost of a tiny call.  They return None when the input does not fit
+# (the facade then takes the general path, which also produces the error messages).
+cimport numpy as cnp
+cnp.import_array()
+import numpy as _np
+
+cdef object _F32 = _np.float32
+cdef object _F64 = _np.float64
+
+
+cdef inline int _float_kind(object a) noexcept:
+    """1: float32, 2: float64 (C-contiguous, aligned, native, ndim >= 1); else 0."""
+    if not cnp.PyArray_CheckExact(a):
+        return 0
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    if cnp.PyArray_NDIM(arr) < 1 or not cnp.PyArray_IS_C_CONTIGUOUS(arr) \
+            or not cnp.PyArray_ISALIGNED(arr) or not cnp.PyArray_ISNOTSWAPPED(arr):
+        return 0
+    cdef int t = cnp.PyArray_TYPE(arr)
+    return 1 if t == cnp.NPY_FLOAT32 else 2 if t == cnp.NPY_FLOAT64 else 0
+
+
+def softmax_fast(object x, bint log):
+    """softmax / log_softmax along the last axis of x, or None if x does not fit."""
+    cdef int kind = _float_kind(x)
+    if kind == 0:
+        return None
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef int nd = cnp.PyArray_NDIM(a)
+    cdef ptrdiff_t c = cnp.PyArray_DIMS(a)[nd - 1]
+    cdef ptrdiff_t size = cnp.PyArray_SIZE(a)
+    if c == 0 or size == 0:
+        return None
+    cdef ptrdiff_t n = size // c
+    cdef cnp.ndarray y = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
+    cdef void *px = cnp.PyArray_DATA(a)
+    cdef void *py = cnp.PyArray_DATA(y)
+    with nogil:
+        if kind == 1:
+            (C.cyl_log_softmax_f32 if log else C.cyl_softmax_f32)(n, c, <const float *>px, c, <float *>py, c, 1.0)
+        else:
+            (C.cyl_log_softmax_f64 if log else C.cyl_softmax_f64)(n, c, <const double *>px, c, <double *>py, c, 1.0)
+    return y
+
+
+def cross_entropy_fast(object logits, object target, int64_t ignore_index, bint mean, bint want_grad):
+    """Unweighted, unsmoothed class-target cross-entropy, reduction mean or sum, for
+    (n, c) logits (class axis last) and an int64 target of n; None if they do not fit or
+    a target is out of range (the general path then reports it)."""
+    cdef int kind = _float_kind(logits)
+    if kind == 0 or not cnp.PyArray_CheckExact(target):
+        return None
+    cdef cnp.ndarray a = <cnp.ndarray>logits
+    cdef cnp.ndarray t = <cnp.ndarray>target
+    if cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_NDIM(t) != 1 or cnp.PyArray_TYPE(t) != cnp.NPY_INT64 \
+            or not cnp.PyArray_IS_C_CONTIGUOUS(t) or not cnp.PyArray_ISALIGNED(t) \
+            or not cnp.PyArray_ISNOTSWAPPED(t):
+        return None
+    cdef ptrdiff_t n = cnp.PyArray_DIMS(a)[0], c = cnp.PyArray_DIMS(a)[1], err = -1
+    if n == 0 or c == 0 or cnp.PyArray_DIMS(t)[0] != n:
+        return None
+    cdef const int64_t *pt = <const int64_t *>cnp.PyArray_DATA(t)
+    cdef void *px = cnp.PyArray_DATA(a)
+    cdef double wsum = 0.0, total = 0.0, scale = 1.0
+    cdef int st
+    cdef cnp.ndarray g = None
+    cdef void *pg = NULL
+    if want_grad:
+        g = cnp.PyArray_EMPTY(2, cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
+        pg = cnp.PyArray_DATA(g)
+    with nogil:
+        st = C.cyl_class_weight_sum_f64(n, c, pt, NULL, ignore_index, &wsum, &err)
+        if st == 0:
+            if mean:
+                scale = 1.0 / wsum if wsum != 0 else 0.0
+            if kind == 1:
+                st = C.cyl_cross_entropy_loss_grad_f32(n, c, <const float *>px, c, pt, NULL, ignore_index, 0.0,
+                                                       scale, NULL, &total, <float *>pg, c, &err)
+            else:
+                st = C.cyl_cross_entropy_loss_grad_f64(n, c, <const double *>px, c, pt, NULL, ignore_index, 0.0,
+                                                       scale, NULL, &total, <double *>pg, c, &err)
+    if st != 0:
+        return None
+    if mean:
+        total = total / wsum if wsum != 0 else float("nan")
+    loss = (_F32 if kind == 1 else _F64)(total)
+    return (loss, g) if want_grad else loss
