@@ -203,8 +203,13 @@ def _elementwise(kernel, params, first, second, shape, red, return_grad, extra=(
     loss, grad) -> sum of the losses; extra are flat arrays of the broadcast size (or None).
     """
     cdt, rdt = first[1], first[2]
-    a = contiguous(np.broadcast_to(first[0], shape), cdt).reshape(-1)
-    b = contiguous(np.broadcast_to(second, shape), cdt).reshape(-1)
+    a, b = first[0], second
+    if a.shape != shape:
+        a = np.broadcast_to(a, shape)
+    if b.shape != shape:
+        b = np.broadcast_to(b, shape)
+    a = contiguous(a, cdt).reshape(-1)
+    b = contiguous(b, cdt).reshape(-1)
     size = a.shape[0]
     loss_scale = grad_scale = 1.0
     if red in ("mean", "batchmean"):
@@ -277,7 +282,7 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
     red = check_reduction(reduction, ("none", "mean", "sum", "batchmean"))
     cdt, rdt = float_dtypes(lq)
     try:
-        shape = np.broadcast_shapes(lq.shape, t.shape)
+        shape = lq.shape if lq.shape == t.shape else np.broadcast_shapes(lq.shape, t.shape)
     except ValueError:
         raise ValueError(f"target of shape {t.shape} cannot be broadcast against log_q of shape {lq.shape}") from None
     denom = None
@@ -293,7 +298,7 @@ def _regression(kind, param, pred, target, weight, reduction, return_grad):
     red = check_reduction(reduction)
     cdt, rdt = float_dtypes(p)
     try:
-        shape = np.broadcast_shapes(p.shape, t.shape)
+        shape = p.shape if p.shape == t.shape else np.broadcast_shapes(p.shape, t.shape)
     except ValueError:
         raise ValueError(f"target of shape {t.shape} cannot be broadcast against pred of shape {p.shape}") from None
     w = _optional_weight(weight, "weight", shape, cdt, "the loss")

@@ -122,8 +122,8 @@ def logsumexp(x, axis=None, *, b=None, keepdims=False, return_sign=False):
     k = len(axes)
     dest = tuple(range(nd - k, nd))
     keep_shape = tuple(s for i, s in enumerate(a.shape) if i not in axes)
-    n = int(np.prod(keep_shape, dtype=np.int64))
-    c = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
+    n = math.prod(keep_shape)
+    c = math.prod(a.shape[i] for i in axes)
 
     def as_rows(arr):
         moved = arr if axes == dest else np.moveaxis(arr, axes, dest)

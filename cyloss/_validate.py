@@ -3,6 +3,7 @@
 Everything here works on array metadata (dtype, shape, strides) and hands the
 C kernels contiguous arrays of one float type; no loop over data lives here.
 """
+import math
 import operator
 
 import numpy as np
@@ -101,7 +102,7 @@ def rows(arr, axis, dtype):
     moved = arr if axis == arr.ndim - 1 else np.moveaxis(arr, axis, -1)
     m = contiguous(moved, dtype)
     c = m.shape[-1]
-    n = m.size // c if c else int(np.prod(m.shape[:-1], dtype=np.int64))
+    n = m.size // c if c else math.prod(m.shape[:-1])
     return m.reshape(n, c), moved.shape
 
 
@@ -127,6 +128,8 @@ def check_out(out, shape, dtype):
 
 def broadcast_to(arr, shape, name, what):
     """arr broadcast to shape without changing it, or ValueError naming the argument."""
+    if arr.shape == tuple(shape):
+        return arr
     try:
         if np.broadcast_shapes(arr.shape, shape) != tuple(shape):
             raise ValueError

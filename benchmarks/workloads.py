@@ -1,0 +1,596 @@
+"""The registry of workloads.
+
+A workload is a name plus a ``setup(env)`` function that makes the data and returns the
+contenders: zero-argument callables that compute the same thing with cyloss and with
+each peer (torch CPU at 1 and at N threads, scipy.special, NumPy written the usual way,
+sklearn's private loss module) plus the roofline (``copy``: np.copyto of an
+output-sized array; ``read``: a sum over every input array).  Each peer is optional: a
+peer whose module is missing is left out, one that raises or disagrees with cyloss is
+dropped by the runner with the reason printed.
+
+Conventions: every callable returns its result (a NumPy array / scalar, a torch tensor, or
+a (loss, grad) tuple) so the runner can check it once against cyloss; anything a user
+would need to get the same numbers (a mean, a 1/n scale of a per-sample gradient) is
+part of the timed callable.
+"""
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+import cyloss
+
+
+def _noop():
+    pass
+
+
+@dataclass
+class Contender:
+    name: str                 # "cyloss 2t", "torch 1t", "numpy", "copy", ...
+    fn: Callable[[], object]
+    role: str                 # "cyloss" | "peer" | "roofline"
+    family: str               # "cyloss", "torch", "scipy", "numpy", "sklearn", "copy", "read"
+    threads: Optional[int] = None
+    enter: Callable[[], None] = _noop   # untimed, before each batch of calls (threads, grad mode)
+    checked: bool = True      # compare the result with cyloss's
+
+
+@dataclass
+class Workload:
+    name: str
+    func: str                 # the cyloss function measured
+    dtype: str                # "f32" / "f64" (tolerance of the check)
+    setup: Callable[["Env"], list] = field(repr=False)
+    quick: bool = False       # part of --quick
+    tiny: bool = False        # report microseconds per call
+
+
+def _optional(importer):
+    try:
+        return importer()
+    except Exception:        # ImportError, or a broken install: the peer is just absent
+        return None
+
+
+def _import_torch():
+    import torch
+    import torch.nn.functional as F
+    return torch, F
+
+
+def _import_scipy_special():
+    import scipy.special
+    return scipy.special
+
+
+def _import_sklearn_loss():
+    from sklearn._loss import loss   # private API: guarded, and checked numerically
+    for name in ("HalfMultinomialLoss", "HalfBinomialLoss", "HalfSquaredError", "AbsoluteError", "HuberLoss"):
+        getattr(loss, name)
+    return loss
+
+
+class Env:
+    """Peer modules, thread counts and contender builders shared by the setups."""
+
+    def __init__(self, n_threads, peers=None, seed=0):
+        self.n = n_threads
+        want = (lambda p: peers is None or p in peers)
+        tf = _optional(_import_torch) if want("torch") else None
+        self.torch, self.F = tf if tf else (None, None)
+        self.sp = _optional(_import_scipy_special) if want("scipy") else None
+        self.skl = _optional(_import_sklearn_loss) if want("sklearn") else None
+        self.use_numpy = want("numpy")
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.torch_default_threads = self.torch.get_num_threads() if self.torch else None
+
+    # ---- data
+    def normal(self, shape, dt, scale=1.0):
+        x = self.rng.standard_normal(shape, dtype=np.float64 if dt == "f64" else np.float32)
+        if scale != 1.0:
+            x *= scale
+        return x
+
+    def uniform(self, shape, dt, lo=0.0, hi=1.0):
+        return self.rng.uniform(lo, hi, size=shape).astype(np.float64 if dt == "f64" else np.float32)
+
+    def targets(self, n, c):
+        return self.rng.integers(0, c, size=n)       # int64: what torch wants
+
+    # ---- contenders
+    def cy(self, fn, single=False):
+        n = self.n
+        out = [Contender(f"cyloss {n}t", fn, "cyloss", "cyloss", n, enter=lambda: cyloss.set_num_threads(n))]
+        if n > 1 and not single:
+            out.append(Contender("cyloss 1t", fn, "cyloss", "cyloss", 1, enter=lambda: cyloss.set_num_threads(1)))
+        return out
+
+    def tch(self, make, grad=False):
+        """torch at 1 thread and at N threads; ``make(torch, F)`` returns the callable.
+        Forward-only callables run with autograd off (torch's fastest forward path)."""
+        if self.torch is None:
+            return []
+        torch = self.torch
+        fn = make(torch, self.F)
+        res = []
+        for k in sorted({1, self.n}):
+            def enter(k=k):
+                if torch.get_num_threads() != k:
+                    torch.set_num_threads(k)
+                torch.set_grad_enabled(grad)
+            res.append(Contender(f"torch {k}t", fn, "peer", "torch", k, enter=enter))
+        return res
+
+    def scipy(self, make):
+        return [] if self.sp is None else [Contender("scipy", make(self.sp), "peer", "scipy", 1)]
+
+    def numpy(self, fn):
+        return [Contender("numpy", fn, "peer", "numpy", 1)] if self.use_numpy else []
+
+    def sklearn(self, make, single=False):
+        """sklearn's private loss objects, with n_threads = N (their OpenMP loops; 1 for
+        tiny inputs, where starting threads would dominate)."""
+        if self.skl is None:
+            return []
+        k = 1 if single else self.n
+        return [Contender(f"sklearn {k}t", make(self.skl, k), "peer", "sklearn", k)]
+
+    @staticmethod
+    def copy(src):
+        dst = np.empty_like(src)
+        return [Contender("copy", lambda: np.copyto(dst, src), "roofline", "copy", 1, checked=False)]
+
+    @staticmethod
+    def read(*arrays):
+        if len(arrays) == 1:
+            a = arrays[0]
+            fn = a.sum
+        else:
+            def fn():
+                return [a.sum() for a in arrays]
+        return [Contender("read", fn, "roofline", "read", 1, checked=False)]
+
+    def restore(self):
+        cyloss.set_num_threads(self.n)
+        if self.torch is not None:
+            self.torch.set_num_threads(self.torch_default_threads)
+            self.torch.set_grad_enabled(True)
+
+
+# ------------------------------------------------------------------ NumPy, the usual way
+def np_softmax(x):
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def np_log_softmax(x):
+    z = x - x.max(-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(-1, keepdims=True))
+
+
+def np_logsumexp(x):
+    m = x.max(-1)
+    return m + np.log(np.exp(x - m[:, None]).sum(-1))
+
+
+def np_cross_entropy(x, t, rows):
+    z = x - x.max(-1, keepdims=True)
+    return (np.log(np.exp(z).sum(-1)) - z[rows, t]).mean()
+
+
+def np_cross_entropy_grad(x, t, rows):
+    m = x.max(-1, keepdims=True)
+    e = np.exp(x - m)
+    s = e.sum(-1, keepdims=True)
+    loss = (np.log(s[:, 0]) + m[:, 0] - x[rows, t]).mean()
+    g = e / s
+    g[rows, t] -= 1
+    g /= len(t)
+    return loss, g
+
+
+# ------------------------------------------------------------------ registry
+WORKLOADS = []
+
+
+def _shape_str(shape):
+    if len(shape) == 1:
+        n = shape[0]
+        return f"{n:.0e}".replace("e+0", "e") if n >= 10**6 and n % 10**6 == 0 else str(n)
+    return "x".join(map(str, shape))
+
+
+def register(func, label, shape, dt, *, quick=False, tiny=False, **params):
+    """Add the workload "<label> <shape> <dt>" of cyloss function ``func``, made by the
+    setup ``SETUPS[label](env, shape, dt, **params)``."""
+    def setup(env, _f=SETUPS[label], _shape=shape, _dt=dt, _params=params):
+        return _f(env, _shape, _dt, **_params)
+    name = f"{label} {_shape_str(shape)} {dt}" + (" out=" if params.get("out") else "")
+    WORKLOADS.append(Workload(name, func, dt, setup, quick=quick, tiny=tiny))
+
+
+SETUPS = {}
+
+
+def setup_fn(label):
+    def deco(f):
+        SETUPS[label] = f
+        return f
+    return deco
+
+
+# ---- softmax family
+@setup_fn("softmax")
+def _softmax(env, shape, dt, out=False, scale=3.0):
+    x = env.normal(shape, dt, scale)
+    if out:
+        o = np.empty_like(x)
+        cy = (lambda: cyloss.softmax(x, out=o))
+    else:
+        cy = (lambda: cyloss.softmax(x))
+
+    def t_make(torch, F):
+        tx = torch.from_numpy(x)
+        if out:
+            to = torch.empty_like(tx)
+            return lambda: torch.softmax(tx, -1, out=to)
+        return lambda: torch.softmax(tx, -1)
+    return (env.cy(cy, single=x.size < 100) + env.tch(t_make)
+            + env.scipy(lambda sp: lambda: sp.softmax(x, axis=-1))
+            + env.numpy(lambda: np_softmax(x))
+            + ([] if x.size < 100 else env.copy(x) + env.read(x)))
+
+
+@setup_fn("log_softmax")
+def _log_softmax(env, shape, dt, out=False, scale=3.0):
+    x = env.normal(shape, dt, scale)
+    o = np.empty_like(x)
+    cy = (lambda: cyloss.log_softmax(x, out=o)) if out else (lambda: cyloss.log_softmax(x))
+
+    def t_make(torch, F):
+        tx = torch.from_numpy(x)
+        to = torch.empty_like(tx)
+        return (lambda: torch.log_softmax(tx, -1, out=to)) if out else (lambda: torch.log_softmax(tx, -1))
+    return (env.cy(cy) + env.tch(t_make)
+            + env.scipy(lambda sp: lambda: sp.log_softmax(x, axis=-1))
+            + env.numpy(lambda: np_log_softmax(x)) + env.copy(x) + env.read(x))
+
+
+@setup_fn("logsumexp")
+def _logsumexp(env, shape, dt, scale=3.0):
+    x = env.normal(shape, dt, scale)
+    tiny = x.size < 100
+
+    def t_make(torch, F):
+        tx = torch.from_numpy(x)
+        return lambda: torch.logsumexp(tx, -1)
+    return (env.cy(lambda: cyloss.logsumexp(x, axis=-1), single=tiny) + env.tch(t_make)
+            + env.scipy(lambda sp: lambda: sp.logsumexp(x, axis=-1))
+            + env.numpy(lambda: np_logsumexp(x)) + ([] if tiny else env.read(x)))
+
+
+@setup_fn("softmax_backward")
+def _softmax_backward(env, shape, dt):
+    y = cyloss.softmax(env.normal(shape, dt, 3.0))
+    g = env.normal(shape, dt)
+    o = np.empty_like(y)
+
+    def t_make(torch, F):
+        ty, tg = torch.from_numpy(y), torch.from_numpy(g)
+        return lambda: torch._softmax_backward_data(tg, ty, -1, ty.dtype)   # autograd's kernel
+    return (env.cy(lambda: cyloss.softmax_backward(y, g, out=o)) + env.tch(t_make)
+            + env.numpy(lambda: y * (g - (g * y).sum(-1, keepdims=True)))
+            + env.copy(y) + env.read(y, g))
+
+
+@setup_fn("log_softmax_backward")
+def _log_softmax_backward(env, shape, dt):
+    ly = cyloss.log_softmax(env.normal(shape, dt, 3.0))
+    g = env.normal(shape, dt)
+    o = np.empty_like(ly)
+
+    def t_make(torch, F):
+        tly, tg = torch.from_numpy(ly), torch.from_numpy(g)
+        return lambda: torch._log_softmax_backward_data(tg, tly, -1, tly.dtype)
+    return (env.cy(lambda: cyloss.log_softmax_backward(ly, g, out=o)) + env.tch(t_make)
+            + env.numpy(lambda: g - np.exp(ly) * g.sum(-1, keepdims=True))
+            + env.copy(ly) + env.read(ly, g))
+
+
+# ---- classification
+@setup_fn("cross_entropy")
+def _cross_entropy(env, shape, dt, grad=False, scale=3.0):
+    n, c = shape
+    x = env.normal(shape, dt, scale)
+    t = env.targets(n, c)
+    rows = np.arange(n)
+    tf = t.astype(x.dtype)
+    tiny = x.size < 100
+
+    def t_make(torch, F):
+        tt = torch.from_numpy(t)
+        if not grad:
+            tx = torch.from_numpy(x)
+            return lambda: F.cross_entropy(tx, tt)
+        leaf = torch.from_numpy(x.copy()).requires_grad_()
+
+        def fwd_bwd():
+            leaf.grad = None
+            loss = F.cross_entropy(leaf, tt)
+            loss.backward()
+            return loss, leaf.grad
+        return fwd_bwd
+
+    def sk_make(skl, k):
+        obj = skl.HalfMultinomialLoss(n_classes=c)
+        if not grad:
+            return lambda: obj(tf, x, n_threads=k)
+
+        def f():
+            lv, g = obj.loss_gradient(tf, x, n_threads=k)
+            g *= 1.0 / n
+            return lv.mean(), g
+        return f
+
+    if grad:
+        cy = env.cy(lambda: cyloss.cross_entropy(x, t, return_grad=True), single=tiny)
+        np_c = env.numpy(lambda: np_cross_entropy_grad(x, t, rows))
+        sp_c = []
+        roof = [] if tiny else env.copy(x) + env.read(x)
+    else:
+        cy = env.cy(lambda: cyloss.cross_entropy(x, t), single=tiny)
+        np_c = env.numpy(lambda: np_cross_entropy(x, t, rows))
+        sp_c = env.scipy(lambda sp: lambda: (sp.logsumexp(x, axis=-1) - x[rows, t]).mean())
+        roof = [] if tiny else env.read(x)
+    return cy + env.tch(t_make, grad=grad) + sp_c + np_c + env.sklearn(sk_make, single=tiny) + roof
+
+
+@setup_fn("nll_loss")
+def _nll_loss(env, shape, dt, grad=False):
+    n, c = shape
+    lp = cyloss.log_softmax(env.normal(shape, dt, 3.0))
+    t = env.targets(n, c)
+    rows = np.arange(n)
+
+    def t_make(torch, F):
+        tt = torch.from_numpy(t)
+        if not grad:
+            tlp = torch.from_numpy(lp)
+            return lambda: F.nll_loss(tlp, tt)
+        leaf = torch.from_numpy(lp.copy()).requires_grad_()
+
+        def fwd_bwd():
+            leaf.grad = None
+            loss = F.nll_loss(leaf, tt)
+            loss.backward()
+            return loss, leaf.grad
+        return fwd_bwd
+
+    def np_grad():
+        g = np.zeros_like(lp)
+        g[rows, t] = -1.0 / n
+        return -lp[rows, t].mean(), g
+    if grad:
+        return (env.cy(lambda: cyloss.nll_loss(lp, t, return_grad=True)) + env.tch(t_make, grad=True)
+                + env.numpy(np_grad) + env.copy(lp))
+    return (env.cy(lambda: cyloss.nll_loss(lp, t)) + env.tch(t_make)
+            + env.numpy(lambda: -lp[rows, t].mean()))
+
+
+@setup_fn("bce_with_logits")
+def _bce_logits(env, shape, dt, grad=False):
+    x = env.normal(shape, dt, 2.0)
+    y = env.uniform(shape, dt)
+    n = x.size
+
+    def t_make(torch, F):
+        ty = torch.from_numpy(y)
+        if not grad:
+            tx = torch.from_numpy(x)
+            return lambda: F.binary_cross_entropy_with_logits(tx, ty)
+        leaf = torch.from_numpy(x.copy()).requires_grad_()
+
+        def fwd_bwd():
+            leaf.grad = None
+            loss = F.binary_cross_entropy_with_logits(leaf, ty)
+            loss.backward()
+            return loss, leaf.grad
+        return fwd_bwd
+
+    def sk_make(skl, k):
+        obj = skl.HalfBinomialLoss()
+        if not grad:
+            return lambda: obj(y, x, n_threads=k)
+
+        def f():
+            lv, g = obj.loss_gradient(y, x, n_threads=k)
+            g *= 1.0 / n
+            return lv.mean(), g
+        return f
+
+    def np_loss():
+        return (np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))).mean()
+
+    def np_grad():
+        return np_loss(), (1 / (1 + np.exp(-x)) - y) / n
+    if grad:
+        return (env.cy(lambda: cyloss.binary_cross_entropy_with_logits(x, y, return_grad=True))
+                + env.tch(t_make, grad=True) + env.numpy(np_grad) + env.sklearn(sk_make)
+                + env.copy(x) + env.read(x, y))
+    return (env.cy(lambda: cyloss.binary_cross_entropy_with_logits(x, y)) + env.tch(t_make)
+            + env.numpy(np_loss) + env.sklearn(sk_make) + env.read(x, y))
+
+
+@setup_fn("binary_cross_entropy")
+def _bce(env, shape, dt):
+    p = env.uniform(shape, dt, 0.01, 0.99)
+    y = env.uniform(shape, dt)
+
+    def t_make(torch, F):
+        tp, ty = torch.from_numpy(p), torch.from_numpy(y)
+        return lambda: F.binary_cross_entropy(tp, ty)
+    return (env.cy(lambda: cyloss.binary_cross_entropy(p, y)) + env.tch(t_make)
+            + env.numpy(lambda: -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean()) + env.read(p, y))
+
+
+@setup_fn("kl_div")
+def _kl_div(env, shape, dt, grad=False):
+    n = shape[0]
+    lq = cyloss.log_softmax(env.normal(shape, dt, 2.0))
+    p = cyloss.softmax(env.normal(shape, dt, 2.0))
+
+    def t_make(torch, F):
+        tp = torch.from_numpy(p)
+        if not grad:
+            tlq = torch.from_numpy(lq)
+            return lambda: F.kl_div(tlq, tp, reduction="batchmean")
+        leaf = torch.from_numpy(lq.copy()).requires_grad_()
+
+        def fwd_bwd():
+            leaf.grad = None
+            loss = F.kl_div(leaf, tp, reduction="batchmean")
+            loss.backward()
+            return loss, leaf.grad
+        return fwd_bwd
+
+    def np_loss():
+        return (p * (np.log(p) - lq)).sum() / n
+    if grad:
+        return (env.cy(lambda: cyloss.kl_div(lq, p, reduction="batchmean", return_grad=True))
+                + env.tch(t_make, grad=True) + env.numpy(lambda: (np_loss(), p * (-1.0 / n)))
+                + env.copy(lq) + env.read(lq, p))
+    return (env.cy(lambda: cyloss.kl_div(lq, p, reduction="batchmean")) + env.tch(t_make)
+            + env.scipy(lambda sp: lambda: (sp.rel_entr(p, np.exp(lq))).sum() / n)
+            + env.numpy(np_loss) + env.read(lq, p))
+
+
+@setup_fn("entropy")
+def _entropy(env, shape, dt):
+    p = cyloss.softmax(env.normal(shape, dt, 2.0))
+
+    def t_make(torch, F):
+        tp = torch.from_numpy(p)
+        return lambda: torch.special.entr(tp).sum(-1)
+    return (env.cy(lambda: cyloss.entropy(p)) + env.tch(t_make)
+            + env.scipy(lambda sp: lambda: sp.entr(p).sum(-1))
+            + env.numpy(lambda: -(p * np.log(p)).sum(-1)) + env.read(p))
+
+
+# ---- regression (elementwise)
+def _np_regression(kind, a, b, delta, grad):
+    n = a.size
+    d = a - b
+    if kind == "mse_loss":
+        return ((d * d).mean(), d * (2.0 / n)) if grad else (d * d).mean()
+    ad = np.abs(d)
+    if kind == "l1_loss":
+        return (ad.mean(), np.sign(d) / n) if grad else ad.mean()
+    small = ad < delta
+    if kind == "huber_loss":
+        loss = np.where(small, 0.5 * d * d, delta * (ad - 0.5 * delta)).mean()
+        return (loss, np.where(small, d, delta * np.sign(d)) / n) if grad else loss
+    loss = np.where(small, 0.5 * d * d / delta, ad - 0.5 * delta).mean()            # smooth_l1
+    return (loss, np.where(small, d / delta, np.sign(d)) / n) if grad else loss
+
+
+_REG = {  # label: (cyloss function, torch.nn.functional name, sklearn class + scale, kwargs)
+    "mse_loss": ("mse_loss", "mse_loss", ("HalfSquaredError", 2.0), {}),
+    "l1_loss": ("l1_loss", "l1_loss", ("AbsoluteError", 1.0), {}),
+    "huber_loss": ("huber_loss", "huber_loss", ("HuberLoss", 1.0), {"delta": 1.0}),
+    "smooth_l1_loss": ("smooth_l1_loss", "smooth_l1_loss", None, {"beta": 1.0}),
+}
+
+
+def _regression(env, shape, dt, kind, grad=False):
+    a = env.normal(shape, dt)
+    b = env.normal(shape, dt)
+    n = a.size
+    cy_name, t_name, sk, kw = _REG[kind]
+    cy_fn = getattr(cyloss, cy_name)
+    delta = next(iter(kw.values()), 1.0)
+
+    def t_make(torch, F):
+        f = getattr(F, t_name)
+        tb = torch.from_numpy(b)
+        if not grad:
+            ta = torch.from_numpy(a)
+            return lambda: f(ta, tb, **kw)
+        leaf = torch.from_numpy(a.copy()).requires_grad_()
+
+        def fwd_bwd():
+            leaf.grad = None
+            loss = f(leaf, tb, **kw)
+            loss.backward()
+            return loss, leaf.grad
+        return fwd_bwd
+
+    def sk_make(skl, k):
+        cls, scale = sk
+        obj = getattr(skl, cls)(**({"delta": delta} if cls == "HuberLoss" else {}))
+        if not grad:
+            return (lambda: scale * obj(b, a, n_threads=k)) if scale != 1 else (lambda: obj(b, a, n_threads=k))
+
+        def f():
+            lv, g = obj.loss_gradient(b, a, n_threads=k)
+            g *= scale / n
+            return scale * lv.mean(), g
+        return f
+
+    out = (env.cy(lambda: cy_fn(a, b, return_grad=grad, **kw)) + env.tch(t_make, grad=grad)
+           + env.numpy(lambda: _np_regression(kind, a, b, delta, grad)))
+    if sk is not None:
+        out += env.sklearn(sk_make)
+    return out + (env.copy(a) if grad else []) + env.read(a, b)
+
+
+for _kind in _REG:
+    SETUPS[_kind] = (lambda env, shape, dt, _k=_kind, **kw: _regression(env, shape, dt, _k, **kw))
+    SETUPS[_kind + "+grad"] = (lambda env, shape, dt, _k=_kind, **kw: _regression(env, shape, dt, _k, grad=True, **kw))
+for _lab in ("cross_entropy", "nll_loss", "bce_with_logits", "kl_div"):
+    SETUPS[_lab + "+grad"] = (lambda env, shape, dt, _f=SETUPS[_lab], **kw: _f(env, shape, dt, grad=True, **kw))
+
+
+# ------------------------------------------------------------------ the list
+def _build():
+    F32, F64 = "f32", "f64"
+    N7 = (10**7,)
+    for shape, out in (((4096, 1000), True), ((512, 32000), True), ((131072, 10), False)):
+        for dt in (F32, F64):
+            register("softmax", "softmax", shape, dt, out=out, quick=dt == F32 and shape[1] != 32000)
+    for dt in (F32, F64):
+        register("log_softmax", "log_softmax", (4096, 1000), dt, out=True)
+    for dt in (F32, F64):
+        register("logsumexp", "logsumexp", (4096, 1000), dt, quick=dt == F32)
+    register("softmax_backward", "softmax_backward", (4096, 1000), F32)
+    register("log_softmax_backward", "log_softmax_backward", (4096, 1000), F32)
+    for shape in ((4096, 1000), (512, 32000), (131072, 10)):
+        for dt in (F32, F64):
+            q = dt == F32 and shape == (4096, 1000)
+            register("cross_entropy", "cross_entropy", shape, dt, quick=q)
+            register("cross_entropy", "cross_entropy+grad", shape, dt, quick=q)
+    register("cross_entropy", "cross_entropy+grad", (16384, 1000), F32)   # thread scaling
+    register("nll_loss", "nll_loss", (4096, 1000), F32)
+    register("nll_loss", "nll_loss+grad", (4096, 1000), F32)
+    register("binary_cross_entropy_with_logits", "bce_with_logits", N7, F32, quick=True)
+    register("binary_cross_entropy_with_logits", "bce_with_logits+grad", N7, F32)
+    register("binary_cross_entropy_with_logits", "bce_with_logits", N7, F64)
+    register("binary_cross_entropy", "binary_cross_entropy", N7, F32)
+    register("kl_div", "kl_div", (4096, 1000), F32)
+    register("kl_div", "kl_div+grad", (4096, 1000), F32)
+    register("entropy", "entropy", (4096, 1000), F32)
+    register("entropy", "entropy", (4096, 1000), F64)
+    for kind in _REG:
+        register(kind, kind, N7, F32, quick=kind == "huber_loss")
+    register("mse_loss", "mse_loss+grad", N7, F32)
+    register("huber_loss", "huber_loss+grad", N7, F32, quick=True)
+    register("mse_loss", "mse_loss", N7, F64)
+    register("huber_loss", "huber_loss+grad", N7, F64)
+    register("softmax", "softmax", (1, 10), F64, tiny=True, quick=True)
+    register("logsumexp", "logsumexp", (1, 10), F64, tiny=True)
+    register("cross_entropy", "cross_entropy", (1, 10), F64, tiny=True, quick=True)
+    register("cross_entropy", "cross_entropy+grad", (1, 10), F64, tiny=True)
+
+
+_build()
