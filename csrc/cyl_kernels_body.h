@@ -510,10 +510,7 @@ int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdif
         }
         part[b] = acc;
     }
-    double total = 0.0;
-    for (ptrdiff_t b = 0; b < nb; b++)
-        total += part[b];
-    if (part != &one) free(part);
+    double total = cyl_sum_parts(part, nb, &one);
     if (loss_sum) *loss_sum = total;
     return CYL_OK;
 }
@@ -580,10 +577,7 @@ int CYL_FN(cross_entropy_prob_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, p
         }
         part[b] = acc;
     }
-    double total = 0.0;
-    for (ptrdiff_t b = 0; b < nb; b++)
-        total += part[b];
-    if (part != &one) free(part);
+    double total = cyl_sum_parts(part, nb, &one);
     if (loss_sum) *loss_sum = total;
     return CYL_OK;
 }
@@ -655,10 +649,7 @@ int CYL_FN(nll_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, c
             __VA_ARGS__; \
             part_[b_] = acc; \
         } \
-        total = 0.0; \
-        for (ptrdiff_t b_ = 0; b_ < nb_; b_++) \
-            total += part_[b_]; \
-        if (part_ != &one_) free(part_); \
+        total = cyl_sum_parts(part_, nb_, &one_); \
     } while (0)
 
 CYL_INLINE double CYL_FN(bce_logits_run)(ptrdiff_t n, const T *x, const T *y, const T *w, const T *pw,

@@ -63,15 +63,10 @@ CYL_INLINE float cyl_exp_f32(float x)
     return (p * s1) * s2;
 }
 
-CYL_INLINE double cyl_exp_f64(double x)
+/* exp(r) for |r| <= ln2/2 (+ rounding): Taylor polynomial of degree 13, truncation
+ * error < 5e-18 relative */
+CYL_INLINE double cyl_exp_reduced_f64(double r)
 {
-    const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
-    x = x < -746.0 ? -746.0 : x;
-    x = x > 710.0 ? 710.0 : x;
-    double t = x * 1.4426950408889634074 + magic;
-    double q = t - magic;
-    double r = x - q * 6.93147180369123816490e-01;
-    r = r - q * 1.90821492927058770002e-10;
     double p = 1.0 / 6227020800.0;          /* 1/13! */
     p = p * r + 1.0 / 479001600.0;          /* 1/12! */
     p = p * r + 1.0 / 39916800.0;
@@ -84,7 +79,19 @@ CYL_INLINE double cyl_exp_f64(double x)
     p = p * r + 1.0 / 24.0;
     p = p * r + 1.0 / 6.0;
     p = p * r + 0.5;
-    p = 1.0 + (r + r * r * p);
+    return 1.0 + (r + r * r * p);
+}
+
+CYL_INLINE double cyl_exp_f64(double x)
+{
+    const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
+    x = x < -746.0 ? -746.0 : x;
+    x = x > 710.0 ? 710.0 : x;
+    double t = x * 1.4426950408889634074 + magic;
+    double q = t - magic;
+    double r = x - q * 6.93147180369123816490e-01;
+    r = r - q * 1.90821492927058770002e-10;
+    double p = cyl_exp_reduced_f64(r);
     /* q = q1 + q2, both in [-540, 515]: exponent fields built with integer
      * adds and a left shift only (vectorizable without AVX-512). */
     double t1 = q * 0.5 + magic;
@@ -128,19 +135,7 @@ CYL_INLINE double cyl_expneg_f64(double x)
     double q = t - magic;
     double r = x - q * 6.93147180369123816490e-01;
     r = r - q * 1.90821492927058770002e-10;
-    double p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = 1.0 + (r + r * r * p);
+    double p = cyl_exp_reduced_f64(r);
     double res = cyl_u2d(cyl_d2u(p) + (cyl_d2u(t) << 52));
     res = x < -708.39641853226408 ? 0.0 : res;
     return x != x ? x : res;
