@@ -55,6 +55,26 @@ static inline T CYL_FN(row_max)(const T *x, ptrdiff_t c)
     return m;
 }
 
+/* sum of a[j] * b[j] in double */
+static inline double CYL_FN(row_dot)(const T *a, const T *b, ptrdiff_t len)
+{
+    double acc[16];
+    for (int k = 0; k < 16; k++)
+        acc[k] = 0.0;
+    ptrdiff_t j = 0;
+    for (; j + 16 <= len; j += 16) {
+#pragma omp simd
+        for (int k = 0; k < 16; k++)
+            acc[k] += (double)a[j + k] * (double)b[j + k];
+    }
+    double s = 0.0;
+    for (; j < len; j++)
+        s += (double)a[j] * (double)b[j];
+    for (int k = 0; k < 16; k++)
+        s += acc[k];
+    return s;
+}
+
 /* sum of e[0..len) in double */
 static inline double CYL_FN(row_sum)(const T *e, ptrdiff_t len)
 {
@@ -299,20 +319,12 @@ int CYL_FN(logsumexp)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const
 static inline void CYL_FN(softmax_backward_row)(const T *yr, const T *gr, T *o, ptrdiff_t c, int log_in)
 {
     if (log_in) {
-        double sg = 0.0;
-#pragma omp simd reduction(+:sg)
-        for (ptrdiff_t j = 0; j < c; j++)
-            sg += (double)gr[j];
-        T s = (T)sg;
+        T s = (T)CYL_FN(row_sum)(gr, c);
 #pragma omp simd
         for (ptrdiff_t j = 0; j < c; j++)
             o[j] = gr[j] - EXP(yr[j]) * s;
     } else {
-        double dot = 0.0;
-#pragma omp simd reduction(+:dot)
-        for (ptrdiff_t j = 0; j < c; j++)
-            dot += (double)yr[j] * (double)gr[j];
-        T d = (T)dot;
+        T d = (T)CYL_FN(row_dot)(yr, gr, c);
 #pragma omp simd
         for (ptrdiff_t j = 0; j < c; j++)
             o[j] = yr[j] * (gr[j] - d);
