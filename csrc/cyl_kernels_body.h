@@ -198,8 +198,14 @@ static void CYL_FN(softmax_small_block)(const T *x, T *y, ptrdiff_t rows, ptrdif
     CYL_FN(small_block_exp)(x, rows, c, s, sh, e);
     if (log_out) {
         /* y = s (x - m) - log(sum), the log-sums spread over the row's elements in eb */
+        double sums[CYL_SMALL_BLOCK];
+        for (ptrdiff_t i = 0; i < rows; i++)
+            sums[i] = CYL_FN(small_row_sum)(e + i * c, c);
+#pragma omp simd
+        for (ptrdiff_t i = 0; i < rows; i++)
+            sums[i] = cyl_log_f64(sums[i]);
         for (ptrdiff_t i = 0; i < rows; i++) {
-            T lse = (T)log(CYL_FN(small_row_sum)(e + i * c, c));
+            T lse = (T)sums[i];
             for (ptrdiff_t j = 0; j < c; j++)
                 eb[i * c + j] = lse;
         }
@@ -411,9 +417,8 @@ int CYL_FN(class_weight_sum)(ptrdiff_t n, ptrdiff_t c, const int64_t *target, co
  * not NULL it holds the exponentials exp(x - m) and is turned into the gradient. */
 static inline double CYL_FN(cross_entropy_row_finish)(const T *xr, ptrdiff_t c, int64_t t, const T *weight,
                                                       double eps, double epc, double wtot, double grad_scale,
-                                                      T *gr, T m, double sum)
+                                                      T *gr, T m, double sum, double lsum)
 {
-    double lsum = log(sum);
     double wt = weight ? (double)weight[t] : 1.0;
     double li = (1.0 - eps) * wt * (((double)m - (double)xr[t]) + lsum);
     if (eps > 0) {
@@ -456,7 +461,7 @@ static inline double CYL_FN(cross_entropy_row)(const T *xr, ptrdiff_t c, int64_t
 {
     T m = CYL_FN(row_max)(xr, c);
     double sum = CYL_FN(row_expsum)(xr, c, m, (T)1, gr);
-    return CYL_FN(cross_entropy_row_finish)(xr, c, t, weight, eps, epc, wtot, grad_scale, gr, m, sum);
+    return CYL_FN(cross_entropy_row_finish)(xr, c, t, weight, eps, epc, wtot, grad_scale, gr, m, sum, log(sum));
 }
 
 int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx,
@@ -491,8 +496,15 @@ int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdif
         if (small) {
             T sh[CYL_SMALL_BLOCK], eb[CYL_SMALL_BLOCK];
             const ptrdiff_t i0 = b * rb;
+            double sums[CYL_SMALL_BLOCK], lsums[CYL_SMALL_BLOCK];
             T *e = grad ? grad + i0 * c : eb;
             CYL_FN(small_block_exp)(x + i0 * c, i1 - i0, c, (T)1, sh, e);
+            /* the row logs vectorized too: one libm call per short row would dominate */
+            for (ptrdiff_t i = 0; i < i1 - i0; i++)
+                sums[i] = CYL_FN(small_row_sum)(e + i * c, c);
+#pragma omp simd
+            for (ptrdiff_t i = 0; i < i1 - i0; i++)
+                lsums[i] = cyl_log_f64(sums[i]);
             for (ptrdiff_t i = i0; i < i1; i++) {
                 T *er = e + (i - i0) * c;
                 double li = 0.0;
@@ -501,7 +513,7 @@ int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdif
                 } else {
                     li = CYL_FN(cross_entropy_row_finish)(x + i * c, c, target[i], weight, eps, epc, wtot,
                                                           grad_scale, grad ? er : NULL, sh[(i - i0) * c],
-                                                          CYL_FN(small_row_sum)(er, c));
+                                                          sums[i - i0], lsums[i - i0]);
                 }
                 if (loss) loss[i] = (T)li;
                 acc += li;
