@@ -268,15 +268,21 @@ static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, 
             /* log(sum) = log1p((k - 1) + sum of the terms below the max), k = number of
              * maxima (each term exactly 1): keeps relative accuracy when the result is
              * near 0 (scipy does the same).  NaN is not == m and lands in `rest`. */
-            double rest = 0.0, k = 0.0;
-#pragma omp simd reduction(+:rest, k)
-            for (ptrdiff_t j = 0; j < c; j++) {
-                int top = xr[j] == m;
-                T v = EXPNEG(xr[j] - m);
-                rest += top ? 0.0 : (double)v;
-                k += top ? 1.0 : 0.0;
+            T buf[CYL_BLOCK];
+            double rest = 0.0;
+            ptrdiff_t k = 0;
+#pragma omp simd reduction(+:k)
+            for (ptrdiff_t j = 0; j < c; j++)
+                k += xr[j] == m;
+            for (ptrdiff_t j0 = 0; j0 < c; j0 += CYL_BLOCK) {
+                ptrdiff_t len = c - j0 < CYL_BLOCK ? c - j0 : CYL_BLOCK;
+                const T *xb = xr + j0;
+#pragma omp simd
+                for (ptrdiff_t j = 0; j < len; j++)
+                    buf[j] = xb[j] == m ? (T)0 : EXPNEG(xb[j] - m);
+                rest += CYL_FN(row_sum)(buf, len);
             }
-            double lse = (double)m + log1p((k - 1.0) + rest);
+            double lse = (double)m + log1p((double)(k - 1) + rest);
             if (sign) *sign = (T)1;
             *out = (T)lse;
             return;

@@ -24,9 +24,9 @@ def _import_core():
                 __path__.append(cand)
                 from . import _core
                 return _core
-        raise ImportError(f"cyloss's compiled extension is missing: install the package "
-                          f"(pip install .) or build it in place (python setup.py build_ext "
-                          f"--inplace)") from first_error
+        raise ImportError("cyloss's compiled extension is missing: install the package "
+                          "(pip install .) or build it in place (python setup.py build_ext "
+                          "--inplace)") from first_error
 
 
 _core = _import_core()

@@ -53,7 +53,7 @@ def _class_setup(logits, axis, weight, name):
     return x, cdt, rdt, ax, c, w
 
 
-def _class_targets(target, x, ax, c, ignore_index, name):
+def _class_targets(target, x, ax, c, name):
     """Integer targets as a flat int64 array, checked against the logits' shape."""
     t = np.asarray(target) if not isinstance(target, np.ndarray) else target
     expected = x.shape[:ax] + x.shape[ax + 1:]
@@ -112,7 +112,7 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     if t.dtype.kind not in "iu":
         asarray(t, "target")  # complex / object / string -> TypeError naming target
         raise TypeError(f"target must hold integer class indices or float probabilities, got dtype {t.dtype}")
-    tf, t_shape = _class_targets(t, x, ax, c, ignore, "target")
+    tf, t_shape = _class_targets(t, x, ax, c, "target")
     xm, moved_shape = rows(x, ax, cdt)
     return _class_loss(_core.cross_entropy, (ignore, eps), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
                        ax, c, red, ignore, return_grad)
@@ -124,7 +124,7 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, redu
     x, cdt, rdt, ax, c, w = _class_setup(log_probs, axis, weight, "log_probs")
     red = check_reduction(reduction)
     ignore = _check_ignore_index(ignore_index)
-    tf, t_shape = _class_targets(target, x, ax, c, ignore, "target")
+    tf, t_shape = _class_targets(target, x, ax, c, "target")
     xm, moved_shape = rows(x, ax, cdt)
     return _class_loss(_core.nll_loss, (ignore,), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
                        ax, c, red, ignore, return_grad)
