@@ -17,7 +17,8 @@ from ._validate import (asarray, broadcast_to, check_reduction, check_scalar, co
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy",
            "kl_div", "entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"]
 
-_INT64_MAX = np.iinfo(np.int64).max
+_INT64_MAX = int(np.iinfo(np.int64).max)
+_INT64_MIN = int(np.iinfo(np.int64).min)
 
 
 def _scalar(value, dtype):
@@ -76,9 +77,12 @@ def _target_error(e, t_flat, t_shape, c, ignore_index):
 
 def _check_ignore_index(ignore_index):
     try:
-        return operator.index(ignore_index)
+        ignore = operator.index(ignore_index)
     except TypeError:
         raise TypeError(f"ignore_index must be an integer, got {ignore_index!r}") from None
+    if not _INT64_MIN <= ignore <= _INT64_MAX:
+        raise ValueError(f"ignore_index must fit in int64, got {ignore_index!r}")
+    return ignore
 
 
 def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
@@ -93,7 +97,8 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     """
     if (weight is None and label_smoothing == 0.0 and axis == -1 and type(ignore_index) is int
             and (reduction == "mean" or reduction == "sum")):
-        r = _core.cross_entropy_fast(logits, target, ignore_index, reduction == "mean", bool(return_grad))
+        r = _core.cross_entropy_fast(logits, target, _check_ignore_index(ignore_index), reduction == "mean",
+                                     bool(return_grad))
         if r is not None:
             return r
     x, cdt, rdt, ax, c, w = _class_setup(logits, axis, weight, "logits")

@@ -295,3 +295,12 @@ KEYWORD_ONLY = {
 def test_options_are_keyword_only(name):
     with pytest.raises(TypeError):
         KEYWORD_ONLY[name]()
+
+
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("bad", [2**63, -(2**63) - 1, 2**70])
+def test_ignore_index_outside_int64(fn, reduction, bad):
+    x = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="ignore_index"):
+        getattr(cyloss, fn)(x, np.array([0, 1]), ignore_index=bad, reduction=reduction)
