@@ -95,6 +95,25 @@ static inline double CYL_FN(row_sum)(const T *e, ptrdiff_t len)
     return s;
 }
 
+/* Software prefetch of the next row's elements [j0, j0 + len) while this row's
+ * exponentials are computed.  Without it the max pass of every row waits on memory
+ * while the exp pass leaves the memory bus idle: prefetching the next row overlaps
+ * the two (measured at 4096x1000 float, one thread: softmax 3.2 -> 2.6 ms,
+ * cross-entropy 2.8 -> 2.2 ms).  Prefetching the output row for writing measured
+ * slower, so only inputs are prefetched. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CYL_PREFETCH(p) __builtin_prefetch((p), 0, 3)
+#else
+#define CYL_PREFETCH(p) ((void)(p))
+#endif
+CYL_INLINE void CYL_FN(prefetch_next)(const T *pf, ptrdiff_t j0, ptrdiff_t len)
+{
+    const ptrdiff_t line = 64 / (ptrdiff_t)sizeof(T);
+    if (pf)
+        for (ptrdiff_t k = 0; k < len; k += line)
+            CYL_PREFETCH(pf + j0 + k);
+}
+
 /* sum_j exp(s (x_j - shift)) for shift >= max(x) (arguments <= 0), also storing the
  * exponentials when e != NULL.
  * Per block of CYL_BLOCK elements (L1-resident): one loop of pure T-width
@@ -105,7 +124,7 @@ static inline double CYL_FN(row_sum)(const T *e, ptrdiff_t len)
 #ifndef CYL_BLOCK
 #define CYL_BLOCK 512
 #endif
-static inline double CYL_FN(row_expsum)(const T *x, ptrdiff_t c, T shift, T s, T *e)
+static inline double CYL_FN(row_expsum)(const T *x, ptrdiff_t c, T shift, T s, T *e, const T *pf)
 {
     T buf[CYL_BLOCK];
     double acc = 0.0;
@@ -113,6 +132,7 @@ static inline double CYL_FN(row_expsum)(const T *x, ptrdiff_t c, T shift, T s, T
         ptrdiff_t len = c - j0 < CYL_BLOCK ? c - j0 : CYL_BLOCK;
         const T *xb = x + j0;
         T *dst = e ? e + j0 : buf;
+        CYL_FN(prefetch_next)(pf, j0, len);
 #pragma omp simd
         for (ptrdiff_t k = 0; k < len; k++)
             dst[k] = EXPNEG((xb[k] - shift) * s);
@@ -172,16 +192,16 @@ static inline ptrdiff_t CYL_FN(rows_per_block)(ptrdiff_t c)
 
 /* ------------------------------------------------------------- softmax family */
 
-static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int log_out)
+static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int log_out, const T *pf)
 {
     T m = CYL_FN(row_max)(xr, c);
     if (log_out) {
-        T lse = (T)log(CYL_FN(row_expsum)(xr, c, m, s, NULL));
+        T lse = (T)log(CYL_FN(row_expsum)(xr, c, m, s, NULL, pf));
 #pragma omp simd
         for (ptrdiff_t j = 0; j < c; j++)
             yr[j] = (xr[j] - m) * s - lse;
     } else {
-        double sum = CYL_FN(row_expsum)(xr, c, m, s, yr);
+        double sum = CYL_FN(row_expsum)(xr, c, m, s, yr, pf);
         T r = (T)(1.0 / sum);
 #pragma omp simd
         for (ptrdiff_t j = 0; j < c; j++)
@@ -241,8 +261,10 @@ static int CYL_FN(softmax_any)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t l
         return CYL_OK;
     }
     CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
-    for (ptrdiff_t i = 0; i < n; i++)
-        CYL_FN(softmax_row)(x + i * ldx, y + i * ldy, c, s, log_out);
+    for (ptrdiff_t i = 0; i < n; i++) {
+        const int more = i + 1 < n;
+        CYL_FN(softmax_row)(x + i * ldx, y + i * ldy, c, s, log_out, more ? x + (i + 1) * ldx : NULL);
+    }
     return CYL_OK;
 }
 
@@ -258,7 +280,7 @@ int CYL_FN(log_softmax)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, T *
     return CYL_FN(softmax_any)(n, c, x, ldx, y, ldy, inv_temperature, 1);
 }
 
-static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, T *out, T *sign)
+static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, T *out, T *sign, const T *pf)
 {
     T m;
     double sum = 0.0;
@@ -271,12 +293,13 @@ static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, 
             T buf[CYL_BLOCK];
             double rest = 0.0;
             ptrdiff_t k = 0;
-#pragma omp simd reduction(+:k)
-            for (ptrdiff_t j = 0; j < c; j++)
-                k += xr[j] == m;
             for (ptrdiff_t j0 = 0; j0 < c; j0 += CYL_BLOCK) {
                 ptrdiff_t len = c - j0 < CYL_BLOCK ? c - j0 : CYL_BLOCK;
                 const T *xb = xr + j0;
+                CYL_FN(prefetch_next)(pf, j0, len);
+#pragma omp simd reduction(+:k)
+                for (ptrdiff_t j = 0; j < len; j++)
+                    k += xb[j] == m;
 #pragma omp simd
                 for (ptrdiff_t j = 0; j < len; j++)
                     buf[j] = xb[j] == m ? (T)0 : EXPNEG(xb[j] - m);
@@ -316,15 +339,60 @@ static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, 
     }
 }
 
+/* logsumexp of `rows` contiguous short rows (c <= CYL_SMALL_C, no b): the
+ * exponentials of the whole block in one loop (small_block_exp), the maxima's terms
+ * (exactly 1) zeroed and counted so that log1p((k - 1) + rest) keeps the relative
+ * accuracy of logsumexp_row, and the row logs vectorized.  Rows whose max is not
+ * finite go through logsumexp_row. */
+static void CYL_FN(logsumexp_small_block)(const T *x, ptrdiff_t rows, ptrdiff_t c, T *out, T *sign)
+{
+    T sh[CYL_SMALL_BLOCK], e[CYL_SMALL_BLOCK];
+    double v[CYL_SMALL_BLOCK];
+    const ptrdiff_t nel = rows * c;
+    CYL_FN(small_block_exp)(x, rows, c, (T)1, sh, e);
+#pragma omp simd
+    for (ptrdiff_t k = 0; k < nel; k++)
+        e[k] = x[k] == sh[k] ? (T)0 : e[k];
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        const T *xr = x + i * c;
+        ptrdiff_t k = 0;
+        for (ptrdiff_t j = 0; j < c; j++)
+            k += xr[j] == sh[i * c];
+        v[i] = (double)(k - 1) + CYL_FN(small_row_sum)(e + i * c, c);
+    }
+#pragma omp simd
+    for (ptrdiff_t i = 0; i < rows; i++)
+        v[i] = cyl_log1p_unit_f64(v[i]); /* Goldberg's log1p: exact to first order for any v >= 0 */
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        T m = sh[i * c];
+        if (isfinite(m)) {
+            out[i] = (T)((double)m + v[i]);
+            if (sign) sign[i] = (T)1;
+        } else {
+            CYL_FN(logsumexp_row)(x + i * c, NULL, c, out + i, sign ? sign + i : NULL, NULL);
+        }
+    }
+}
+
 int CYL_FN(logsumexp)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *b, ptrdiff_t ldb,
                       T *out, T *sign)
 {
     if (n < 0 || c < 0) return CYL_ERR_ARG;
     const int nt = cyl_threads_for((double)n * (double)c);
     (void)nt; /* unused without OpenMP */
+    if (b == NULL && c > 0 && c <= CYL_SMALL_C && ldx == c) {
+        const ptrdiff_t rb = CYL_SMALL_BLOCK / c, nb = (n + rb - 1) / rb;
+        CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
+        for (ptrdiff_t bl = 0; bl < nb; bl++) {
+            ptrdiff_t i0 = bl * rb, i1 = (bl + 1) * rb < n ? (bl + 1) * rb : n;
+            CYL_FN(logsumexp_small_block)(x + i0 * c, i1 - i0, c, out + i0, sign ? sign + i0 : NULL);
+        }
+        return CYL_OK;
+    }
     CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
     for (ptrdiff_t i = 0; i < n; i++)
-        CYL_FN(logsumexp_row)(x + i * ldx, b ? b + i * ldb : NULL, c, out + i, sign ? sign + i : NULL);
+        CYL_FN(logsumexp_row)(x + i * ldx, b ? b + i * ldb : NULL, c, out + i, sign ? sign + i : NULL,
+                              i + 1 < n ? x + (i + 1) * ldx : NULL);
     return CYL_OK;
 }
 
@@ -463,10 +531,11 @@ static inline double CYL_FN(cross_entropy_row_finish)(const T *xr, ptrdiff_t c, 
 }
 
 static inline double CYL_FN(cross_entropy_row)(const T *xr, ptrdiff_t c, int64_t t, const T *weight,
-                                               double eps, double epc, double wtot, double grad_scale, T *gr)
+                                               double eps, double epc, double wtot, double grad_scale, T *gr,
+                                               const T *pf)
 {
     T m = CYL_FN(row_max)(xr, c);
-    double sum = CYL_FN(row_expsum)(xr, c, m, (T)1, gr);
+    double sum = CYL_FN(row_expsum)(xr, c, m, (T)1, gr, pf);
     return CYL_FN(cross_entropy_row_finish)(xr, c, t, weight, eps, epc, wtot, grad_scale, gr, m, sum, log(sum));
 }
 
@@ -531,8 +600,9 @@ int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdif
                 if (target[i] == ignore_index) {
                     if (gr) CYL_FN(row_zero)(gr, c);
                 } else {
+                    const int more = i + 1 < n;
                     li = CYL_FN(cross_entropy_row)(x + i * ldx, c, target[i], weight, eps, epc, wtot, grad_scale,
-                                                   gr);
+                                                   gr, more ? x + (i + 1) * ldx : NULL);
                 }
                 if (loss) loss[i] = (T)li;
                 acc += li;
@@ -546,10 +616,10 @@ int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdif
 }
 
 static inline double CYL_FN(cross_entropy_prob_row)(const T *xr, const T *pr, ptrdiff_t c, const T *weight,
-                                                    T keep, T add, double grad_scale, T *gr)
+                                                    T keep, T add, double grad_scale, T *gr, const T *pf)
 {
     T m = CYL_FN(row_max)(xr, c);
-    double sum = CYL_FN(row_expsum)(xr, c, m, (T)1, gr);
+    double sum = CYL_FN(row_expsum)(xr, c, m, (T)1, gr, pf);
     double lsum = log(sum);
     double a_acc = 0.0, sp = 0.0; /* sum w p' (m - x), sum w p' */
     if (weight) {
@@ -600,8 +670,10 @@ int CYL_FN(cross_entropy_prob_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, p
         double acc = 0.0;
         ptrdiff_t i1 = (b + 1) * rb < n ? (b + 1) * rb : n;
         for (ptrdiff_t i = b * rb; i < i1; i++) {
+            const int more = i + 1 < n;
             double li = CYL_FN(cross_entropy_prob_row)(x + i * ldx, p + i * ldp, c, weight, keep, add, grad_scale,
-                                                       grad ? grad + i * ldg : NULL);
+                                                       grad ? grad + i * ldg : NULL,
+                                                       more ? x + (i + 1) * ldx : NULL);
             if (loss) loss[i] = (T)li;
             acc += li;
         }

@@ -411,6 +411,41 @@ def test_extreme_logits_mpmath(dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("c", [2, 9, 32, 33, 1000])
+def test_logsumexp_near_zero_relative_mpmath(dtype, c):
+    """Results near 0 keep relative accuracy (m + log1p of the terms below the max) on the
+    few-class block path (c <= 32) and on the general row path, with tied maxima, a NaN
+    row and non-finite rows mixed in the same call."""
+    rows = []
+    for gap in (5.0, 20.0, 60.0):
+        r = np.full(c, -gap)
+        r[c // 2] = 0.0
+        rows.append(r)
+    r = np.full(c, -3.0)
+    r[0] = r[-1] = 0.0  # tied maxima (one element when c == 1 is not used here)
+    rows.append(r)
+    rows.append(np.linspace(-1e-3, -40.0, c))
+    x = np.array(rows, dtype=dtype)
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workprec(600):  # log(1 + e^-60) needs far more than 128 bits
+        want = np.array([float(mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(float(v))) for v in row)))
+                         for row in x])
+    got = cyloss.logsumexp(x, axis=1)
+    # float64: up to c - 1 exp roundings of <= 1 ulp each in the sum (without the log1p
+    # form the row e^-60 would be off by ~1e10 ulp)
+    tol = 2 if dtype == np.float32 else 4
+    assert np.max(ref.ulp_error(got, want, dtype)) <= tol
+    # non-finite rows next to finite ones take the scipy values
+    special = np.array(rows[:1] * 4, dtype=dtype)
+    special[1, 1] = np.nan
+    special[2, :] = -np.inf
+    special[3, 0] = np.inf
+    got = cyloss.logsumexp(special, axis=1)
+    assert ref.ulp_error(got[0], want[0], dtype) <= tol
+    assert np.isnan(got[1]) and got[2] == -np.inf and got[3] == np.inf
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
 def test_extreme_logits_backward_finite(dtype):
     big = HARD[dtype]
     x = np.array([[big, -big, 0.0], [-big, -big, -big]], dtype=dtype)
