@@ -288,16 +288,25 @@ static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, 
     if (br == NULL) {
         m = CYL_FN(row_max)(xr, c);
         if (isfinite(m)) {
-            /* log(sum) = log1p((k - 1) + sum of the terms below the max), k = number of
-             * maxima (each term exactly 1): keeps relative accuracy when the result is
-             * near 0 (scipy does the same).  NaN is not == m and lands in `rest`. */
+            /* The sum of all the terms (the maxima's are exactly 1) by the same pass as the
+             * other row kernels.  m + log(sum) has an absolute error of a few double
+             * roundings: relatively accurate unless the result is small (a NaN in the row
+             * gives NaN here and returns). */
+            double lse = (double)m + log(CYL_FN(row_expsum)(xr, c, m, (T)1, NULL, pf));
+            if (!(fabs(lse) < 2.0)) {
+                if (sign) *sign = (T)1;
+                *out = (T)lse;
+                return;
+            }
+            /* |result| < 2: log(sum) = log1p((k - 1) + sum of the terms below the max), k =
+             * number of maxima (each term exactly 1), keeps relative accuracy near 0 (scipy
+             * does the same).  NaN is not == m and lands in `rest`. */
             T buf[CYL_BLOCK];
             double rest = 0.0;
             ptrdiff_t k = 0;
             for (ptrdiff_t j0 = 0; j0 < c; j0 += CYL_BLOCK) {
                 ptrdiff_t len = c - j0 < CYL_BLOCK ? c - j0 : CYL_BLOCK;
                 const T *xb = xr + j0;
-                CYL_FN(prefetch_next)(pf, j0, len);
 #pragma omp simd reduction(+:k)
                 for (ptrdiff_t j = 0; j < len; j++)
                     k += xb[j] == m;
@@ -306,7 +315,7 @@ static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, 
                     buf[j] = xb[j] == m ? (T)0 : EXPNEG(xb[j] - m);
                 rest += CYL_FN(row_sum)(buf, len);
             }
-            double lse = (double)m + log1p((double)(k - 1) + rest);
+            lse = (double)m + log1p((double)(k - 1) + rest);
             if (sign) *sign = (T)1;
             *out = (T)lse;
             return;
