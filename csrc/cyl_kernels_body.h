@@ -115,6 +115,12 @@ CYL_INLINE void CYL_FN(prefetch_next)(const T *pf, ptrdiff_t j0, ptrdiff_t len)
             CYL_PREFETCH(pf + j0 + k);
 }
 
+/* the prefetch target of row i: row i + 1 of a (leading dimension ld), NULL after the last */
+static inline const T *CYL_FN(next_row)(const T *a, ptrdiff_t i, ptrdiff_t n, ptrdiff_t ld)
+{
+    return i + 1 < n ? a + (i + 1) * ld : NULL;
+}
+
 /* sum_j exp(s (x_j - shift)) for shift >= max(x) (arguments <= 0), also storing the
  * exponentials when e != NULL.
  * Per block of CYL_BLOCK elements (L1-resident): one loop of pure T-width
@@ -262,10 +268,8 @@ static int CYL_FN(softmax_any)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t l
         return CYL_OK;
     }
     CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
-    for (ptrdiff_t i = 0; i < n; i++) {
-        const int more = i + 1 < n;
-        CYL_FN(softmax_row)(x + i * ldx, y + i * ldy, c, s, log_out, more ? x + (i + 1) * ldx : NULL);
-    }
+    for (ptrdiff_t i = 0; i < n; i++)
+        CYL_FN(softmax_row)(x + i * ldx, y + i * ldy, c, s, log_out, CYL_FN(next_row)(x, i, n, ldx));
     return CYL_OK;
 }
 
@@ -402,7 +406,7 @@ int CYL_FN(logsumexp)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const
     CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
     for (ptrdiff_t i = 0; i < n; i++)
         CYL_FN(logsumexp_row)(x + i * ldx, b ? b + i * ldb : NULL, c, out + i, sign ? sign + i : NULL,
-                              i + 1 < n ? x + (i + 1) * ldx : NULL);
+                              CYL_FN(next_row)(x, i, n, ldx));
     return CYL_OK;
 }
 
@@ -610,9 +614,8 @@ int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdif
                 if (target[i] == ignore_index) {
                     if (gr) CYL_FN(row_zero)(gr, c);
                 } else {
-                    const int more = i + 1 < n;
                     li = CYL_FN(cross_entropy_row)(x + i * ldx, c, target[i], weight, eps, epc, wtot, grad_scale,
-                                                   gr, more ? x + (i + 1) * ldx : NULL);
+                                                   gr, CYL_FN(next_row)(x, i, n, ldx));
                 }
                 if (loss) loss[i] = (T)li;
                 acc += li;
@@ -680,10 +683,8 @@ int CYL_FN(cross_entropy_prob_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, p
         double acc = 0.0;
         ptrdiff_t i1 = (b + 1) * rb < n ? (b + 1) * rb : n;
         for (ptrdiff_t i = b * rb; i < i1; i++) {
-            const int more = i + 1 < n;
             double li = CYL_FN(cross_entropy_prob_row)(x + i * ldx, p + i * ldp, c, weight, keep, add, grad_scale,
-                                                       grad ? grad + i * ldg : NULL,
-                                                       more ? x + (i + 1) * ldx : NULL);
+                                                       grad ? grad + i * ldg : NULL, CYL_FN(next_row)(x, i, n, ldx));
             if (loss) loss[i] = (T)li;
             acc += li;
         }
