@@ -258,7 +258,7 @@ static int CYL_FN(softmax_any)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t l
     const T s = (T)inv_temperature;
     const int nt = cyl_threads_for((double)n * (double)c);
     (void)nt; /* unused without OpenMP */
-    if (c > 0 && c <= CYL_SMALL_C && ldx == c && ldy == c && x != y) {
+    if (c > 0 && c <= CYL_SMALL_C && ldx == c && ldy == c) {
         const ptrdiff_t rb = CYL_SMALL_BLOCK / c, nb = (n + rb - 1) / rb;
         CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
         for (ptrdiff_t b = 0; b < nb; b++) {
@@ -460,11 +460,13 @@ int CYL_FN(entropy)(ptrdiff_t n, ptrdiff_t c, const T *p, ptrdiff_t ldp, T *out)
         double acc = 0.0;
 #pragma omp simd reduction(+:acc)
         for (ptrdiff_t j = 0; j < c; j++) {
+            /* scipy.special.entr: p log p is 0 at p = 0 and the entropy term is -inf for
+             * p < 0 (so acc gets +inf); NaN propagates */
             T v = pr[j];
             T t = v * LOG(v);
-            acc += v == 0 ? 0.0 : (double)t;
+            acc += v > 0 ? (double)t : v == 0 ? 0.0 : v < 0 ? (double)INFINITY : (double)v;
         }
-        out[i] = (T)(-acc);
+        out[i] = (T)(0.0 - acc); /* +0.0, not -0.0, for a row of zeros (scipy) */
     }
     return CYL_OK;
 }

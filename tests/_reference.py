@@ -239,8 +239,12 @@ def kl_div(log_q, target, reduction="mean", log_target=False):
 
 
 def entropy(p, axis=-1):
-    out = -np.sum(_xlogx(p), axis=axis)
-    return out
+    """sum of entr(p) = -p log p (p > 0), 0 (p = 0), -inf (p < 0), NaN for NaN, over axis."""
+    p = np.asarray(p, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log(np.where(p > 0, p, 1.0)),
+                         np.where(p == 0, 0.0, np.where(p < 0, -np.inf, np.nan)))
+    return 0.0 + np.sum(terms, axis=axis)  # 0.0 + : a row of zeros sums to +0.0
 
 
 # --------------------------------------------------------------------------- regression

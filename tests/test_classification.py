@@ -464,6 +464,28 @@ def test_entropy_values(dtype):
     assert np.isnan(cyloss.entropy(np.array([0.5, np.nan], dtype=dtype)))
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("c", [3, 40])
+def test_entropy_edge_values(dtype, c):
+    """scipy.special.entr(p).sum(axis): p < 0 contributes -inf, +inf gives -inf, NaN
+    propagates, a row of zeros is +0.0 (not -0.0)."""
+    rows = np.full((7, c), 0.25)
+    rows[0] = 0.0
+    rows[1, 1] = -0.5
+    rows[2, 0] = np.inf
+    rows[3, 2] = np.nan
+    rows[4, 0], rows[4, 1] = -1.0, np.inf
+    rows[5, 0], rows[5, 1] = -1.0, np.nan
+    rows[6, 1] = -0.0
+    p = rows.astype(dtype)
+    got = cyloss.entropy(p)
+    want = ref.entropy(p)
+    assert list(np.isnan(want)) == [False] * 3 + [True, False, True, False]
+    assert want[1] == want[2] == want[4] == -np.inf
+    assert_close(got, want, dtype)
+    assert not np.signbit(got[0]) and got[0] == 0
+
+
 @pytest.mark.parametrize("kind", ["int64", "bool", "list", "float16"])
 def test_entropy_dtype_rules(kind):
     base = np.array([[1, 0, 1], [0, 0, 1]])

@@ -124,6 +124,18 @@ def test_scipy_entropy_kl_huber_bce(sp, dtype, rng):
                  np.float64, rtol=1e-9)
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+def test_scipy_entr_edge_values(sp, dtype):
+    """README: entropy(p) is scipy.special.entr(p).sum(axis), negative and zero rows included."""
+    p = np.array([[0.0, 0.0, 0.0], [0.2, -0.5, 0.3], [np.inf, 0.1, 0.2], [0.1, np.nan, 0.0],
+                  [1.0, 0.0, 0.0], [-0.0, 0.5, 0.5]], dtype=dtype)
+    got = cyloss.entropy(p)
+    want = sp.entr(p.astype(np.float64)).sum(axis=-1)
+    np.testing.assert_allclose(got.astype(np.float64), want, rtol=1e-6, equal_nan=True)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+
 # =========================================================================== torch
 @pytest.fixture(scope="module")
 def torch():
