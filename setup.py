@@ -4,14 +4,13 @@ Environment switches:
   CYLOSS_DEBUG=1    Cython bounds/wraparound checks on, -O0 -g.
   CYLOSS_NATIVE=1   add -march=native (a build for this machine only; never for
                     wheels that are distributed).
-  CYLOSS_NO_OPENMP=1  build without OpenMP (kernels run serially); this also
-                    happens when the compiler cannot build an OpenMP program.
+  CYLOSS_NO_THREADS=1  build without the thread pool (kernels run serially on the
+                    calling thread); also CYLOSS_NO_OPENMP=1, its earlier name.
+                    Windows builds are serial for now (the pool uses POSIX threads).
 """
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 
 import numpy
 from setuptools import Extension, setup
@@ -24,7 +23,8 @@ if sys.platform == "win32":
     cflags = ["/O2"]
 else:
     cflags = ["-O0", "-g"] if DEBUG else ["-O3"]
-    # -fopenmp-simd: honour `#pragma omp simd` (vectorization hints, no runtime);
+    # -fopenmp-simd: honour `#pragma omp simd` (vectorization hints; no OpenMP runtime:
+    # threads come from cyloss's own pool, csrc/cyl_threads.c);
     # no -ffast-math anywhere: NaN and inf must behave.
     # -fno-trapping-math: FP exception flags are not observed, which lets GCC
     # if-convert the NaN-safe clamps in exp/log (NaN and inf results unchanged).
@@ -35,21 +35,8 @@ else:
         cflags.append("-march=native")
 
 
-def openmp_flags():
-    """-fopenmp if the C compiler builds and links an OpenMP program, else [] (serial build)."""
-    if sys.platform == "win32" or os.environ.get("CYLOSS_NO_OPENMP", "") not in ("", "0"):
-        return []
-    cc = os.environ.get("CC", "cc")
-    with tempfile.TemporaryDirectory() as d:
-        src = os.path.join(d, "t.c")
-        with open(src, "w") as f:
-            f.write("#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n")
-        try:
-            r = subprocess.run([cc, "-fopenmp", src, "-o", os.path.join(d, "t")],
-                               capture_output=True, timeout=60)
-        except (OSError, subprocess.SubprocessError):
-            return []
-        return ["-fopenmp"] if r.returncode == 0 else []
+def serial_build():
+    return any(os.environ.get(v, "") not in ("", "0") for v in ("CYLOSS_NO_THREADS", "CYLOSS_NO_OPENMP"))
 
 
 def copy_public_header():
@@ -62,15 +49,20 @@ def copy_public_header():
 
 
 copy_public_header()
-omp = openmp_flags()
-if omp:
-    cflags += omp
+macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+link_args = []
+if serial_build():
+    macros.append(("CYL_NO_THREADS", "1"))
+elif sys.platform != "win32":
+    cflags.append("-pthread")
+    link_args.append("-pthread")
 
 ext = Extension(
     "cyloss._core",
     sources=[
         "pyx/_core.pyx",
         "csrc/dispatch.c",
+        "csrc/cyl_threads.c",
         "csrc/kernels_baseline.c",
         "csrc/kernels_avx2.c",
     ],
@@ -86,8 +78,8 @@ ext = Extension(
         "cyloss/_core.pxd",
     ],
     extra_compile_args=cflags,
-    extra_link_args=omp,
-    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    extra_link_args=link_args,
+    define_macros=macros,
 )
 
 directives = {

@@ -70,7 +70,7 @@ def machine_info(env):
             "version": cyloss.__version__,
             "cpu_target": core.cpu_target(),
             "cpu_targets_built": core.cpu_targets_built(),
-            "openmp": bool(core.openmp_enabled()),
+            "threads_enabled": bool(core.threads_enabled()),
             "num_threads": cyloss.get_num_threads(),
             "CYLOSS_CPU": os.environ.get("CYLOSS_CPU", ""),
             "path": os.path.dirname(cyloss.__file__),
@@ -243,8 +243,8 @@ def main(argv=None):
                 "seed": args.seed, "timer": "min over interleaved rounds, GC off"}
     absent = [name for name, ok in (("torch", env.torch), ("scipy", env.sp), ("sklearn", env.skl)) if not ok]
 
-    print(f"cyloss {cyloss.__version__} [{machine['cyloss']['cpu_target']}, OpenMP "
-          f"{'on' if machine['cyloss']['openmp'] else 'off'}] on {machine['cpu']}, "
+    print(f"cyloss {cyloss.__version__} [{machine['cyloss']['cpu_target']}, threads "
+          f"{'on' if machine['cyloss']['threads_enabled'] else 'off'}] on {machine['cpu']}, "
           f"{machine['cores']} cores; numpy {np.__version__}, " +
           ", ".join(f"{m} {v}" for m, v in machine["versions"].items() if v and m in ("scipy", "torch", "sklearn")))
     if absent:

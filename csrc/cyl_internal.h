@@ -5,17 +5,23 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#define CYL_PRAGMA_(x) _Pragma(#x)
-#ifdef _OPENMP
-#define CYL_OMP(x) CYL_PRAGMA_(x)
+#if defined(__GNUC__) || defined(__clang__)
+#define CYL_EXPORT __attribute__((visibility("default")))
 #else
-#define CYL_OMP(x)
+#define CYL_EXPORT
 #endif
 
 /* Elements of work per block of a threaded loop (blocks, not threads, fix the
  * order of a loss sum), and the work below which a kernel stays on one thread. */
 #define CYL_BLOCK_WORK 8192
 #define CYL_PARALLEL_MIN_WORK 131072.0
+
+/* Upper bound of every thread setting. */
+#define CYL_MAX_THREADS 1024
+
+/* Bytes of per-thread heap scratch a block function receives (cyl_parallel_for):
+ * kernels keep their block buffers there, not on the stack. */
+#define CYL_SCRATCH_BYTES 65536
 
 /* In-order sum of the per-block partial sums of a threaded loop; frees `part` unless it
  * is the caller's single slot `one` (used when there is one block). */
@@ -28,7 +34,22 @@ static inline double cyl_sum_parts(double *part, ptrdiff_t nb, double *one)
     return total;
 }
 
-/* threads to use for `work` element-operations (1 when small or without OpenMP) */
+/* threads to use for `work` element-operations (1 when small or without threads) */
 int cyl_threads_for(double work);
+
+/* Run fn(ctx, b, scratch) for b in [0, nblocks), on up to cyl_threads_for(work)
+ * threads (the calling thread included), each block exactly once, in no particular
+ * order; scratch is CYL_SCRATCH_BYTES of 16-byte aligned memory private to the
+ * thread running the block.  Returns CYL_OK, or CYL_ERR_NOMEM (nothing was run)
+ * when the calling thread's scratch cannot be allocated. */
+typedef void (*cyl_block_fn)(void *ctx, ptrdiff_t b, void *scratch);
+int cyl_parallel_for(ptrdiff_t nblocks, double work, cyl_block_fn fn, void *ctx);
+
+/* The calling thread's scratch (CYL_SCRATCH_BYTES), or NULL if it cannot be allocated. */
+void *cyl_scratch(void);
+
+/* threadpoolctl's view (see cyl_threads.c) */
+CYL_EXPORT int cyloss_threadpoolctl_get_num_threads(void);
+CYL_EXPORT void cyloss_threadpoolctl_set_num_threads(int n);
 
 #endif

@@ -122,7 +122,7 @@ static inline const T *CYL_FN(next_row)(const T *a, ptrdiff_t i, ptrdiff_t n, pt
 }
 
 /* sum_j exp(s (x_j - shift)) for shift >= max(x) (arguments <= 0), also storing the
- * exponentials when e != NULL.
+ * exponentials when e != NULL (else in buf, CYL_BLOCK elements of scratch).
  * Per block of CYL_BLOCK elements (L1-resident): one loop of pure T-width
  * exponentials into e (or a stack buffer), then one loop summing them in double.
  * Measured on AVX2 (4096x1000 float): 10% slower than summing in float lanes but
@@ -131,9 +131,8 @@ static inline const T *CYL_FN(next_row)(const T *a, ptrdiff_t i, ptrdiff_t n, pt
 #ifndef CYL_BLOCK
 #define CYL_BLOCK 512
 #endif
-static inline double CYL_FN(row_expsum)(const T *x, ptrdiff_t c, T shift, T s, T *e, const T *pf)
+static inline double CYL_FN(row_expsum)(const T *x, ptrdiff_t c, T shift, T s, T *e, const T *pf, T *buf)
 {
-    T buf[CYL_BLOCK];
     double acc = 0.0;
     for (ptrdiff_t j0 = 0; j0 < c; j0 += CYL_BLOCK) {
         ptrdiff_t len = c - j0 < CYL_BLOCK ? c - j0 : CYL_BLOCK;
@@ -185,10 +184,19 @@ static inline double CYL_FN(small_row_sum)(const T *e, ptrdiff_t c)
 
 /* ------------------------------------------------------------ threading
  * Rows (or elements) are cut into blocks whose size depends only on the problem
- * size, never on the thread count; blocks are spread over OpenMP threads
- * (schedule static) when the work is large enough (cyl_threads_for), and a loss
- * sum is the in-order sum of the per-block sums: results are bitwise identical
- * whatever the number of threads. */
+ * size, never on the thread count; cyl_parallel_for (cyl_threads.c) runs the blocks
+ * on the pool when the work is large enough, and a loss sum is the in-order sum of
+ * the per-block sums: results are bitwise identical whatever the number of threads.
+ * Each kernel has a context struct (its arguments) and a block function; block
+ * buffers live in the per-thread scratch the block function receives (at most
+ * CYL_SCRATCH_BYTES: 4 * CYL_SMALL_BLOCK doubles), never on the stack. */
+
+/* rows [*i0, *i1) of block b of rb rows out of n */
+static inline void CYL_FN(block_rows)(ptrdiff_t b, ptrdiff_t rb, ptrdiff_t n, ptrdiff_t *i0, ptrdiff_t *i1)
+{
+    *i0 = b * rb;
+    *i1 = *i0 + rb < n ? *i0 + rb : n;
+}
 
 /* rows per block: about CYL_BLOCK_WORK elements of work */
 static inline ptrdiff_t CYL_FN(rows_per_block)(ptrdiff_t c)
@@ -199,16 +207,16 @@ static inline ptrdiff_t CYL_FN(rows_per_block)(ptrdiff_t c)
 
 /* ------------------------------------------------------------- softmax family */
 
-static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int log_out, const T *pf)
+static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int log_out, const T *pf, T *buf)
 {
     T m = CYL_FN(row_max)(xr, c);
     if (log_out) {
-        T lse = (T)log(CYL_FN(row_expsum)(xr, c, m, s, NULL, pf));
+        T lse = (T)log(CYL_FN(row_expsum)(xr, c, m, s, NULL, pf, buf));
 #pragma omp simd
         for (ptrdiff_t j = 0; j < c; j++)
             yr[j] = (xr[j] - m) * s - lse;
     } else {
-        double sum = CYL_FN(row_expsum)(xr, c, m, s, yr, pf);
+        double sum = CYL_FN(row_expsum)(xr, c, m, s, yr, pf, buf);
         T r = (T)(1.0 / sum);
 #pragma omp simd
         for (ptrdiff_t j = 0; j < c; j++)
@@ -216,16 +224,18 @@ static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int
     }
 }
 
-/* softmax / log_softmax of a block of `rows` contiguous short rows (see small_block_exp) */
-static void CYL_FN(softmax_small_block)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t c, T s, int log_out)
+/* softmax / log_softmax of a block of `rows` contiguous short rows (see small_block_exp);
+ * y may be x.  Scratch: sh, eb (T) and sums (double), CYL_SMALL_BLOCK each. */
+static void CYL_FN(softmax_small_block)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t c, T s, int log_out,
+                                        void *scratch)
 {
-    T sh[CYL_SMALL_BLOCK], eb[CYL_SMALL_BLOCK];
+    T *sh = (T *)scratch, *eb = sh + CYL_SMALL_BLOCK;
+    double *sums = (double *)(eb + CYL_SMALL_BLOCK);
     const ptrdiff_t nel = rows * c;
     T *e = log_out ? eb : y;
     CYL_FN(small_block_exp)(x, rows, c, s, sh, e);
     if (log_out) {
         /* y = s (x - m) - log(sum), the log-sums spread over the row's elements in eb */
-        double sums[CYL_SMALL_BLOCK];
         for (ptrdiff_t i = 0; i < rows; i++)
             sums[i] = CYL_FN(small_row_sum)(e + i * c, c);
 #pragma omp simd
@@ -251,26 +261,36 @@ static void CYL_FN(softmax_small_block)(const T *x, T *y, ptrdiff_t rows, ptrdif
     }
 }
 
+typedef struct {
+    const T *x;
+    T *y;
+    ptrdiff_t n, c, ldx, ldy, rb;
+    T s;
+    int log_out, small;
+} CYL_FN(softmax_ctx);
+
+static void CYL_FN(softmax_block)(void *vctx, ptrdiff_t b, void *scratch)
+{
+    const CYL_FN(softmax_ctx) *k = (const CYL_FN(softmax_ctx) *)vctx;
+    ptrdiff_t i0, i1;
+    CYL_FN(block_rows)(b, k->rb, k->n, &i0, &i1);
+    if (k->small) {
+        CYL_FN(softmax_small_block)(k->x + i0 * k->c, k->y + i0 * k->c, i1 - i0, k->c, k->s, k->log_out, scratch);
+        return;
+    }
+    for (ptrdiff_t i = i0; i < i1; i++)
+        CYL_FN(softmax_row)(k->x + i * k->ldx, k->y + i * k->ldy, k->c, k->s, k->log_out,
+                            CYL_FN(next_row)(k->x, i, i1, k->ldx), (T *)scratch);
+}
+
 static int CYL_FN(softmax_any)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, T *y, ptrdiff_t ldy,
                                double inv_temperature, int log_out)
 {
     if (n < 0 || c < 0) return CYL_ERR_ARG;
-    const T s = (T)inv_temperature;
-    const int nt = cyl_threads_for((double)n * (double)c);
-    (void)nt; /* unused without OpenMP */
-    if (c > 0 && c <= CYL_SMALL_C && ldx == c && ldy == c) {
-        const ptrdiff_t rb = CYL_SMALL_BLOCK / c, nb = (n + rb - 1) / rb;
-        CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
-        for (ptrdiff_t b = 0; b < nb; b++) {
-            ptrdiff_t i0 = b * rb, i1 = (b + 1) * rb < n ? (b + 1) * rb : n;
-            CYL_FN(softmax_small_block)(x + i0 * c, y + i0 * c, i1 - i0, c, s, log_out);
-        }
-        return CYL_OK;
-    }
-    CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
-    for (ptrdiff_t i = 0; i < n; i++)
-        CYL_FN(softmax_row)(x + i * ldx, y + i * ldy, c, s, log_out, CYL_FN(next_row)(x, i, n, ldx));
-    return CYL_OK;
+    CYL_FN(softmax_ctx) k = {x, y, n, c, ldx, ldy, 0, (T)inv_temperature, log_out, 0};
+    k.small = c > 0 && c <= CYL_SMALL_C && ldx == c && ldy == c;
+    k.rb = k.small ? CYL_SMALL_BLOCK / c : CYL_FN(rows_per_block)(c);
+    return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(softmax_block), &k);
 }
 
 int CYL_FN(softmax)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, T *y, ptrdiff_t ldy,
@@ -285,7 +305,8 @@ int CYL_FN(log_softmax)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, T *
     return CYL_FN(softmax_any)(n, c, x, ldx, y, ldy, inv_temperature, 1);
 }
 
-static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, T *out, T *sign, const T *pf)
+static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, T *out, T *sign, const T *pf,
+                                         T *buf)
 {
     T m;
     double sum = 0.0;
@@ -296,7 +317,7 @@ static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, 
              * other row kernels.  m + log(sum) has an absolute error of a few double
              * roundings: relatively accurate unless the result is small (a NaN in the row
              * gives NaN here and returns). */
-            double lse = (double)m + log(CYL_FN(row_expsum)(xr, c, m, (T)1, NULL, pf));
+            double lse = (double)m + log(CYL_FN(row_expsum)(xr, c, m, (T)1, NULL, pf, buf));
             if (!(fabs(lse) < 2.0)) {
                 if (sign) *sign = (T)1;
                 *out = (T)lse;
@@ -305,7 +326,6 @@ static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, 
             /* |result| < 2: log(sum) = log1p((k - 1) + sum of the terms below the max), k =
              * number of maxima (each term exactly 1), keeps relative accuracy near 0 (scipy
              * does the same).  NaN is not == m and lands in `rest`. */
-            T buf[CYL_BLOCK];
             double rest = 0.0;
             ptrdiff_t k = 0;
             for (ptrdiff_t j0 = 0; j0 < c; j0 += CYL_BLOCK) {
@@ -358,10 +378,12 @@ static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, 
  * (exactly 1) zeroed and counted so that log1p((k - 1) + rest) keeps the relative
  * accuracy of logsumexp_row, and the row logs vectorized.  Rows whose max is not
  * finite go through logsumexp_row. */
-static void CYL_FN(logsumexp_small_block)(const T *x, ptrdiff_t rows, ptrdiff_t c, T *out, T *sign)
+static void CYL_FN(logsumexp_small_block)(const T *x, ptrdiff_t rows, ptrdiff_t c, T *out, T *sign,
+                                          void *scratch)
 {
-    T sh[CYL_SMALL_BLOCK], e[CYL_SMALL_BLOCK];
-    double v[CYL_SMALL_BLOCK];
+    T *sh = (T *)scratch, *e = sh + CYL_SMALL_BLOCK;
+    double *v = (double *)(e + CYL_SMALL_BLOCK);
+    T *buf = (T *)(v + CYL_SMALL_BLOCK);
     const ptrdiff_t nel = rows * c;
     CYL_FN(small_block_exp)(x, rows, c, (T)1, sh, e);
 #pragma omp simd
@@ -383,31 +405,41 @@ static void CYL_FN(logsumexp_small_block)(const T *x, ptrdiff_t rows, ptrdiff_t 
             out[i] = (T)((double)m + v[i]);
             if (sign) sign[i] = (T)1;
         } else {
-            CYL_FN(logsumexp_row)(x + i * c, NULL, c, out + i, sign ? sign + i : NULL, NULL);
+            CYL_FN(logsumexp_row)(x + i * c, NULL, c, out + i, sign ? sign + i : NULL, NULL, buf);
         }
     }
+}
+
+typedef struct {
+    const T *x, *b;
+    T *out, *sign;
+    ptrdiff_t n, c, ldx, ldb, rb;
+    int small;
+} CYL_FN(logsumexp_ctx);
+
+static void CYL_FN(logsumexp_block)(void *vctx, ptrdiff_t bl, void *scratch)
+{
+    const CYL_FN(logsumexp_ctx) *k = (const CYL_FN(logsumexp_ctx) *)vctx;
+    ptrdiff_t i0, i1;
+    CYL_FN(block_rows)(bl, k->rb, k->n, &i0, &i1);
+    if (k->small) {
+        CYL_FN(logsumexp_small_block)(k->x + i0 * k->c, i1 - i0, k->c, k->out + i0, k->sign ? k->sign + i0 : NULL,
+                                      scratch);
+        return;
+    }
+    for (ptrdiff_t i = i0; i < i1; i++)
+        CYL_FN(logsumexp_row)(k->x + i * k->ldx, k->b ? k->b + i * k->ldb : NULL, k->c, k->out + i,
+                              k->sign ? k->sign + i : NULL, CYL_FN(next_row)(k->x, i, i1, k->ldx), (T *)scratch);
 }
 
 int CYL_FN(logsumexp)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *b, ptrdiff_t ldb,
                       T *out, T *sign)
 {
     if (n < 0 || c < 0) return CYL_ERR_ARG;
-    const int nt = cyl_threads_for((double)n * (double)c);
-    (void)nt; /* unused without OpenMP */
-    if (b == NULL && c > 0 && c <= CYL_SMALL_C && ldx == c) {
-        const ptrdiff_t rb = CYL_SMALL_BLOCK / c, nb = (n + rb - 1) / rb;
-        CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
-        for (ptrdiff_t bl = 0; bl < nb; bl++) {
-            ptrdiff_t i0 = bl * rb, i1 = (bl + 1) * rb < n ? (bl + 1) * rb : n;
-            CYL_FN(logsumexp_small_block)(x + i0 * c, i1 - i0, c, out + i0, sign ? sign + i0 : NULL);
-        }
-        return CYL_OK;
-    }
-    CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
-    for (ptrdiff_t i = 0; i < n; i++)
-        CYL_FN(logsumexp_row)(x + i * ldx, b ? b + i * ldb : NULL, c, out + i, sign ? sign + i : NULL,
-                              CYL_FN(next_row)(x, i, n, ldx));
-    return CYL_OK;
+    CYL_FN(logsumexp_ctx) k = {x, b, out, sign, n, c, ldx, ldb, 0, 0};
+    k.small = b == NULL && c > 0 && c <= CYL_SMALL_C && ldx == c;
+    k.rb = k.small ? CYL_SMALL_BLOCK / c : CYL_FN(rows_per_block)(c);
+    return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(logsumexp_block), &k);
 }
 
 static inline void CYL_FN(softmax_backward_row)(const T *yr, const T *gr, T *o, ptrdiff_t c, int log_in)
@@ -425,16 +457,29 @@ static inline void CYL_FN(softmax_backward_row)(const T *yr, const T *gr, T *o, 
     }
 }
 
+typedef struct {
+    const T *y, *g;
+    T *out;
+    ptrdiff_t n, c, ldy, ldg, ldo, rb;
+    int log_in;
+} CYL_FN(backward_ctx);
+
+static void CYL_FN(backward_block)(void *vctx, ptrdiff_t b, void *scratch)
+{
+    const CYL_FN(backward_ctx) *k = (const CYL_FN(backward_ctx) *)vctx;
+    ptrdiff_t i0, i1;
+    (void)scratch;
+    CYL_FN(block_rows)(b, k->rb, k->n, &i0, &i1);
+    for (ptrdiff_t i = i0; i < i1; i++)
+        CYL_FN(softmax_backward_row)(k->y + i * k->ldy, k->g + i * k->ldg, k->out + i * k->ldo, k->c, k->log_in);
+}
+
 static int CYL_FN(backward_any)(ptrdiff_t n, ptrdiff_t c, const T *y, ptrdiff_t ldy, const T *g, ptrdiff_t ldg,
                                 T *out, ptrdiff_t ldo, int log_in)
 {
     if (n < 0 || c < 0) return CYL_ERR_ARG;
-    const int nt = cyl_threads_for((double)n * (double)c);
-    (void)nt; /* unused without OpenMP */
-    CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
-    for (ptrdiff_t i = 0; i < n; i++)
-        CYL_FN(softmax_backward_row)(y + i * ldy, g + i * ldg, out + i * ldo, c, log_in);
-    return CYL_OK;
+    CYL_FN(backward_ctx) k = {y, g, out, n, c, ldy, ldg, ldo, CYL_FN(rows_per_block)(c), log_in};
+    return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(backward_block), &k);
 }
 
 int CYL_FN(softmax_backward)(ptrdiff_t n, ptrdiff_t c, const T *y, ptrdiff_t ldy, const T *g, ptrdiff_t ldg,
@@ -449,26 +494,38 @@ int CYL_FN(log_softmax_backward)(ptrdiff_t n, ptrdiff_t c, const T *log_y, ptrdi
     return CYL_FN(backward_any)(n, c, log_y, ldy, g, ldg, out, ldo, 1);
 }
 
-int CYL_FN(entropy)(ptrdiff_t n, ptrdiff_t c, const T *p, ptrdiff_t ldp, T *out)
+typedef struct {
+    const T *p;
+    T *out;
+    ptrdiff_t n, c, ldp, rb;
+} CYL_FN(entropy_ctx);
+
+static void CYL_FN(entropy_block)(void *vctx, ptrdiff_t b, void *scratch)
 {
-    if (n < 0 || c < 0) return CYL_ERR_ARG;
-    const int nt = cyl_threads_for((double)n * (double)c);
-    (void)nt; /* unused without OpenMP */
-    CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
-    for (ptrdiff_t i = 0; i < n; i++) {
-        const T *pr = p + i * ldp;
+    const CYL_FN(entropy_ctx) *k = (const CYL_FN(entropy_ctx) *)vctx;
+    ptrdiff_t i0, i1;
+    (void)scratch;
+    CYL_FN(block_rows)(b, k->rb, k->n, &i0, &i1);
+    for (ptrdiff_t i = i0; i < i1; i++) {
+        const T *pr = k->p + i * k->ldp;
         double acc = 0.0;
 #pragma omp simd reduction(+:acc)
-        for (ptrdiff_t j = 0; j < c; j++) {
+        for (ptrdiff_t j = 0; j < k->c; j++) {
             /* scipy.special.entr: p log p is 0 at p = 0 and the entropy term is -inf for
              * p < 0 (so acc gets +inf); NaN propagates */
             T v = pr[j];
             T t = v * LOG(v);
             acc += v > 0 ? (double)t : v == 0 ? 0.0 : v < 0 ? (double)INFINITY : (double)v;
         }
-        out[i] = (T)(0.0 - acc); /* +0.0, not -0.0, for a row of zeros (scipy) */
+        k->out[i] = (T)(0.0 - acc); /* +0.0, not -0.0, for a row of zeros (scipy) */
     }
-    return CYL_OK;
+}
+
+int CYL_FN(entropy)(ptrdiff_t n, ptrdiff_t c, const T *p, ptrdiff_t ldp, T *out)
+{
+    if (n < 0 || c < 0) return CYL_ERR_ARG;
+    CYL_FN(entropy_ctx) k = {p, out, n, c, ldp, CYL_FN(rows_per_block)(c)};
+    return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(entropy_block), &k);
 }
 
 /* ------------------------------------------------------- classification losses */
@@ -548,11 +605,85 @@ static inline double CYL_FN(cross_entropy_row_finish)(const T *xr, ptrdiff_t c, 
 
 static inline double CYL_FN(cross_entropy_row)(const T *xr, ptrdiff_t c, int64_t t, const T *weight,
                                                double eps, double epc, double wtot, double grad_scale, T *gr,
-                                               const T *pf)
+                                               const T *pf, T *buf)
 {
     T m = CYL_FN(row_max)(xr, c);
-    double sum = CYL_FN(row_expsum)(xr, c, m, (T)1, gr, pf);
+    double sum = CYL_FN(row_expsum)(xr, c, m, (T)1, gr, pf, buf);
     return CYL_FN(cross_entropy_row_finish)(xr, c, t, weight, eps, epc, wtot, grad_scale, gr, m, sum, log(sum));
+}
+
+typedef struct {
+    const T *x, *weight;
+    const int64_t *target;
+    T *loss, *grad;
+    double *part;
+    double eps, epc, wtot, grad_scale;
+    int64_t ignore;
+    ptrdiff_t n, c, ldx, ldg, rb;
+    int small;
+} CYL_FN(ce_ctx);
+
+/* Few classes: the block's exponentials in one loop (into the gradient rows when
+ * wanted), the row logs vectorized too (one libm call per short row would dominate).
+ * Scratch: sh, eb (T), sums, lsums (double), CYL_SMALL_BLOCK each. */
+static double CYL_FN(ce_small_block)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrdiff_t i1, void *scratch)
+{
+    const ptrdiff_t c = k->c;
+    T *sh = (T *)scratch, *eb = sh + CYL_SMALL_BLOCK;
+    double *sums = (double *)(eb + CYL_SMALL_BLOCK), *lsums = sums + CYL_SMALL_BLOCK;
+    T *e = k->grad ? k->grad + i0 * c : eb;
+    double acc = 0.0;
+    CYL_FN(small_block_exp)(k->x + i0 * c, i1 - i0, c, (T)1, sh, e);
+    for (ptrdiff_t i = 0; i < i1 - i0; i++)
+        sums[i] = CYL_FN(small_row_sum)(e + i * c, c);
+#pragma omp simd
+    for (ptrdiff_t i = 0; i < i1 - i0; i++)
+        lsums[i] = cyl_log_f64(sums[i]);
+    for (ptrdiff_t i = i0; i < i1; i++) {
+        T *er = e + (i - i0) * c;
+        double li = 0.0;
+        if (k->target[i] == k->ignore) {
+            if (k->grad) CYL_FN(row_zero)(er, c);
+        } else {
+            li = CYL_FN(cross_entropy_row_finish)(k->x + i * c, c, k->target[i], k->weight, k->eps, k->epc, k->wtot,
+                                                  k->grad_scale, k->grad ? er : NULL, sh[(i - i0) * c],
+                                                  sums[i - i0], lsums[i - i0]);
+        }
+        if (k->loss) k->loss[i] = (T)li;
+        acc += li;
+    }
+    return acc;
+}
+
+static void CYL_FN(ce_block)(void *vctx, ptrdiff_t b, void *scratch)
+{
+    const CYL_FN(ce_ctx) *k = (const CYL_FN(ce_ctx) *)vctx;
+    ptrdiff_t i0, i1;
+    CYL_FN(block_rows)(b, k->rb, k->n, &i0, &i1);
+    if (k->small) {
+        k->part[b] = CYL_FN(ce_small_block)(k, i0, i1, scratch);
+        return;
+    }
+    double acc = 0.0;
+    for (ptrdiff_t i = i0; i < i1; i++) {
+        T *gr = k->grad ? k->grad + i * k->ldg : NULL;
+        double li = 0.0;
+        if (k->target[i] == k->ignore) {
+            if (gr) CYL_FN(row_zero)(gr, k->c);
+        } else {
+            li = CYL_FN(cross_entropy_row)(k->x + i * k->ldx, k->c, k->target[i], k->weight, k->eps, k->epc, k->wtot,
+                                           k->grad_scale, gr, CYL_FN(next_row)(k->x, i, i1, k->ldx), (T *)scratch);
+        }
+        if (k->loss) k->loss[i] = (T)li;
+        acc += li;
+    }
+    k->part[b] = acc;
+}
+
+/* per-block partial sums: the caller's `one` when there is one block, else heap */
+static inline double *CYL_FN(parts)(ptrdiff_t nb, double *one)
+{
+    return nb > 1 ? (double *)malloc((size_t)nb * sizeof(double)) : one;
 }
 
 int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx,
@@ -566,75 +697,30 @@ int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdif
         if (err_index) *err_index = bad;
         return CYL_ERR_TARGET;
     }
-    const double eps = label_smoothing;
-    const double epc = c > 0 ? eps / (double)c : 0.0;
-    double wtot = (double)c; /* sum of the class weights */
-    if (weight) {
-        wtot = 0.0;
+    CYL_FN(ce_ctx) k = {x, weight, target, loss, grad, NULL, label_smoothing, 0.0, (double)c, grad_scale,
+                        ignore_index, n, c, ldx, ldg, 0, 0};
+    k.epc = c > 0 ? k.eps / (double)c : 0.0;
+    if (weight) { /* sum of the class weights */
+        k.wtot = 0.0;
         for (ptrdiff_t j = 0; j < c; j++)
-            wtot += (double)weight[j];
+            k.wtot += (double)weight[j];
     }
-    const int small = c > 0 && c <= CYL_SMALL_C && ldx == c && (!grad || ldg == c);
-    const ptrdiff_t rb = small ? CYL_SMALL_BLOCK / c : CYL_FN(rows_per_block)(c), nb = (n + rb - 1) / rb;
-    double one, *part = nb > 1 ? (double *)malloc((size_t)nb * sizeof(double)) : &one;
-    if (!part) return CYL_ERR_NOMEM;
-    const int nt = cyl_threads_for((double)n * (double)c);
-    (void)nt; /* unused without OpenMP */
-    CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
-    for (ptrdiff_t b = 0; b < nb; b++) {
-        double acc = 0.0;
-        ptrdiff_t i1 = (b + 1) * rb < n ? (b + 1) * rb : n;
-        if (small) {
-            T sh[CYL_SMALL_BLOCK], eb[CYL_SMALL_BLOCK];
-            const ptrdiff_t i0 = b * rb;
-            double sums[CYL_SMALL_BLOCK], lsums[CYL_SMALL_BLOCK];
-            T *e = grad ? grad + i0 * c : eb;
-            CYL_FN(small_block_exp)(x + i0 * c, i1 - i0, c, (T)1, sh, e);
-            /* the row logs vectorized too: one libm call per short row would dominate */
-            for (ptrdiff_t i = 0; i < i1 - i0; i++)
-                sums[i] = CYL_FN(small_row_sum)(e + i * c, c);
-#pragma omp simd
-            for (ptrdiff_t i = 0; i < i1 - i0; i++)
-                lsums[i] = cyl_log_f64(sums[i]);
-            for (ptrdiff_t i = i0; i < i1; i++) {
-                T *er = e + (i - i0) * c;
-                double li = 0.0;
-                if (target[i] == ignore_index) {
-                    if (grad) CYL_FN(row_zero)(er, c);
-                } else {
-                    li = CYL_FN(cross_entropy_row_finish)(x + i * c, c, target[i], weight, eps, epc, wtot,
-                                                          grad_scale, grad ? er : NULL, sh[(i - i0) * c],
-                                                          sums[i - i0], lsums[i - i0]);
-                }
-                if (loss) loss[i] = (T)li;
-                acc += li;
-            }
-        } else {
-            for (ptrdiff_t i = b * rb; i < i1; i++) {
-                T *gr = grad ? grad + i * ldg : NULL;
-                double li = 0.0;
-                if (target[i] == ignore_index) {
-                    if (gr) CYL_FN(row_zero)(gr, c);
-                } else {
-                    li = CYL_FN(cross_entropy_row)(x + i * ldx, c, target[i], weight, eps, epc, wtot, grad_scale,
-                                                   gr, CYL_FN(next_row)(x, i, n, ldx));
-                }
-                if (loss) loss[i] = (T)li;
-                acc += li;
-            }
-        }
-        part[b] = acc;
-    }
-    double total = cyl_sum_parts(part, nb, &one);
-    if (loss_sum) *loss_sum = total;
-    return CYL_OK;
+    k.small = c > 0 && c <= CYL_SMALL_C && ldx == c && (!grad || ldg == c);
+    k.rb = k.small ? CYL_SMALL_BLOCK / c : CYL_FN(rows_per_block)(c);
+    const ptrdiff_t nb = (n + k.rb - 1) / k.rb;
+    double one;
+    if (!(k.part = CYL_FN(parts)(nb, &one))) return CYL_ERR_NOMEM;
+    int st = cyl_parallel_for(nb, (double)n * (double)c, CYL_FN(ce_block), &k);
+    double total = cyl_sum_parts(k.part, nb, &one);
+    if (loss_sum && st == CYL_OK) *loss_sum = total;
+    return st;
 }
 
 static inline double CYL_FN(cross_entropy_prob_row)(const T *xr, const T *pr, ptrdiff_t c, const T *weight,
-                                                    T keep, T add, double grad_scale, T *gr, const T *pf)
+                                                    T keep, T add, double grad_scale, T *gr, const T *pf, T *buf)
 {
     T m = CYL_FN(row_max)(xr, c);
-    double sum = CYL_FN(row_expsum)(xr, c, m, (T)1, gr, pf);
+    double sum = CYL_FN(row_expsum)(xr, c, m, (T)1, gr, pf, buf);
     double lsum = log(sum);
     double a_acc = 0.0, sp = 0.0; /* sum w p' (m - x), sum w p' */
     if (weight) {
@@ -668,33 +754,70 @@ static inline double CYL_FN(cross_entropy_prob_row)(const T *xr, const T *pr, pt
     return a_acc + sp * lsum;
 }
 
+typedef struct {
+    const T *x, *p, *weight;
+    T *loss, *grad;
+    double *part;
+    double grad_scale;
+    T keep, add;
+    ptrdiff_t n, c, ldx, ldp, ldg, rb;
+} CYL_FN(ce_prob_ctx);
+
+static void CYL_FN(ce_prob_block)(void *vctx, ptrdiff_t b, void *scratch)
+{
+    const CYL_FN(ce_prob_ctx) *k = (const CYL_FN(ce_prob_ctx) *)vctx;
+    ptrdiff_t i0, i1;
+    CYL_FN(block_rows)(b, k->rb, k->n, &i0, &i1);
+    double acc = 0.0;
+    for (ptrdiff_t i = i0; i < i1; i++) {
+        double li = CYL_FN(cross_entropy_prob_row)(k->x + i * k->ldx, k->p + i * k->ldp, k->c, k->weight, k->keep,
+                                                   k->add, k->grad_scale, k->grad ? k->grad + i * k->ldg : NULL,
+                                                   CYL_FN(next_row)(k->x, i, i1, k->ldx), (T *)scratch);
+        if (k->loss) k->loss[i] = (T)li;
+        acc += li;
+    }
+    k->part[b] = acc;
+}
+
 int CYL_FN(cross_entropy_prob_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *p,
                                          ptrdiff_t ldp, const T *weight, double label_smoothing,
                                          double grad_scale, T *loss, double *loss_sum, T *grad, ptrdiff_t ldg)
 {
     if (n < 0 || c < 0) return CYL_ERR_ARG;
-    const T keep = (T)(1.0 - label_smoothing);
-    const T add = c > 0 ? (T)(label_smoothing / (double)c) : (T)0;
-    const ptrdiff_t rb = CYL_FN(rows_per_block)(c), nb = (n + rb - 1) / rb;
-    double one, *part = nb > 1 ? (double *)malloc((size_t)nb * sizeof(double)) : &one;
-    if (!part) return CYL_ERR_NOMEM;
-    const int nt = cyl_threads_for((double)n * (double)c);
-    (void)nt; /* unused without OpenMP */
-    CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
-    for (ptrdiff_t b = 0; b < nb; b++) {
-        double acc = 0.0;
-        ptrdiff_t i1 = (b + 1) * rb < n ? (b + 1) * rb : n;
-        for (ptrdiff_t i = b * rb; i < i1; i++) {
-            double li = CYL_FN(cross_entropy_prob_row)(x + i * ldx, p + i * ldp, c, weight, keep, add, grad_scale,
-                                                       grad ? grad + i * ldg : NULL, CYL_FN(next_row)(x, i, n, ldx));
-            if (loss) loss[i] = (T)li;
-            acc += li;
-        }
-        part[b] = acc;
+    CYL_FN(ce_prob_ctx) k = {x, p, weight, loss, grad, NULL, grad_scale, (T)(1.0 - label_smoothing),
+                             c > 0 ? (T)(label_smoothing / (double)c) : (T)0, n, c, ldx, ldp, ldg,
+                             CYL_FN(rows_per_block)(c)};
+    const ptrdiff_t nb = (n + k.rb - 1) / k.rb;
+    double one;
+    if (!(k.part = CYL_FN(parts)(nb, &one))) return CYL_ERR_NOMEM;
+    int st = cyl_parallel_for(nb, (double)n * (double)c, CYL_FN(ce_prob_block), &k);
+    double total = cyl_sum_parts(k.part, nb, &one);
+    if (loss_sum && st == CYL_OK) *loss_sum = total;
+    return st;
+}
+
+typedef struct {
+    T *grad;
+    const T *weight;
+    const int64_t *target;
+    int64_t ignore;
+    double grad_scale;
+    ptrdiff_t n, c, ldg, rb;
+} CYL_FN(nll_fill_ctx);
+
+static void CYL_FN(nll_fill_block)(void *vctx, ptrdiff_t b, void *scratch)
+{
+    const CYL_FN(nll_fill_ctx) *k = (const CYL_FN(nll_fill_ctx) *)vctx;
+    ptrdiff_t i0, i1;
+    (void)scratch;
+    CYL_FN(block_rows)(b, k->rb, k->n, &i0, &i1);
+    for (ptrdiff_t i = i0; i < i1; i++) {
+        T *gr = k->grad + i * k->ldg;
+        int64_t t = k->target[i];
+        CYL_FN(row_zero)(gr, k->c);
+        if (t != k->ignore)
+            gr[t] = (T)(-(k->weight ? (double)k->weight[t] : 1.0) * k->grad_scale);
     }
-    double total = cyl_sum_parts(part, nb, &one);
-    if (loss_sum) *loss_sum = total;
-    return CYL_OK;
 }
 
 int CYL_FN(nll_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target,
@@ -719,53 +842,62 @@ int CYL_FN(nll_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, c
         if (loss) loss[i] = (T)li;
         acc += li;
     }
+    int st = CYL_OK;
     if (grad) {
         /* mostly zeros: a memory-bound fill, threaded over rows */
-        const int nt = cyl_threads_for((double)n * (double)c / 8);
-        (void)nt; /* unused without OpenMP */
-        CYL_OMP(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
-        for (ptrdiff_t i = 0; i < n; i++) {
-            T *gr = grad + i * ldg;
-            int64_t t = target[i];
-            CYL_FN(row_zero)(gr, c);
-            if (t != ignore_index)
-                gr[t] = (T)(-(weight ? (double)weight[t] : 1.0) * grad_scale);
-        }
+        CYL_FN(nll_fill_ctx) k = {grad, weight, target, ignore_index, grad_scale, n, c, ldg,
+                                  CYL_FN(rows_per_block)(c)};
+        st = cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c / 8, CYL_FN(nll_fill_block), &k);
     }
     if (loss_sum) *loss_sum = acc;
-    return CYL_OK;
+    return st;
 }
 
 /* ------------------------------------------------------ elementwise losses
  * Each kernel is one always-inline loop over [0, n) with constant flags (HW: weight
  * given, HG: gradient wanted, HL: per-element losses wanted, plus the kernel's own);
- * CYL_SPEC_* instantiate it for every combination so that no loop tests a flag, and
- * CYL_ELEMENTWISE runs it over blocks of CYL_BLOCK_WORK elements (threaded,
- * deterministic sum).  Pointers are offset to the block before the call. */
+ * CYL_SPEC_* instantiate it for every combination so that no loop tests a flag.  A
+ * block function (CYL_EW_PROLOGUE: the block [i0, i0 + len) of CYL_BLOCK_WORK
+ * elements and the common arguments) runs it on one block, and ew_run runs the blocks
+ * (threaded, deterministic sum).  Pointers are offset to the block before the call. */
 
 #define CYL_SPEC_L(F, ...) do { if (loss) F(__VA_ARGS__, 1); else F(__VA_ARGS__, 0); } while (0)
 #define CYL_SPEC_G(F, ...) do { if (grad) CYL_SPEC_L(F, __VA_ARGS__, 1); else CYL_SPEC_L(F, __VA_ARGS__, 0); } while (0)
 #define CYL_SPEC_W(F, ...) do { if (weight) CYL_SPEC_G(F, __VA_ARGS__, 1); else CYL_SPEC_G(F, __VA_ARGS__, 0); } while (0)
 #define CYL_OFF(p) ((p) ? (p) + i0 : NULL)
 
-/* total = sum over blocks [i0, i0 + len) of the statement's `acc` (in block order) */
-#define CYL_ELEMENTWISE(n, cost, total, status, ...) \
-    do { \
-        const ptrdiff_t nb_ = ((n) + CYL_BLOCK_WORK - 1) / CYL_BLOCK_WORK; \
-        double one_, *part_ = nb_ > 1 ? (double *)malloc((size_t)nb_ * sizeof(double)) : &one_; \
-        if (!part_) { status = CYL_ERR_NOMEM; break; } \
-        const int nt_ = cyl_threads_for((double)(n) * (cost)); \
-        (void)nt_; \
-        CYL_OMP(omp parallel for schedule(static) num_threads(nt_) if (nt_ > 1)) \
-        for (ptrdiff_t b_ = 0; b_ < nb_; b_++) { \
-            const ptrdiff_t i0 = b_ * CYL_BLOCK_WORK; \
-            const ptrdiff_t len = (n) - i0 < CYL_BLOCK_WORK ? (n) - i0 : CYL_BLOCK_WORK; \
-            double acc = 0.0; \
-            __VA_ARGS__; \
-            part_[b_] = acc; \
-        } \
-        total = cyl_sum_parts(part_, nb_, &one_); \
-    } while (0)
+/* the arguments of an elementwise kernel (a, b: its two inputs; w, pw: optional weights) */
+typedef struct {
+    const T *a, *b, *w, *pw;
+    T *loss, *grad;
+    double *part;
+    T gs, prm;
+    ptrdiff_t n;
+} CYL_FN(ew_ctx);
+
+#define CYL_EW_PROLOGUE \
+    const CYL_FN(ew_ctx) *k_ = (const CYL_FN(ew_ctx) *)vctx; \
+    const ptrdiff_t i0 = b_ * CYL_BLOCK_WORK; \
+    const ptrdiff_t len = k_->n - i0 < CYL_BLOCK_WORK ? k_->n - i0 : CYL_BLOCK_WORK; \
+    const T *weight = k_->w; \
+    T *loss = k_->loss, *grad = k_->grad; \
+    const T gs = k_->gs; \
+    double acc = 0.0; \
+    (void)scratch_; \
+    (void)gs
+
+/* run block function f over the blocks of k; *loss_sum = the in-order sum of the block sums */
+static int CYL_FN(ew_run)(CYL_FN(ew_ctx) *k, double cost, cyl_block_fn f, double *loss_sum)
+{
+    if (k->n < 0) return CYL_ERR_ARG;
+    const ptrdiff_t nb = (k->n + CYL_BLOCK_WORK - 1) / CYL_BLOCK_WORK;
+    double one;
+    if (!(k->part = CYL_FN(parts)(nb, &one))) return CYL_ERR_NOMEM;
+    int st = cyl_parallel_for(nb, (double)k->n * cost, f, k);
+    double total = cyl_sum_parts(k->part, nb, &one);
+    if (loss_sum && st == CYL_OK) *loss_sum = total;
+    return st;
+}
 
 CYL_INLINE double CYL_FN(bce_logits_run)(ptrdiff_t n, const T *x, const T *y, const T *w, const T *pw,
                                          T gs, T *loss, T *grad, const int HP, const int HW, const int HG,
@@ -800,17 +932,19 @@ CYL_INLINE double CYL_FN(bce_logits_run)(ptrdiff_t n, const T *x, const T *y, co
     acc = CYL_FN(bce_logits_run)(len, x + i0, y + i0, CYL_OFF(weight), CYL_OFF(pos_weight), gs, CYL_OFF(loss), \
                                  CYL_OFF(grad), HP, HW, HG, HL)
 
+static void CYL_FN(bce_logits_block)(void *vctx, ptrdiff_t b_, void *scratch_)
+{
+    CYL_EW_PROLOGUE;
+    const T *x = k_->a, *y = k_->b, *pos_weight = k_->pw;
+    if (pos_weight) CYL_SPEC_W(CYL_BCEL_CALL, 1); else CYL_SPEC_W(CYL_BCEL_CALL, 0);
+    k_->part[b_] = acc;
+}
+
 int CYL_FN(bce_logits_loss_grad)(ptrdiff_t n, const T *x, const T *y, const T *weight, const T *pos_weight,
                                  double grad_scale, T *loss, double *loss_sum, T *grad)
 {
-    if (n < 0) return CYL_ERR_ARG;
-    const T gs = (T)grad_scale;
-    double total = 0.0;
-    int status = CYL_OK;
-    CYL_ELEMENTWISE(n, 8.0, total, status,
-                    if (pos_weight) CYL_SPEC_W(CYL_BCEL_CALL, 1); else CYL_SPEC_W(CYL_BCEL_CALL, 0));
-    if (loss_sum) *loss_sum = total;
-    return status;
+    CYL_FN(ew_ctx) k = {x, y, weight, pos_weight, loss, grad, NULL, (T)grad_scale, (T)0, n};
+    return CYL_FN(ew_run)(&k, 8.0, CYL_FN(bce_logits_block), loss_sum);
 }
 
 CYL_INLINE double CYL_FN(bce_run)(ptrdiff_t n, const T *p, const T *y, const T *w, T gs, T *loss, T *grad,
@@ -842,12 +976,20 @@ CYL_INLINE double CYL_FN(bce_run)(ptrdiff_t n, const T *p, const T *y, const T *
 #define CYL_BCE_CALL(UNUSED, HW, HG, HL) \
     acc = CYL_FN(bce_run)(len, p + i0, y + i0, CYL_OFF(weight), gs, CYL_OFF(loss), CYL_OFF(grad), HW, HG, HL)
 
+static void CYL_FN(bce_block)(void *vctx, ptrdiff_t b_, void *scratch_)
+{
+    CYL_EW_PROLOGUE;
+    const T *p = k_->a, *y = k_->b;
+    CYL_SPEC_W(CYL_BCE_CALL, 0);
+    k_->part[b_] = acc;
+}
+
 int CYL_FN(bce_loss_grad)(ptrdiff_t n, const T *p, const T *y, const T *weight, double grad_scale,
                           T *loss, double *loss_sum, T *grad, ptrdiff_t *err_index)
 {
     if (n < 0) return CYL_ERR_ARG;
     /* probabilities outside [0, 1] are an error (torch); NaN is data */
-    int nbad = 0;
+    ptrdiff_t nbad = 0;
 #pragma omp simd reduction(+:nbad)
     for (ptrdiff_t i = 0; i < n; i++)
         nbad += (p[i] < 0) | (p[i] > 1);
@@ -859,12 +1001,8 @@ int CYL_FN(bce_loss_grad)(ptrdiff_t n, const T *p, const T *y, const T *weight, 
             }
         return CYL_ERR_DOMAIN;
     }
-    const T gs = (T)grad_scale;
-    double total = 0.0;
-    int status = CYL_OK;
-    CYL_ELEMENTWISE(n, 8.0, total, status, CYL_SPEC_W(CYL_BCE_CALL, 0));
-    if (loss_sum) *loss_sum = total;
-    return status;
+    CYL_FN(ew_ctx) k = {p, y, weight, NULL, loss, grad, NULL, (T)grad_scale, (T)0, n};
+    return CYL_FN(ew_run)(&k, 8.0, CYL_FN(bce_block), loss_sum);
 }
 
 CYL_INLINE double CYL_FN(kl_run)(ptrdiff_t n, const T *lq, const T *t, T gs, T *loss, T *grad,
@@ -894,17 +1032,21 @@ CYL_INLINE double CYL_FN(kl_run)(ptrdiff_t n, const T *lq, const T *t, T gs, T *
 #define CYL_KL_CALL(LT, HG, HL) \
     acc = CYL_FN(kl_run)(len, log_q + i0, t + i0, gs, CYL_OFF(loss), CYL_OFF(grad), LT, HG, HL)
 
+static void CYL_FN(kl_block)(void *vctx, ptrdiff_t b_, void *scratch_)
+{
+    CYL_EW_PROLOGUE;
+    const T *log_q = k_->a, *t = k_->b;
+    (void)weight;
+    if (k_->pw) CYL_SPEC_G(CYL_KL_CALL, 1); else CYL_SPEC_G(CYL_KL_CALL, 0); /* pw: log_target flag */
+    k_->part[b_] = acc;
+}
+
 int CYL_FN(kl_div_loss_grad)(ptrdiff_t n, const T *log_q, const T *t, int log_target, double grad_scale,
                              T *loss, double *loss_sum, T *grad)
 {
-    if (n < 0) return CYL_ERR_ARG;
-    const T gs = (T)grad_scale;
-    double total = 0.0;
-    int status = CYL_OK;
-    CYL_ELEMENTWISE(n, 4.0, total, status,
-                    if (log_target) CYL_SPEC_G(CYL_KL_CALL, 1); else CYL_SPEC_G(CYL_KL_CALL, 0));
-    if (loss_sum) *loss_sum = total;
-    return status;
+    /* log_target travels as a non-NULL pw (kl has no pos_weight) */
+    CYL_FN(ew_ctx) k = {log_q, t, NULL, log_target ? log_q : NULL, loss, grad, NULL, (T)grad_scale, (T)0, n};
+    return CYL_FN(ew_run)(&k, 4.0, CYL_FN(kl_block), loss_sum);
 }
 
 /* sign(d) with sign(0) = 0 and sign(NaN) = NaN */
@@ -952,24 +1094,32 @@ CYL_INLINE double CYL_FN(regression_run)(ptrdiff_t n, const T *pred, const T *ta
     acc = CYL_FN(regression_run)(len, pred + i0, target + i0, CYL_OFF(weight), prm, gs, CYL_OFF(loss), \
                                  CYL_OFF(grad), KIND, HW, HG, HL)
 
+#define CYL_REG_BLOCK(KIND) \
+    { \
+        CYL_EW_PROLOGUE; \
+        const T *pred = k_->a, *target = k_->b, prm = k_->prm; \
+        CYL_SPEC_W(CYL_REG_CALL, KIND); \
+        k_->part[b_] = acc; \
+    }
+static void CYL_FN(mse_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_REG_BLOCK(CYL_MSE)
+static void CYL_FN(l1_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_REG_BLOCK(CYL_L1)
+static void CYL_FN(huber_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_REG_BLOCK(CYL_HUBER)
+static void CYL_FN(smooth_l1_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_REG_BLOCK(CYL_SMOOTH_L1)
+#undef CYL_REG_BLOCK
+
 int CYL_FN(regression_loss_grad)(int kind, ptrdiff_t n, const T *pred, const T *target, const T *weight,
                                  double param, double grad_scale, T *loss, double *loss_sum, T *grad)
 {
-    if (n < 0) return CYL_ERR_ARG;
     if (kind == CYL_SMOOTH_L1 && param == 0) kind = CYL_L1; /* beta = 0 is L1 (torch) */
-    if ((kind == CYL_HUBER || kind == CYL_SMOOTH_L1) && !(param > 0)) return CYL_ERR_ARG;
-    const T gs = (T)grad_scale, prm = (T)param;
-    double total = 0.0;
-    int status = CYL_OK;
+    if ((kind == CYL_HUBER || kind == CYL_SMOOTH_L1) && !(param > 0 && (T)param > 0)) return CYL_ERR_ARG;
+    CYL_FN(ew_ctx) k = {pred, target, weight, NULL, loss, grad, NULL, (T)grad_scale, (T)param, n};
     switch (kind) {
-    case CYL_MSE: CYL_ELEMENTWISE(n, 1.0, total, status, CYL_SPEC_W(CYL_REG_CALL, CYL_MSE)); break;
-    case CYL_L1: CYL_ELEMENTWISE(n, 1.0, total, status, CYL_SPEC_W(CYL_REG_CALL, CYL_L1)); break;
-    case CYL_HUBER: CYL_ELEMENTWISE(n, 1.0, total, status, CYL_SPEC_W(CYL_REG_CALL, CYL_HUBER)); break;
-    case CYL_SMOOTH_L1: CYL_ELEMENTWISE(n, 1.0, total, status, CYL_SPEC_W(CYL_REG_CALL, CYL_SMOOTH_L1)); break;
+    case CYL_MSE: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(mse_block), loss_sum);
+    case CYL_L1: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(l1_block), loss_sum);
+    case CYL_HUBER: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(huber_block), loss_sum);
+    case CYL_SMOOTH_L1: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(smooth_l1_block), loss_sum);
     default: return CYL_ERR_ARG;
     }
-    if (loss_sum) *loss_sum = total;
-    return status;
 }
 
 /* ---------------------------------------------------------------- utilities */
@@ -983,14 +1133,20 @@ CYL_INLINE double CYL_FN(sum_run)(ptrdiff_t n, const T *x)
     return acc;
 }
 
+static void CYL_FN(sum_block)(void *vctx, ptrdiff_t b_, void *scratch_)
+{
+    CYL_EW_PROLOGUE;
+    (void)weight;
+    (void)loss;
+    (void)grad;
+    acc = CYL_FN(sum_run)(len, k_->a + i0);
+    k_->part[b_] = acc;
+}
+
 int CYL_FN(sum)(ptrdiff_t n, const T *x, double *out)
 {
-    if (n < 0) return CYL_ERR_ARG;
-    double total = 0.0;
-    int status = CYL_OK;
-    CYL_ELEMENTWISE(n, 0.5, total, status, acc = CYL_FN(sum_run)(len, x + i0));
-    *out = total;
-    return status;
+    CYL_FN(ew_ctx) k = {x, NULL, NULL, NULL, NULL, NULL, NULL, (T)0, (T)0, n};
+    return CYL_FN(ew_run)(&k, 0.5, CYL_FN(sum_block), out);
 }
 
 int CYL_FN(vexp)(ptrdiff_t n, const T *x, T *y)
@@ -1032,7 +1188,7 @@ int CYL_FN(vexpneg)(ptrdiff_t n, const T *x, T *y)
 #undef CYL_SPEC_G
 #undef CYL_SPEC_W
 #undef CYL_OFF
-#undef CYL_ELEMENTWISE
+#undef CYL_EW_PROLOGUE
 #undef CYL_FN
 #undef CYL_FN_
 #undef CYL_FN__

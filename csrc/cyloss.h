@@ -140,13 +140,23 @@ void cyl_init(int force_baseline);
 const char *cyl_cpu_target(void);       /* "baseline" or "avx2" */
 const char *cyl_cpu_targets_built(void); /* comma-separated list */
 
-/* Threads.  Kernels run on one thread for small work and on up to
- * cyl_get_num_threads() OpenMP threads for large work (when built with OpenMP);
- * results do not depend on the thread count.  cyl_set_num_threads(0) restores the
- * default (all cores); returns CYL_ERR_ARG for n < 0. */
+/* Threads.  Kernels run on the calling thread for small work and on up to
+ * cyl_get_num_threads() threads of cyloss's own pool for large work (built with
+ * POSIX threads); results do not depend on the thread count.  The pool survives
+ * fork() (a child starts its own on first use) and waits passively when idle.
+ * The count for a call is, first that applies: the calling thread's setting
+ * (cyl_set_thread_num_threads), the process setting (cyl_set_num_threads), the
+ * default (OMP_NUM_THREADS, else the CPUs available to the process, capped by a
+ * threadpoolctl limit of the calling thread).  0 restores "not set"; values above
+ * 1024 or below 0 return CYL_ERR_ARG. */
 int cyl_set_num_threads(int n);
-int cyl_get_num_threads(void);
-int cyl_openmp_enabled(void);
+int cyl_get_num_threads(void);          /* the count a large call of this thread uses */
+int cyl_get_num_threads_setting(void);  /* the process setting, 0 if not set */
+int cyl_set_thread_num_threads(int n);  /* this thread only */
+int cyl_get_thread_num_threads(void);   /* this thread's setting, 0 if not set */
+int cyl_set_thread_defaults(int env_threads, int hw_threads); /* set by the Python module at import */
+int cyl_threads_enabled(void);          /* 0 in a serial build */
+int cyl_last_call_threads(void);        /* threads this thread's last kernel call used (1: its own) */
 
 /*
  * C extensions: define CYLOSS_IMPORT_CAPI before including this header (which then

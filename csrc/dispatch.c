@@ -7,10 +7,6 @@
 #include "cyloss.h"
 #include "cyl_internal.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CYL_NO_AVX2)
 #define CYL_HAVE_AVX2 1
 extern const cyl_kernels cyl_kernels_avx2;
@@ -56,43 +52,6 @@ const char *cyl_cpu_targets_built(void)
     }
 CYL_KERNEL_LIST(CYL_FORWARD, float, f32)
 CYL_KERNEL_LIST(CYL_FORWARD, double, f64)
-
-/* ------------------------------------------------------------------ threads */
-static int cyl_nthreads = 0; /* 0: all cores */
-
-int cyl_openmp_enabled(void)
-{
-#ifdef _OPENMP
-    return 1;
-#else
-    return 0;
-#endif
-}
-
-int cyl_set_num_threads(int n)
-{
-    if (n < 0) return CYL_ERR_ARG;
-    cyl_nthreads = n;
-    return CYL_OK;
-}
-
-int cyl_get_num_threads(void)
-{
-#ifdef _OPENMP
-    return cyl_nthreads > 0 ? cyl_nthreads : omp_get_num_procs();
-#else
-    return 1;
-#endif
-}
-
-int cyl_threads_for(double work)
-{
-    if (work < CYL_PARALLEL_MIN_WORK) return 1;
-    int nt = cyl_get_num_threads();
-    double most = work / (CYL_PARALLEL_MIN_WORK / 2); /* keep >= 64K of work per thread */
-    if ((double)nt > most) nt = (int)most;
-    return nt > 1 ? nt : 1;
-}
 
 /* ------------------------------------------------------------- C-API table */
 #define CYL_PUBLIC_ENTRY(S, name, params, args) .name##_##S = cyl_##name##_##S,

@@ -39,38 +39,13 @@ if _cpu_request not in ("", "auto", "baseline", "avx2"):
     raise ImportError(f"CYLOSS_CPU must be 'baseline', 'avx2' or 'auto', got {_cpu_request!r}")
 _core.init(_cpu_request == "baseline")
 
+from . import _threads  # noqa: E402
+from ._threads import set_num_threads, get_num_threads, num_threads  # noqa: E402
+_threads.init()
+
 from ._softmax import softmax, log_softmax, logsumexp, softmax_backward, log_softmax_backward  # noqa: E402
 from ._losses import (cross_entropy, nll_loss, binary_cross_entropy_with_logits,  # noqa: E402
                       binary_cross_entropy, kl_div, entropy, mse_loss, l1_loss, huber_loss, smooth_l1_loss)
-
-
-def set_num_threads(n):
-    """Threads for large kernels: n >= 1, or 0 for the default (all cores). Small work
-    always runs on one thread; results do not depend on the thread count."""
-    import operator
-    _core.set_num_threads(operator.index(n))
-
-
-def get_num_threads():
-    """Threads large kernels use (1 when built without OpenMP)."""
-    return _core.get_num_threads()
-
-
-class num_threads:
-    """Context manager: ``with cyloss.num_threads(1): ...`` restores the setting on exit."""
-
-    def __init__(self, n):
-        self._n = n
-        self._saved = None
-
-    def __enter__(self):
-        self._saved = _core.get_num_threads() if _core.openmp_enabled() else 0
-        set_num_threads(self._n)
-        return self
-
-    def __exit__(self, *exc):
-        set_num_threads(self._saved)
-        return False
 
 
 def show_config():
@@ -79,8 +54,13 @@ def show_config():
     print(f"cyloss {__version__}")
     print(f"  CPU targets built : {_core.cpu_targets_built()}")
     print(f"  CPU target active : {_core.cpu_target()}  (CYLOSS_CPU={_cpu_request or 'auto'})")
-    print(f"  OpenMP            : {'yes' if _core.openmp_enabled() else 'no (serial build)'}, "
-          f"threads for large work: {_core.get_num_threads()}")
+    if _core.threads_enabled():
+        setting = _core.get_num_threads_setting()
+        print(f"  Threads           : {_core.get_num_threads()} for large work on this thread "
+              f"(process setting: {setting or 'default'}; default: OMP_NUM_THREADS="
+              f"{_os.environ.get('OMP_NUM_THREADS', 'unset')}, CPUs available: {_threads.hardware_threads()})")
+    else:
+        print("  Threads           : 1 (serial build)")
     print(f"  NumPy             : {numpy.__version__}")
 
 

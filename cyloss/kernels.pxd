@@ -19,8 +19,9 @@ Conventions (see cyloss.h for each kernel's formula):
     CYL_ERR_TARGET (class target out of range and != ignore_index),
     CYL_ERR_DOMAIN (probability outside [0, 1]), CYL_ERR_ARG (bad size/parameter),
     CYL_ERR_NOMEM (scratch allocation failed).  NaN/inf are data, not errors.
-  * large calls may use OpenMP threads (cyloss.set_num_threads); calls with little
-    work run on the calling thread, so per-row calls inside your own prange are fine.
+  * large calls may use threads of cyloss's pool (cyloss.set_num_threads); calls with
+    little work run on the calling thread, and a call made while the pool is busy
+    (e.g. from your own prange) runs on its calling thread: no oversubscription.
 
 Row-level helpers (``*_row_f32/f64``) apply a kernel to one contiguous row.
 """

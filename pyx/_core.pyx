@@ -73,22 +73,65 @@ def cpu_targets_built():
     return C.cyl_cpu_targets_built().decode()
 
 
+# Thread settings (validated by cyloss/_threads.py; the C functions only range-check).
 def set_num_threads(int n):
+    """The process setting (0: not set)."""
     if C.cyl_set_num_threads(n) != 0:
-        raise ValueError(f"number of threads must be >= 0, got {n}")
+        raise ValueError(f"number of threads must be in [0, 1024], got {n}")
+
+
+def get_num_threads_setting():
+    return C.cyl_get_num_threads_setting()
+
+
+def set_thread_num_threads(int n):
+    """The calling thread's setting (0: not set)."""
+    if C.cyl_set_thread_num_threads(n) != 0:
+        raise ValueError(f"number of threads must be in [0, 1024], got {n}")
+
+
+def get_thread_num_threads():
+    return C.cyl_get_thread_num_threads()
+
+
+def set_thread_defaults(int env_threads, int hw_threads):
+    if C.cyl_set_thread_defaults(env_threads, hw_threads) != 0:
+        raise ValueError(f"thread defaults out of range: {env_threads}, {hw_threads}")
 
 
 def get_num_threads():
+    """Threads a large call made from this thread uses."""
     return C.cyl_get_num_threads()
 
 
-def openmp_enabled():
-    return bool(C.cyl_openmp_enabled())
+def threads_enabled():
+    return bool(C.cyl_threads_enabled())
+
+
+def last_call_threads():
+    """Threads the calling thread's last kernel call ran on (for tests)."""
+    return C.cyl_last_call_threads()
+
+
+# Shape checks of the wrappers below: the kernels trust n and c, taken from the first
+# array, so every other array is checked against them here (a mis-sized output would
+# be written out of bounds).
+cdef inline int _want1(ptrdiff_t got, ptrdiff_t n, str name) except -1:
+    if got != n:
+        raise ValueError(f"cyloss._core: {name} has length {got}, expected {n}")
+    return 0
+
+
+cdef inline int _want2(ptrdiff_t got0, ptrdiff_t got1, ptrdiff_t n, ptrdiff_t c, str name) except -1:
+    if got0 != n or got1 != c:
+        raise ValueError(f"cyloss._core: {name} has shape ({got0}, {got1}), expected ({n}, {c})")
+    return 0
 
 
 def softmax(const floating[:, ::1] x, floating[:, ::1] y, double inv_temperature, bint log=False):
     """y = softmax (or log_softmax) of the rows of x * inv_temperature."""
     cdef ptrdiff_t n = x.shape[0], c = x.shape[1]
+    _want2(y.shape[0], y.shape[1], n, c, "y")
     cdef const floating *px = _c2(x)
     cdef floating *py = _w2(y)
     cdef int st
@@ -103,6 +146,11 @@ def softmax(const floating[:, ::1] x, floating[:, ::1] y, double inv_temperature
 def logsumexp(const floating[:, ::1] x, const floating[:, ::1] b, floating[::1] out, floating[::1] sign):
     """out[i] = log|sum_j b_ij exp(x_ij)|; sign (or None)."""
     cdef ptrdiff_t n = x.shape[0], c = x.shape[1]
+    if b is not None:
+        _want2(b.shape[0], b.shape[1], n, c, "b")
+    _want1(out.shape[0], n, "out")
+    if sign is not None:
+        _want1(sign.shape[0], n, "sign")
     cdef const floating *px = _c2(x)
     cdef const floating *pb = _c2(b)
     cdef floating *po = _w1(out)
@@ -119,6 +167,8 @@ def logsumexp(const floating[:, ::1] x, const floating[:, ::1] b, floating[::1] 
 def softmax_backward(const floating[:, ::1] y, const floating[:, ::1] g, floating[:, ::1] out, bint log=False):
     """Vector-Jacobian product of softmax (log=False) or log_softmax (log=True), row-wise."""
     cdef ptrdiff_t n = y.shape[0], c = y.shape[1]
+    _want2(g.shape[0], g.shape[1], n, c, "g")
+    _want2(out.shape[0], out.shape[1], n, c, "out")
     cdef const floating *py = _c2(y)
     cdef const floating *pg = _c2(g)
     cdef floating *po = _w2(out)
@@ -133,6 +183,7 @@ def softmax_backward(const floating[:, ::1] y, const floating[:, ::1] g, floatin
 
 def entropy(const floating[:, ::1] p, floating[::1] out):
     cdef ptrdiff_t n = p.shape[0], c = p.shape[1]
+    _want1(out.shape[0], n, "out")
     cdef const floating *pp = _c2(p)
     cdef floating *po = _w1(out)
     cdef int st
@@ -148,6 +199,10 @@ def class_weight_sum(const int64_t[::1] target, const floating[::1] weight, ptrd
                      int64_t ignore_index, floating dtype_tag):
     """Check every class target and return the sum of weight[t] over the kept rows."""
     cdef ptrdiff_t n = target.shape[0], err = -1
+    if c < 0:
+        raise ValueError(f"cyloss._core: c must be >= 0, got {c}")
+    if weight is not None:
+        _want1(weight.shape[0], c, "weight")
     cdef const int64_t *pt = _ci(target)
     cdef const floating *pw = _c1(weight)
     cdef double wsum = 0.0
@@ -161,12 +216,25 @@ def class_weight_sum(const int64_t[::1] target, const floating[::1] weight, ptrd
     return wsum
 
 
+cdef int _check_class_args(ptrdiff_t n, ptrdiff_t c, const int64_t[::1] target, const floating[::1] weight,
+                           floating[::1] loss) except -1:
+    _want1(target.shape[0], n, "target")
+    if weight is not None:
+        _want1(weight.shape[0], c, "weight")
+    if loss is not None:
+        _want1(loss.shape[0], n, "loss")
+    return 0
+
+
 def cross_entropy(const floating[:, ::1] x, const int64_t[::1] target, const floating[::1] weight,
                   int64_t ignore_index, double label_smoothing, double grad_scale,
                   floating[::1] loss, floating[:, ::1] grad):
     """Class-target cross-entropy: per-row losses into loss (or None), the gradient of
     grad_scale * sum(loss) into grad (or None); returns the sum of the losses."""
     cdef ptrdiff_t n = x.shape[0], c = x.shape[1], err = -1
+    _check_class_args(n, c, target, weight, loss)
+    if grad is not None:
+        _want2(grad.shape[0], grad.shape[1], n, c, "grad")
     cdef const floating *px = _c2(x)
     cdef const int64_t *pt = _ci(target)
     cdef const floating *pw = _c1(weight)
@@ -189,6 +257,13 @@ def cross_entropy_prob(const floating[:, ::1] x, const floating[:, ::1] p, const
                        double label_smoothing, double grad_scale, floating[::1] loss, floating[:, ::1] grad):
     """Probability-target cross-entropy; returns the sum of the losses."""
     cdef ptrdiff_t n = x.shape[0], c = x.shape[1]
+    _want2(p.shape[0], p.shape[1], n, c, "p")
+    if weight is not None:
+        _want1(weight.shape[0], c, "weight")
+    if loss is not None:
+        _want1(loss.shape[0], n, "loss")
+    if grad is not None:
+        _want2(grad.shape[0], grad.shape[1], n, c, "grad")
     cdef const floating *px = _c2(x)
     cdef const floating *pp = _c2(p)
     cdef const floating *pw = _c1(weight)
@@ -210,6 +285,9 @@ def cross_entropy_prob(const floating[:, ::1] x, const floating[:, ::1] p, const
 def nll_loss(const floating[:, ::1] x, const int64_t[::1] target, const floating[::1] weight,
              int64_t ignore_index, double grad_scale, floating[::1] loss, floating[:, ::1] grad):
     cdef ptrdiff_t n = x.shape[0], c = x.shape[1], err = -1
+    _check_class_args(n, c, target, weight, loss)
+    if grad is not None:
+        _want2(grad.shape[0], grad.shape[1], n, c, "grad")
     cdef const floating *px = _c2(x)
     cdef const int64_t *pt = _ci(target)
     cdef const floating *pw = _c1(weight)
@@ -226,9 +304,25 @@ def nll_loss(const floating[:, ::1] x, const int64_t[::1] target, const floating
     return total
 
 
+cdef int _check_elementwise(ptrdiff_t n, const floating[::1] other, const floating[::1] weight,
+                            floating[::1] loss, floating[::1] grad) except -1:
+    """the second input, and the optional weight, per-element loss and gradient, have length n"""
+    _want1(other.shape[0], n, "the second input")
+    if weight is not None:
+        _want1(weight.shape[0], n, "weight")
+    if loss is not None:
+        _want1(loss.shape[0], n, "loss")
+    if grad is not None:
+        _want1(grad.shape[0], n, "grad")
+    return 0
+
+
 def bce_with_logits(const floating[::1] x, const floating[::1] y, const floating[::1] weight,
                     const floating[::1] pos_weight, double grad_scale, floating[::1] loss, floating[::1] grad):
     cdef ptrdiff_t n = x.shape[0]
+    _check_elementwise(n, y, weight, loss, grad)
+    if pos_weight is not None:
+        _want1(pos_weight.shape[0], n, "pos_weight")
     cdef const floating *px = _c1(x)
     cdef const floating *py = _c1(y)
     cdef const floating *pw = _c1(weight)
@@ -249,6 +343,7 @@ def bce_with_logits(const floating[::1] x, const floating[::1] y, const floating
 def bce(const floating[::1] p, const floating[::1] y, const floating[::1] weight, double grad_scale,
         floating[::1] loss, floating[::1] grad):
     cdef ptrdiff_t n = p.shape[0], err = -1
+    _check_elementwise(n, y, weight, loss, grad)
     cdef const floating *pp = _c1(p)
     cdef const floating *py = _c1(y)
     cdef const floating *pw = _c1(weight)
@@ -268,6 +363,11 @@ def bce(const floating[::1] p, const floating[::1] y, const floating[::1] weight
 def kl_div(const floating[::1] log_q, const floating[::1] t, bint log_target, double grad_scale,
            floating[::1] loss, floating[::1] grad):
     cdef ptrdiff_t n = log_q.shape[0]
+    _want1(t.shape[0], n, "t")
+    if loss is not None:
+        _want1(loss.shape[0], n, "loss")
+    if grad is not None:
+        _want1(grad.shape[0], n, "grad")
     cdef const floating *pq = _c1(log_q)
     cdef const floating *pt = _c1(t)
     cdef floating *pl = _w1(loss)
@@ -289,6 +389,7 @@ MSE, L1, HUBER, SMOOTH_L1 = C.CYL_MSE, C.CYL_L1, C.CYL_HUBER, C.CYL_SMOOTH_L1
 def regression(int kind, const floating[::1] pred, const floating[::1] target, const floating[::1] weight,
                double param, double grad_scale, floating[::1] loss, floating[::1] grad):
     cdef ptrdiff_t n = pred.shape[0]
+    _check_elementwise(n, target, weight, loss, grad)
     cdef const floating *pp = _c1(pred)
     cdef const floating *pt = _c1(target)
     cdef const floating *pw = _c1(weight)
@@ -321,6 +422,7 @@ def vsum(const floating[::1] x):
 def vexp(const floating[::1] x, floating[::1] y):
     """y = exp(x) with the library's inline exp (for accuracy tests)."""
     cdef ptrdiff_t n = x.shape[0]
+    _want1(y.shape[0], n, "y")
     cdef const floating *px = _c1(x)
     cdef floating *py = _w1(y)
     with nogil:
@@ -333,6 +435,7 @@ def vexp(const floating[::1] x, floating[::1] y):
 def vlog(const floating[::1] x, floating[::1] y):
     """y = log(x) with the library's inline log (for accuracy tests)."""
     cdef ptrdiff_t n = x.shape[0]
+    _want1(y.shape[0], n, "y")
     cdef const floating *px = _c1(x)
     cdef floating *py = _w1(y)
     with nogil:
@@ -345,6 +448,7 @@ def vlog(const floating[::1] x, floating[::1] y):
 def vexpneg(const floating[::1] x, floating[::1] y):
     """y = exp(x) for x <= 0 with the row kernels' exponential (for accuracy tests)."""
     cdef ptrdiff_t n = x.shape[0]
+    _want1(y.shape[0], n, "y")
     cdef const floating *px = _c1(x)
     cdef floating *py = _w1(y)
     with nogil:

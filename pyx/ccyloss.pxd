@@ -18,7 +18,12 @@ cdef extern from "cyloss.h" nogil:
     const char *cyl_cpu_targets_built() noexcept
     int cyl_set_num_threads(int n) noexcept
     int cyl_get_num_threads() noexcept
-    int cyl_openmp_enabled() noexcept
+    int cyl_get_num_threads_setting() noexcept
+    int cyl_set_thread_num_threads(int n) noexcept
+    int cyl_get_thread_num_threads() noexcept
+    int cyl_set_thread_defaults(int env_threads, int hw_threads) noexcept
+    int cyl_threads_enabled() noexcept
+    int cyl_last_call_threads() noexcept
     const void *cyl_api() noexcept
 
     int cyl_softmax_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, float *y, ptrdiff_t ldy, double inv_temperature) noexcept

@@ -138,7 +138,7 @@ def test_num_threads_api():
         cyloss.set_num_threads(1)
         assert cyloss.get_num_threads() == 1
         with cyloss.num_threads(2):
-            assert cyloss.get_num_threads() in (1, 2)  # 1 when built without OpenMP
+            assert cyloss.get_num_threads() in (1, 2)  # 1 in a serial build
         assert cyloss.get_num_threads() == 1
         try:
             with cyloss.num_threads(3):
