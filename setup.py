@@ -2,6 +2,8 @@
 
 Environment switches:
   CYLOSS_DEBUG=1    Cython bounds/wraparound checks on, -O0 -g.
+  CYLOSS_SANITIZE=1 compile and link with -fsanitize=address,undefined (tools/sanitize.sh
+                    runs the tests against such a build; not for distribution).
   CYLOSS_NATIVE=1   add -march=native (a build for this machine only; never for
                     wheels that are distributed).
   CYLOSS_NO_THREADS=1  build without the thread pool (kernels run serially on the
@@ -17,6 +19,7 @@ from setuptools import Extension, setup
 from Cython.Build import cythonize
 
 DEBUG = os.environ.get("CYLOSS_DEBUG", "") not in ("", "0")
+SANITIZE = os.environ.get("CYLOSS_SANITIZE", "") not in ("", "0")
 NATIVE = os.environ.get("CYLOSS_NATIVE", "") not in ("", "0")
 
 if sys.platform == "win32":
@@ -56,6 +59,10 @@ if serial_build():
 elif sys.platform != "win32":
     cflags.append("-pthread")
     link_args.append("-pthread")
+if SANITIZE:
+    san = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer", "-g"]
+    cflags += san
+    link_args += san
 
 ext = Extension(
     "cyloss._core",

@@ -866,6 +866,32 @@ int CYL_FN(nll_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, c
 #define CYL_SPEC_W(F, ...) do { if (weight) CYL_SPEC_G(F, __VA_ARGS__, 1); else CYL_SPEC_G(F, __VA_ARGS__, 0); } while (0)
 #define CYL_OFF(p) ((p) ? (p) + i0 : NULL)
 
+/* The body of a run function: return the sum over i in [0, n) of (double)ELEM, ELEM an
+ * expression of the index i (an always-inline element function that also stores the
+ * element's loss and gradient).  Lane k adds the elements i = k mod CYL_LANES in order,
+ * then the lanes and the tail are added in order: the sum does not depend on whether
+ * or how the compiler vectorizes the loop, so a loss is the same bit for bit with or
+ * without its gradient (another specialization of the loop) and whatever the flags. */
+#define CYL_LANES 16
+#define CYL_LANE_SUM(n, ELEM) \
+    double lanes_[CYL_LANES]; \
+    for (int k_ = 0; k_ < CYL_LANES; k_++) \
+        lanes_[k_] = 0.0; \
+    ptrdiff_t j_ = 0; \
+    for (; j_ + CYL_LANES <= (n); j_ += CYL_LANES) { \
+        _Pragma("omp simd") \
+        for (int k_ = 0; k_ < CYL_LANES; k_++) { \
+            const ptrdiff_t i = j_ + k_; \
+            lanes_[k_] += (double)(ELEM); \
+        } \
+    } \
+    double sum_ = 0.0; \
+    for (int k_ = 0; k_ < CYL_LANES; k_++) \
+        sum_ += lanes_[k_]; \
+    for (ptrdiff_t i = j_; i < (n); i++) \
+        sum_ += (double)(ELEM); \
+    return sum_
+
 /* the arguments of an elementwise kernel (a, b: its two inputs; w, pw: optional weights) */
 typedef struct {
     const T *a, *b, *w, *pw;
@@ -899,33 +925,34 @@ static int CYL_FN(ew_run)(CYL_FN(ew_ctx) *k, double cost, cyl_block_fn f, double
     return st;
 }
 
+CYL_INLINE T CYL_FN(bce_logits_elem)(ptrdiff_t i, const T *x, const T *y, const T *w, const T *pw, T gs,
+                                     T *loss, T *grad, const int HP, const int HW, const int HG, const int HL)
+{
+    T xi = x[i], yi = y[i];
+    T ax = xi < 0 ? -xi : xi;
+    T e = EXPNEG(-ax);
+    T lg = LOG1PU(e);
+    T sp_pos = (xi > 0 ? xi : (T)0) + lg;  /* softplus(x)  = -log(1 - sigmoid(x)) */
+    T sp_neg = (xi < 0 ? -xi : (T)0) + lg; /* softplus(-x) = -log(sigmoid(x)) */
+    T py = HP ? pw[i] * yi : yi;
+    T l = py * sp_neg + ((T)1 - yi) * sp_pos;
+    if (HW) l *= w[i];
+    if (HL) loss[i] = l;
+    if (HG) {
+        T inv = (T)1 / ((T)1 + e);
+        T sig = xi >= 0 ? inv : e * inv;
+        T g = (py + (T)1 - yi) * sig - py;
+        if (HW) g *= w[i];
+        grad[i] = g * gs;
+    }
+    return l;
+}
+
 CYL_INLINE double CYL_FN(bce_logits_run)(ptrdiff_t n, const T *x, const T *y, const T *w, const T *pw,
                                          T gs, T *loss, T *grad, const int HP, const int HW, const int HG,
                                          const int HL)
 {
-    double acc = 0.0;
-#pragma omp simd reduction(+:acc)
-    for (ptrdiff_t i = 0; i < n; i++) {
-        T xi = x[i], yi = y[i];
-        T ax = xi < 0 ? -xi : xi;
-        T e = EXPNEG(-ax);
-        T lg = LOG1PU(e);
-        T sp_pos = (xi > 0 ? xi : (T)0) + lg;  /* softplus(x)  = -log(1 - sigmoid(x)) */
-        T sp_neg = (xi < 0 ? -xi : (T)0) + lg; /* softplus(-x) = -log(sigmoid(x)) */
-        T py = HP ? pw[i] * yi : yi;
-        T l = py * sp_neg + ((T)1 - yi) * sp_pos;
-        if (HW) l *= w[i];
-        if (HL) loss[i] = l;
-        acc += (double)l;
-        if (HG) {
-            T inv = (T)1 / ((T)1 + e);
-            T sig = xi >= 0 ? inv : e * inv;
-            T g = (py + (T)1 - yi) * sig - py;
-            if (HW) g *= w[i];
-            grad[i] = g * gs;
-        }
-    }
-    return acc;
+    CYL_LANE_SUM(n, CYL_FN(bce_logits_elem)(i, x, y, w, pw, gs, loss, grad, HP, HW, HG, HL));
 }
 
 #define CYL_BCEL_CALL(HP, HW, HG, HL) \
@@ -947,30 +974,31 @@ int CYL_FN(bce_logits_loss_grad)(ptrdiff_t n, const T *x, const T *y, const T *w
     return CYL_FN(ew_run)(&k, 8.0, CYL_FN(bce_logits_block), loss_sum);
 }
 
+CYL_INLINE T CYL_FN(bce_elem)(ptrdiff_t i, const T *p, const T *y, const T *w, T gs, T *loss, T *grad,
+                              const int HW, const int HG, const int HL)
+{
+    T pi = p[i], yi = y[i];
+    T lp = LOG(pi);
+    T lq = LOG((T)1 - pi);
+    lp = lp < (T)-100 ? (T)-100 : lp; /* torch clamps the logs at -100 */
+    lq = lq < (T)-100 ? (T)-100 : lq;
+    T l = (yi - (T)1) * lq - yi * lp;
+    if (HW) l *= w[i];
+    if (HL) loss[i] = l;
+    if (HG) {
+        T den = pi * ((T)1 - pi);
+        den = den < (T)1e-12f ? (T)1e-12f : den; /* torch: float EPSILON = 1e-12f */
+        T g = (pi - yi) / den;
+        if (HW) g *= w[i];
+        grad[i] = g * gs;
+    }
+    return l;
+}
+
 CYL_INLINE double CYL_FN(bce_run)(ptrdiff_t n, const T *p, const T *y, const T *w, T gs, T *loss, T *grad,
                                   const int HW, const int HG, const int HL)
 {
-    double acc = 0.0;
-#pragma omp simd reduction(+:acc)
-    for (ptrdiff_t i = 0; i < n; i++) {
-        T pi = p[i], yi = y[i];
-        T lp = LOG(pi);
-        T lq = LOG((T)1 - pi);
-        lp = lp < (T)-100 ? (T)-100 : lp; /* torch clamps the logs at -100 */
-        lq = lq < (T)-100 ? (T)-100 : lq;
-        T l = (yi - (T)1) * lq - yi * lp;
-        if (HW) l *= w[i];
-        if (HL) loss[i] = l;
-        acc += (double)l;
-        if (HG) {
-            T den = pi * ((T)1 - pi);
-            den = den < (T)1e-12f ? (T)1e-12f : den; /* torch: float EPSILON = 1e-12f */
-            T g = (pi - yi) / den;
-            if (HW) g *= w[i];
-            grad[i] = g * gs;
-        }
-    }
-    return acc;
+    CYL_LANE_SUM(n, CYL_FN(bce_elem)(i, p, y, w, gs, loss, grad, HW, HG, HL));
 }
 
 #define CYL_BCE_CALL(UNUSED, HW, HG, HL) \
@@ -1005,28 +1033,29 @@ int CYL_FN(bce_loss_grad)(ptrdiff_t n, const T *p, const T *y, const T *weight, 
     return CYL_FN(ew_run)(&k, 8.0, CYL_FN(bce_block), loss_sum);
 }
 
+CYL_INLINE T CYL_FN(kl_elem)(ptrdiff_t i, const T *lq, const T *t, T gs, T *loss, T *grad, const int LT,
+                             const int HG, const int HL)
+{
+    T ti = t[i], qi = lq[i], l, g;
+    if (LT) {
+        T et = EXP(ti);
+        l = et * (ti - qi);
+        g = -et;
+    } else {
+        T tl = ti * LOG(ti);
+        tl = ti == 0 ? (T)0 : tl; /* xlogy(0, 0) = 0 */
+        l = tl - ti * qi;
+        g = -ti;
+    }
+    if (HL) loss[i] = l;
+    if (HG) grad[i] = g * gs;
+    return l;
+}
+
 CYL_INLINE double CYL_FN(kl_run)(ptrdiff_t n, const T *lq, const T *t, T gs, T *loss, T *grad,
                                  const int LT, const int HG, const int HL)
 {
-    double acc = 0.0;
-#pragma omp simd reduction(+:acc)
-    for (ptrdiff_t i = 0; i < n; i++) {
-        T ti = t[i], qi = lq[i], l, g;
-        if (LT) {
-            T et = EXP(ti);
-            l = et * (ti - qi);
-            g = -et;
-        } else {
-            T tl = ti * LOG(ti);
-            tl = ti == 0 ? (T)0 : tl; /* xlogy(0, 0) = 0 */
-            l = tl - ti * qi;
-            g = -ti;
-        }
-        if (HL) loss[i] = l;
-        acc += (double)l;
-        if (HG) grad[i] = g * gs;
-    }
-    return acc;
+    CYL_LANE_SUM(n, CYL_FN(kl_elem)(i, lq, t, gs, loss, grad, LT, HG, HL));
 }
 
 #define CYL_KL_CALL(LT, HG, HL) \
@@ -1052,42 +1081,44 @@ int CYL_FN(kl_div_loss_grad)(ptrdiff_t n, const T *log_q, const T *t, int log_ta
 /* sign(d) with sign(0) = 0 and sign(NaN) = NaN */
 #define CYL_SIGN(d) ((d) > 0 ? (T)1 : (d) < 0 ? (T)-1 : (d))
 
+CYL_INLINE T CYL_FN(regression_elem)(ptrdiff_t i, const T *pred, const T *target, const T *w, T param, T inv,
+                                     T gs, T *loss, T *grad, const int KIND, const int HW, const int HG,
+                                     const int HL)
+{
+    const T half = (T)0.5;
+    T d = pred[i] - target[i];
+    T ad = d < 0 ? -d : d;
+    T l, g;
+    if (KIND == CYL_MSE) {
+        l = d * d;
+        g = (T)2 * d;
+    } else if (KIND == CYL_L1) {
+        l = ad;
+        g = CYL_SIGN(d);
+    } else if (KIND == CYL_HUBER) {
+        int in = ad < param;
+        l = in ? half * d * d : param * (ad - half * param);
+        g = in ? d : param * CYL_SIGN(d);
+    } else { /* smooth L1, param = beta > 0 */
+        int in = ad < param;
+        l = in ? half * d * d * inv : ad - half * param;
+        g = in ? d * inv : CYL_SIGN(d);
+    }
+    if (HW) {
+        l *= w[i];
+        g *= w[i];
+    }
+    if (HL) loss[i] = l;
+    if (HG) grad[i] = g * gs;
+    return l;
+}
+
 CYL_INLINE double CYL_FN(regression_run)(ptrdiff_t n, const T *pred, const T *target, const T *w, T param,
                                          T gs, T *loss, T *grad, const int KIND, const int HW, const int HG,
                                          const int HL)
 {
-    double acc = 0.0;
-    const T half = (T)0.5;
     const T inv = KIND == CYL_SMOOTH_L1 ? (T)1 / param : (T)1;
-#pragma omp simd reduction(+:acc)
-    for (ptrdiff_t i = 0; i < n; i++) {
-        T d = pred[i] - target[i];
-        T ad = d < 0 ? -d : d;
-        T l, g;
-        if (KIND == CYL_MSE) {
-            l = d * d;
-            g = (T)2 * d;
-        } else if (KIND == CYL_L1) {
-            l = ad;
-            g = CYL_SIGN(d);
-        } else if (KIND == CYL_HUBER) {
-            int in = ad < param;
-            l = in ? half * d * d : param * (ad - half * param);
-            g = in ? d : param * CYL_SIGN(d);
-        } else { /* smooth L1, param = beta > 0 */
-            int in = ad < param;
-            l = in ? half * d * d * inv : ad - half * param;
-            g = in ? d * inv : CYL_SIGN(d);
-        }
-        if (HW) {
-            l *= w[i];
-            g *= w[i];
-        }
-        if (HL) loss[i] = l;
-        acc += (double)l;
-        if (HG) grad[i] = g * gs;
-    }
-    return acc;
+    CYL_LANE_SUM(n, CYL_FN(regression_elem)(i, pred, target, w, param, inv, gs, loss, grad, KIND, HW, HG, HL));
 }
 
 #define CYL_REG_CALL(KIND, HW, HG, HL) \
@@ -1189,6 +1220,8 @@ int CYL_FN(vexpneg)(ptrdiff_t n, const T *x, T *y)
 #undef CYL_SPEC_W
 #undef CYL_OFF
 #undef CYL_EW_PROLOGUE
+#undef CYL_LANE_SUM
+#undef CYL_LANES
 #undef CYL_FN
 #undef CYL_FN_
 #undef CYL_FN__
