@@ -297,7 +297,10 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
                         mean_denominator=denom, pred_shape=lq.shape)
 
 
-def _regression(kind, param, pred, target, weight, reduction, return_grad):
+def _regression(kind, param, pred, target, weight, reduction, return_grad, mean_by_weight):
+    """A regression loss.  `weight` broadcasts to the broadcast shape of pred and target;
+    with a weight, reduction "mean" is sum(w * l) / sum(w) when `mean_by_weight` (torch's
+    mse_loss / l1_loss) and sum(w * l) / size otherwise (torch's huber_loss)."""
     p = asarray(pred, "pred")
     t = asarray(target, "target")
     red = check_reduction(reduction)
@@ -307,7 +310,7 @@ def _regression(kind, param, pred, target, weight, reduction, return_grad):
     except ValueError:
         raise ValueError(f"target of shape {t.shape} cannot be broadcast against pred of shape {p.shape}") from None
     w = _optional_weight(weight, "weight", shape, cdt, "the loss")
-    denom = _core.vsum(w) if (w is not None and red == "mean") else None
+    denom = _core.vsum(w) if (w is not None and red == "mean" and mean_by_weight) else None
 
     def kernel(a, b, w_, gs, loss_rows, grad):
         return _core.regression(kind, a, b, w_, param, gs, loss_rows, grad)
@@ -317,26 +320,34 @@ def _regression(kind, param, pred, target, weight, reduction, return_grad):
 
 
 def mse_loss(pred, target, *, weight=None, reduction="mean", return_grad=False):
-    """(pred - target)^2; weighted mean = sum(w * l) / sum(w)."""
-    return _regression(_core.MSE, 0.0, pred, target, weight, reduction, return_grad)
+    """(pred - target)^2, as torch.nn.functional.mse_loss; `weight` broadcasts to the loss's
+    shape and the weighted "mean" is sum(w * l) / sum(w) (torch's rule for mse_loss)."""
+    return _regression(_core.MSE, 0.0, pred, target, weight, reduction, return_grad, True)
 
 
 def l1_loss(pred, target, *, weight=None, reduction="mean", return_grad=False):
-    """|pred - target| (gradient sign(d), 0 at d = 0); weighted mean = sum(w * l) / sum(w)."""
-    return _regression(_core.L1, 0.0, pred, target, weight, reduction, return_grad)
+    """|pred - target| (gradient sign(d), 0 at d = 0), as torch.nn.functional.l1_loss; `weight`
+    broadcasts to the loss's shape and the weighted "mean" is sum(w * l) / sum(w) (torch's
+    rule for l1_loss)."""
+    return _regression(_core.L1, 0.0, pred, target, weight, reduction, return_grad, True)
 
 
 def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return_grad=False):
-    """0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta), delta > 0 (torch.nn.functional.huber_loss)."""
+    """0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta), delta > 0, as
+    torch.nn.functional.huber_loss; `weight` broadcasts to the loss's shape and the weighted
+    "mean" is mean(w * l) = sum(w * l) / size (torch's rule for huber_loss, unlike mse/l1)."""
     dl = check_scalar(delta, "delta")
     if not dl > 0:
         raise ValueError(f"delta must be > 0, got {delta!r}")
-    return _regression(_core.HUBER, dl, pred, target, weight, reduction, return_grad)
+    return _regression(_core.HUBER, dl, pred, target, weight, reduction, return_grad, False)
 
 
 def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", return_grad=False):
-    """0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta; beta = 0 is L1 (torch.nn.functional.smooth_l1_loss)."""
+    """0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta; beta = 0 is L1, as
+    torch.nn.functional.smooth_l1_loss.  torch's function takes no weight; here `weight`
+    broadcasts to the loss's shape and the weighted "mean" is mean(w * l) = sum(w * l) / size,
+    as huber_loss (so huber_loss(delta) == delta * smooth_l1_loss(beta=delta) with weights too)."""
     bt = check_scalar(beta, "beta")
     if not bt >= 0:
         raise ValueError(f"beta must be >= 0, got {beta!r}")
-    return _regression(_core.SMOOTH_L1, bt, pred, target, weight, reduction, return_grad)
+    return _regression(_core.SMOOTH_L1, bt, pred, target, weight, reduction, return_grad, False)
