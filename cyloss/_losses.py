@@ -54,15 +54,19 @@ def _class_setup(logits, axis, weight, name):
     return x, cdt, rdt, ax, c, w
 
 
-def _class_targets(target, x, ax, c, name):
-    """Integer targets as a flat int64 array, checked against the logits' shape."""
+def _class_targets(target, x, ax, c, name, x_name="logits", axis=None):
+    """Integer targets as a flat int64 array, checked against the shape of `x` (named `x_name`,
+    class axis `ax`, normalised from the caller's `axis`)."""
     t = np.asarray(target) if not isinstance(target, np.ndarray) else target
     expected = x.shape[:ax] + x.shape[ax + 1:]
     if t.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integer class indices, got dtype {t.dtype}")
     if t.shape != expected:
-        raise ValueError(f"{name} has shape {t.shape}, expected {expected} (the {name.split('[')[0]}"
-                         f" shape without the class axis {ax})")
+        msg = (f"{name} has shape {t.shape}, expected {expected} (the {x_name}' shape without the class "
+               f"axis {ax if axis is None else operator.index(axis)})")
+        if ax != 1 and x.ndim >= 2 and t.shape == x.shape[:1] + x.shape[2:]:
+            msg += "; for torch's (N, C, ...) layout pass axis=1"
+        raise ValueError(msg)
     if t.dtype == np.uint64 and t.size and t.max() > _INT64_MAX:
         i = int(np.argmax(t > _INT64_MAX))
         raise IndexError(f"{name}{position(i, t.shape)} = {t.ravel()[i]} is out of range for {c} classes")
@@ -117,7 +121,7 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     if t.dtype.kind not in "iu":
         asarray(t, "target")  # complex / object / string -> TypeError naming target
         raise TypeError(f"target must hold integer class indices or float probabilities, got dtype {t.dtype}")
-    tf, t_shape = _class_targets(t, x, ax, c, "target")
+    tf, t_shape = _class_targets(t, x, ax, c, "target", "logits", axis)
     xm, moved_shape = rows(x, ax, cdt)
     return _class_loss(_core.cross_entropy, (ignore, eps), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
                        ax, c, red, ignore, return_grad)
@@ -129,7 +133,7 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, redu
     x, cdt, rdt, ax, c, w = _class_setup(log_probs, axis, weight, "log_probs")
     red = check_reduction(reduction)
     ignore = _check_ignore_index(ignore_index)
-    tf, t_shape = _class_targets(target, x, ax, c, "target")
+    tf, t_shape = _class_targets(target, x, ax, c, "target", "log_probs", axis)
     xm, moved_shape = rows(x, ax, cdt)
     return _class_loss(_core.nll_loss, (ignore,), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
                        ax, c, red, ignore, return_grad)
