@@ -29,6 +29,9 @@ def logsumexp(x: ArrayLike, axis: _Axis = ..., *, b: Optional[ArrayLike] = ..., 
 @overload
 def logsumexp(x: ArrayLike, axis: _Axis = ..., *, b: Optional[ArrayLike] = ..., keepdims: bool = ...,
               return_sign: Literal[True]) -> Tuple[_Loss, _Loss]: ...
+@overload
+def logsumexp(x: ArrayLike, axis: _Axis = ..., *, b: Optional[ArrayLike] = ..., keepdims: bool = ...,
+              return_sign: bool) -> Union[_Loss, Tuple[_Loss, _Loss]]: ...
 
 @overload
 def cross_entropy(logits: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
@@ -38,6 +41,10 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, *, axis: int = ..., weig
 def cross_entropy(logits: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
                   ignore_index: int = ..., reduction: _Reduction = ..., label_smoothing: float = ...,
                   return_grad: Literal[True]) -> Tuple[_Loss, _Array]: ...
+@overload
+def cross_entropy(logits: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
+                  ignore_index: int = ..., reduction: _Reduction = ..., label_smoothing: float = ...,
+                  return_grad: bool) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 
 @overload
 def nll_loss(log_probs: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
@@ -47,6 +54,10 @@ def nll_loss(log_probs: ArrayLike, target: ArrayLike, *, axis: int = ..., weight
 def nll_loss(log_probs: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
              ignore_index: int = ..., reduction: _Reduction = ...,
              return_grad: Literal[True]) -> Tuple[_Loss, _Array]: ...
+@overload
+def nll_loss(log_probs: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
+             ignore_index: int = ..., reduction: _Reduction = ...,
+             return_grad: bool) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 
 @overload
 def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
@@ -56,6 +67,10 @@ def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike, *, we
 def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                                      pos_weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                                      return_grad: Literal[True]) -> Tuple[_Loss, _Array]: ...
+@overload
+def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                                     pos_weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
+                                     return_grad: bool) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 
 @overload
 def binary_cross_entropy(probs: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
@@ -63,6 +78,9 @@ def binary_cross_entropy(probs: ArrayLike, target: ArrayLike, *, weight: Optiona
 @overload
 def binary_cross_entropy(probs: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                          reduction: _Reduction = ..., return_grad: Literal[True]) -> Tuple[_Loss, _Array]: ...
+@overload
+def binary_cross_entropy(probs: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                         reduction: _Reduction = ..., return_grad: bool) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 
 @overload
 def kl_div(log_q: ArrayLike, target: ArrayLike, *, reduction: Literal["none", "mean", "sum", "batchmean"] = ...,
@@ -70,6 +88,9 @@ def kl_div(log_q: ArrayLike, target: ArrayLike, *, reduction: Literal["none", "m
 @overload
 def kl_div(log_q: ArrayLike, target: ArrayLike, *, reduction: Literal["none", "mean", "sum", "batchmean"] = ...,
            log_target: bool = ..., return_grad: Literal[True]) -> Tuple[_Loss, _Array]: ...
+@overload
+def kl_div(log_q: ArrayLike, target: ArrayLike, *, reduction: Literal["none", "mean", "sum", "batchmean"] = ...,
+           log_target: bool = ..., return_grad: bool) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 
 def entropy(p: ArrayLike, axis: int = ...) -> _Loss: ...
 
@@ -79,6 +100,9 @@ def mse_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] 
 @overload
 def mse_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
              return_grad: Literal[True]) -> Tuple[_Loss, _Array]: ...
+@overload
+def mse_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
+             return_grad: bool) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 
 @overload
 def l1_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
@@ -86,6 +110,9 @@ def l1_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] =
 @overload
 def l1_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
             return_grad: Literal[True]) -> Tuple[_Loss, _Array]: ...
+@overload
+def l1_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
+            return_grad: bool) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 
 @overload
 def huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ..., weight: Optional[ArrayLike] = ...,
@@ -93,6 +120,9 @@ def huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ..., weight
 @overload
 def huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ..., weight: Optional[ArrayLike] = ...,
                reduction: _Reduction = ..., return_grad: Literal[True]) -> Tuple[_Loss, _Array]: ...
+@overload
+def huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ..., weight: Optional[ArrayLike] = ...,
+               reduction: _Reduction = ..., return_grad: bool) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 
 @overload
 def smooth_l1_loss(pred: ArrayLike, target: ArrayLike, *, beta: float = ..., weight: Optional[ArrayLike] = ...,
@@ -100,6 +130,9 @@ def smooth_l1_loss(pred: ArrayLike, target: ArrayLike, *, beta: float = ..., wei
 @overload
 def smooth_l1_loss(pred: ArrayLike, target: ArrayLike, *, beta: float = ..., weight: Optional[ArrayLike] = ...,
                    reduction: _Reduction = ..., return_grad: Literal[True]) -> Tuple[_Loss, _Array]: ...
+@overload
+def smooth_l1_loss(pred: ArrayLike, target: ArrayLike, *, beta: float = ..., weight: Optional[ArrayLike] = ...,
+                   reduction: _Reduction = ..., return_grad: bool) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 
 def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...

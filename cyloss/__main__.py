@@ -193,8 +193,8 @@ def timing_table():
             else:
                 cells += f" {'-':>18s}"
         print(f"{label:28s} {ours * 1e3:8.3f}ms{cells}")
-    print("times: best of 7, ms; (x) = peer time / cyloss time, > 1 means cyloss is faster;"
-          " torch pinned to 1 thread")
+    note = "times: best of 7, ms; (x) = peer time / cyloss time, > 1 means cyloss is faster"
+    print(note + ("; torch pinned to 1 thread" if torch is not None else ""))
 
 
 def _bench(argv):

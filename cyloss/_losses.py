@@ -54,15 +54,19 @@ def _class_setup(logits, axis, weight, name):
     return x, cdt, rdt, ax, c, w
 
 
-def _class_targets(target, x, ax, c, name):
-    """Integer targets as a flat int64 array, checked against the logits' shape."""
+def _class_targets(target, x, ax, c, name, x_name="logits", axis=None):
+    """Integer targets as a flat int64 array, checked against the shape of `x` (named `x_name`,
+    class axis `ax`, normalised from the caller's `axis`)."""
     t = np.asarray(target) if not isinstance(target, np.ndarray) else target
     expected = x.shape[:ax] + x.shape[ax + 1:]
     if t.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integer class indices, got dtype {t.dtype}")
     if t.shape != expected:
-        raise ValueError(f"{name} has shape {t.shape}, expected {expected} (the {name.split('[')[0]}"
-                         f" shape without the class axis {ax})")
+        msg = (f"{name} has shape {t.shape}, expected {expected} (the {x_name}' shape without the class "
+               f"axis {ax if axis is None else operator.index(axis)})")
+        if ax != 1 and x.ndim >= 2 and t.shape == x.shape[:1] + x.shape[2:]:
+            msg += "; for torch's (N, C, ...) layout pass axis=1"
+        raise ValueError(msg)
     if t.dtype == np.uint64 and t.size and t.max() > _INT64_MAX:
         i = int(np.argmax(t > _INT64_MAX))
         raise IndexError(f"{name}{position(i, t.shape)} = {t.ravel()[i]} is out of range for {c} classes")
@@ -117,7 +121,7 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     if t.dtype.kind not in "iu":
         asarray(t, "target")  # complex / object / string -> TypeError naming target
         raise TypeError(f"target must hold integer class indices or float probabilities, got dtype {t.dtype}")
-    tf, t_shape = _class_targets(t, x, ax, c, "target")
+    tf, t_shape = _class_targets(t, x, ax, c, "target", "logits", axis)
     xm, moved_shape = rows(x, ax, cdt)
     return _class_loss(_core.cross_entropy, (ignore, eps), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
                        ax, c, red, ignore, return_grad)
@@ -129,7 +133,7 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, redu
     x, cdt, rdt, ax, c, w = _class_setup(log_probs, axis, weight, "log_probs")
     red = check_reduction(reduction)
     ignore = _check_ignore_index(ignore_index)
-    tf, t_shape = _class_targets(target, x, ax, c, "target")
+    tf, t_shape = _class_targets(target, x, ax, c, "target", "log_probs", axis)
     xm, moved_shape = rows(x, ax, cdt)
     return _class_loss(_core.nll_loss, (ignore,), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
                        ax, c, red, ignore, return_grad)
@@ -297,7 +301,10 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
                         mean_denominator=denom, pred_shape=lq.shape)
 
 
-def _regression(kind, param, pred, target, weight, reduction, return_grad):
+def _regression(kind, param, pred, target, weight, reduction, return_grad, mean_by_weight):
+    """A regression loss.  `weight` broadcasts to the broadcast shape of pred and target;
+    with a weight, reduction "mean" is sum(w * l) / sum(w) when `mean_by_weight` (torch's
+    mse_loss / l1_loss) and sum(w * l) / size otherwise (torch's huber_loss)."""
     p = asarray(pred, "pred")
     t = asarray(target, "target")
     red = check_reduction(reduction)
@@ -307,7 +314,7 @@ def _regression(kind, param, pred, target, weight, reduction, return_grad):
     except ValueError:
         raise ValueError(f"target of shape {t.shape} cannot be broadcast against pred of shape {p.shape}") from None
     w = _optional_weight(weight, "weight", shape, cdt, "the loss")
-    denom = _core.vsum(w) if (w is not None and red == "mean") else None
+    denom = _core.vsum(w) if (w is not None and red == "mean" and mean_by_weight) else None
 
     def kernel(a, b, w_, gs, loss_rows, grad):
         return _core.regression(kind, a, b, w_, param, gs, loss_rows, grad)
@@ -317,26 +324,34 @@ def _regression(kind, param, pred, target, weight, reduction, return_grad):
 
 
 def mse_loss(pred, target, *, weight=None, reduction="mean", return_grad=False):
-    """(pred - target)^2; weighted mean = sum(w * l) / sum(w)."""
-    return _regression(_core.MSE, 0.0, pred, target, weight, reduction, return_grad)
+    """(pred - target)^2, as torch.nn.functional.mse_loss; `weight` broadcasts to the loss's
+    shape and the weighted "mean" is sum(w * l) / sum(w) (torch's rule for mse_loss)."""
+    return _regression(_core.MSE, 0.0, pred, target, weight, reduction, return_grad, True)
 
 
 def l1_loss(pred, target, *, weight=None, reduction="mean", return_grad=False):
-    """|pred - target| (gradient sign(d), 0 at d = 0); weighted mean = sum(w * l) / sum(w)."""
-    return _regression(_core.L1, 0.0, pred, target, weight, reduction, return_grad)
+    """|pred - target| (gradient sign(d), 0 at d = 0), as torch.nn.functional.l1_loss; `weight`
+    broadcasts to the loss's shape and the weighted "mean" is sum(w * l) / sum(w) (torch's
+    rule for l1_loss)."""
+    return _regression(_core.L1, 0.0, pred, target, weight, reduction, return_grad, True)
 
 
 def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return_grad=False):
-    """0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta), delta > 0 (torch.nn.functional.huber_loss)."""
+    """0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta), delta > 0, as
+    torch.nn.functional.huber_loss; `weight` broadcasts to the loss's shape and the weighted
+    "mean" is mean(w * l) = sum(w * l) / size (torch's rule for huber_loss, unlike mse/l1)."""
     dl = check_scalar(delta, "delta")
     if not dl > 0:
         raise ValueError(f"delta must be > 0, got {delta!r}")
-    return _regression(_core.HUBER, dl, pred, target, weight, reduction, return_grad)
+    return _regression(_core.HUBER, dl, pred, target, weight, reduction, return_grad, False)
 
 
 def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", return_grad=False):
-    """0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta; beta = 0 is L1 (torch.nn.functional.smooth_l1_loss)."""
+    """0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta; beta = 0 is L1, as
+    torch.nn.functional.smooth_l1_loss.  torch's function takes no weight; here `weight`
+    broadcasts to the loss's shape and the weighted "mean" is mean(w * l) = sum(w * l) / size,
+    as huber_loss (so huber_loss(delta) == delta * smooth_l1_loss(beta=delta) with weights too)."""
     bt = check_scalar(beta, "beta")
     if not bt >= 0:
         raise ValueError(f"beta must be >= 0, got {beta!r}")
-    return _regression(_core.SMOOTH_L1, bt, pred, target, weight, reduction, return_grad)
+    return _regression(_core.SMOOTH_L1, bt, pred, target, weight, reduction, return_grad, False)

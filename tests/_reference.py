@@ -269,6 +269,12 @@ def _pointwise_regression(kind, d, param):
     raise ValueError(kind)
 
 
+# The weighted "mean" of each regression loss (torch 2.13): mse_loss and l1_loss divide
+# sum(w * l) by sum(w); huber_loss by the number of elements (weighted_loss.mean());
+# smooth_l1_loss (no weight in torch) as huber_loss.
+MEAN_BY_WEIGHT = {"mse": True, "l1": True, "huber": False, "smooth_l1": False}
+
+
 def regression(kind, pred, target, weight=None, reduction="mean", param=None):
     p, t = f64(pred), f64(target)
     d = p - t
@@ -276,8 +282,9 @@ def regression(kind, pred, target, weight=None, reduction="mean", param=None):
     if weight is None:
         loss, g = _reduce(l, g, reduction)
     else:
-        w = np.broadcast_to(f64(weight), d.shape)
-        loss, g = _reduce(w * l, w * g, reduction, denom=float(w.sum()))
+        w = np.broadcast_to(f64(weight), d.shape)  # weight broadcasts to the loss's shape
+        denom = float(w.sum()) if MEAN_BY_WEIGHT[kind] else d.size
+        loss, g = _reduce(w * l, w * g, reduction, denom=denom)
     return loss, sum_to_shape(np.broadcast_to(g, d.shape), p.shape)
 
 

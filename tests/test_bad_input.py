@@ -304,3 +304,41 @@ def test_ignore_index_outside_int64(fn, reduction, bad):
     x = np.zeros((2, 3))
     with pytest.raises(ValueError, match="ignore_index"):
         getattr(cyloss, fn)(x, np.array([0, 1]), ignore_index=bad, reduction=reduction)
+
+
+# (logits shape, axis, target shape, expected message) -- the message names the first argument's
+# shape and the class axis as passed; the axis=1 hint appears exactly when axis=1 would fit.
+TARGET_SHAPE_CASES = [
+    ((4, 5, 8, 8), -1, (4, 8, 8),
+     "target has shape (4, 8, 8), expected (4, 5, 8) (the {x}' shape without the class axis -1); "
+     "for torch's (N, C, ...) layout pass axis=1"),
+    ((4, 5, 8, 8), 3, (4, 8, 8),
+     "target has shape (4, 8, 8), expected (4, 5, 8) (the {x}' shape without the class axis 3); "
+     "for torch's (N, C, ...) layout pass axis=1"),
+    ((2, 5, 6), -1, (2, 6),
+     "target has shape (2, 6), expected (2, 5) (the {x}' shape without the class axis -1); "
+     "for torch's (N, C, ...) layout pass axis=1"),
+    ((6, 4), 0, (6,),
+     "target has shape (6,), expected (4,) (the {x}' shape without the class axis 0); "
+     "for torch's (N, C, ...) layout pass axis=1"),
+    ((4, 5, 8, 8), -1, (4, 8, 7),   # axis=1 would not fit either: no hint
+     "target has shape (4, 8, 7), expected (4, 5, 8) (the {x}' shape without the class axis -1)"),
+    ((4, 5, 8, 8), 1, (4, 5, 8),    # already axis=1: no hint
+     "target has shape (4, 5, 8), expected (4, 8, 8) (the {x}' shape without the class axis 1)"),
+    ((4, 5), -1, (5,),              # 2-D: axis=-1 is axis 1
+     "target has shape (5,), expected (4,) (the {x}' shape without the class axis -1)"),
+    ((5,), 0, (1,),
+     "target has shape (1,), expected () (the {x}' shape without the class axis 0)"),
+]
+
+
+@pytest.mark.parametrize("fn,x_name", [("cross_entropy", "logits"), ("nll_loss", "log_probs")])
+@pytest.mark.parametrize("xshape,axis,tshape,message", TARGET_SHAPE_CASES,
+                         ids=[f"{c[0]}-axis{c[1]}-{c[2]}" for c in TARGET_SHAPE_CASES])
+def test_class_target_shape_message(fn, x_name, xshape, axis, tshape, message):
+    x = np.zeros(xshape)
+    t = np.zeros(tshape, dtype=np.int64)
+    with pytest.raises(ValueError, match=f"^{re.escape(message.format(x=x_name))}$"):
+        getattr(cyloss, fn)(x, t, axis=axis)
+    if "pass axis=1" in message:  # the hint is right: axis=1 accepts these targets
+        getattr(cyloss, fn)(x, t, axis=1)

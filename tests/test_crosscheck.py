@@ -332,3 +332,80 @@ def test_torch_regression(torch, F, dtype, name, tname, kw, reduction, rng):
     exp = _torch_loss_grad(torch, getattr(F, tname), a, _t(torch, b), reduction=reduction, **kw)
     got = getattr(cyloss, name)(a, b, reduction=reduction, return_grad=True, **kw)
     _cmp(got, exp, dtype, 16)
+
+
+# Weighted regression losses.  torch 2.13 (torch/nn/functional.py): mse_loss and l1_loss
+# return sum(w * l) / sum(w) for "mean", huber_loss returns (w * l).mean(); "none" is w * l
+# and "sum" sum(w * l) for all three.  torch requires weight to have pred's shape: cyloss
+# broadcasts it to the loss's shape, which is torch on explicitly expanded tensors (autograd
+# through expand() sums the gradient back to pred's shape).  torch's smooth_l1_loss takes no
+# weight; cyloss weights it as huber_loss: (w * F.smooth_l1_loss(reduction="none")).mean().
+WREG = [("mse_loss", {}), ("l1_loss", {}), ("huber_loss", {"delta": 0.7}), ("huber_loss", {}),
+        ("smooth_l1_loss", {"beta": 0.4}), ("smooth_l1_loss", {"beta": 0.0}), ("smooth_l1_loss", {})]
+
+# id -> (pred shape, target shape, weight shape)
+WSHAPES = {"full": ((7, 3), (7, 3), (7, 3)), "w_row": ((7, 3), (7, 3), (3,)),
+           "w_col": ((7, 3), (7, 3), (7, 1)), "w_scalar": ((7, 3), (7, 3), ()),
+           "target_bcast": ((7, 3), (3,), (7, 3)), "pred_bcast": ((3,), (7, 3), (7, 1)),
+           "pred_col_w_row": ((7, 1), (7, 3), (3,))}
+
+
+def _torch_weighted(torch, F, name, kw, X, Y, W, reduction):
+    shape = torch.broadcast_shapes(X.shape, Y.shape)
+    Xe, Ye, We = X.expand(shape), Y.expand(shape), W.expand(shape)
+    if name != "smooth_l1_loss":
+        return getattr(F, name)(Xe, Ye, weight=We, reduction=reduction, **kw)
+    wl = We * F.smooth_l1_loss(Xe, Ye, reduction="none", **kw)
+    return {"none": wl, "sum": wl.sum(), "mean": wl.mean()}[reduction]
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("name,kw", WREG, ids=[f"{a}{c}" for a, c in WREG])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shapes", list(WSHAPES))
+def test_torch_regression_weighted(torch, F, dtype, name, kw, reduction, shapes, rng):
+    sp, st, sw = WSHAPES[shapes]
+    a = rng.normal(0, 2, sp).astype(dtype)
+    b = rng.normal(0, 2, st).astype(dtype)
+    if sp == st:
+        b[0, 0] = a[0, 0]  # d = 0
+    w = np.asarray(rng.uniform(0.1, 3.0, sw)).astype(dtype)
+    X = _t(torch, a, grad=True)
+    L = _torch_weighted(torch, F, name, kw, X, _t(torch, b), _t(torch, w), reduction)
+    L.sum().backward()
+    exp = (L.detach().numpy(), X.grad.numpy())
+    got = getattr(cyloss, name)(a, b, weight=w, reduction=reduction, return_grad=True, **kw)
+    _cmp(got, exp, dtype, 16)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+def test_torch_regression_weighted_mean_rule(torch, F, name, rng):
+    """The weighted mean of each torch function: the two rules differ by sum(w) / size, so
+    a sum(w) far from the element count tells them apart."""
+    a, b = rng.normal(0, 2, (2, 6, 5))
+    w = rng.uniform(0.1, 0.5, (6, 5))  # sum(w) about 9, size 30
+    exp = getattr(F, name)(_t(torch, a), _t(torch, b), weight=_t(torch, w)).item()
+    got = getattr(cyloss, name)(a, b, weight=w)
+    np.testing.assert_allclose(got, exp, rtol=1e-12)
+    l = getattr(cyloss, name)(a, b, reduction="none")
+    by_weight = np.sum(w * l) / np.sum(w)
+    by_size = np.sum(w * l) / w.size
+    np.testing.assert_allclose(got, by_size if name == "huber_loss" else by_weight, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,kw", WREG, ids=[f"{a}{c}" for a, c in WREG])
+def test_torch_regression_zero_weights(torch, F, name, kw, rng):
+    """All weights zero: huber (and smooth L1, weighted as huber) follow torch (0 loss, zero
+    gradient); mse / l1 give torch's NaN loss but a zero gradient where torch's 0/0 makes the
+    gradient NaN too (README: cyloss's 0/0 mean is NaN loss, zero gradient throughout)."""
+    a, b = rng.normal(0, 2, (2, 5, 3))
+    w = np.zeros((5, 3))
+    X = _t(torch, a, grad=True)
+    L = _torch_weighted(torch, F, name, kw, X, _t(torch, b), _t(torch, w), "mean")
+    L.backward()
+    loss, grad = getattr(cyloss, name)(a, b, weight=w, return_grad=True, **kw)
+    np.testing.assert_array_equal(loss, L.item())  # NaN == NaN here
+    if name in ("mse_loss", "l1_loss"):
+        assert np.all(np.isnan(X.grad.numpy())) and not np.any(grad)
+    else:
+        np.testing.assert_array_equal(grad, X.grad.numpy())

@@ -1,6 +1,7 @@
 """mse_loss, l1_loss, huber_loss, smooth_l1_loss.
 
-Loss and gradient against the float64 reference over dtypes, reductions, weights and
+Loss and gradient against the float64 reference over dtypes, reductions, weights (weighted
+mean sum(w l) / sum(w) for mse / l1, sum(w l) / size for huber / smooth L1, as torch) and
 broadcasting (the gradient is summed back to pred's shape); kinks (d = 0, |d| = delta/beta);
 beta = 0; empty input; NaN / inf; array lengths that exercise SIMD tails and threading.
 """
@@ -114,6 +115,30 @@ def test_regression_known_values(dtype):
     loss, grad = cyloss.l1_loss(p, t, weight=w, return_grad=True)
     assert_close(loss, (2 + 3) / 8, dtype)
     assert_close(grad, [0, 2 / 8, 0, -1 / 8, 0], dtype)
+    # huber / smooth L1 (torch's huber_loss rule): weighted mean = sum(w * l) / size, not / sum(w)
+    loss, grad = cyloss.huber_loss(p, t, weight=w, return_grad=True)
+    assert_close(loss, (2 * 0.5 + 2.5) / 5, dtype)
+    assert_close(grad, [0, 2 / 5, 0, -1 / 5, 0], dtype)
+    loss, grad = cyloss.smooth_l1_loss(p, t, beta=2.0, weight=w, return_grad=True)
+    assert_close(loss, (2 * 0.25 + 2.0) / 5, dtype)
+    assert_close(grad, [0, 2 * 0.5 / 5, 0, -1 / 5, 0], dtype)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+def test_regression_zero_weights(name, dtype, rng):
+    """All weights 0: mse / l1 mean is 0/0 -> NaN loss, zero gradient (as an all-ignored
+    cross-entropy); huber / smooth L1 mean is 0 / size -> 0 loss, zero gradient (torch)."""
+    fn_name, extra, reference = LOSSES[name]
+    p = rng.normal(0, 2, (4, 3)).astype(dtype)
+    t = rng.normal(0, 2, (4, 3)).astype(dtype)
+    w = np.zeros(3, dtype=dtype)
+    loss, grad = getattr(cyloss, fn_name)(p, t, weight=w, return_grad=True, **extra)
+    exp_loss, exp_grad = reference(p, t, weight=w, **extra)
+    assert_close(loss, exp_loss, dtype)
+    assert_close(grad, exp_grad, dtype, is_grad=True)
+    assert np.isnan(loss) == (fn_name in ("mse_loss", "l1_loss"))
+    assert not np.any(grad)
 
 
 @pytest.mark.parametrize("name", list(LOSSES))

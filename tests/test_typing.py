@@ -1,0 +1,122 @@
+"""The type stubs (cyloss/__init__.pyi) under mypy --strict.
+
+One mypy run over two snippet files: `good.py` calls every public function, the losses with
+return_grad=True / False / omitted / a `bool` variable (logsumexp likewise with return_sign),
+and pins each result type with assert_type, so a missing or wrong overload is an error;
+`bad.py` holds obvious misuses, each of which must be reported on its own line (marked
+`# E`) -- and nothing else may be.  Skipped when mypy is not installed.
+"""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import cyloss
+
+# function -> positional arguments of its call in the snippets
+LOSSES = {
+    "cross_entropy": "x, t", "nll_loss": "x, t", "binary_cross_entropy_with_logits": "x, y",
+    "binary_cross_entropy": "y, y", "kl_div": "x, y", "mse_loss": "x, y", "l1_loss": "x, y",
+    "huber_loss": "x, y, delta=0.5", "smooth_l1_loss": "x, y, beta=0.5",
+}
+
+HEADER = """\
+from typing import Any, Tuple, Union
+
+import numpy as np
+from numpy.typing import NDArray
+from typing_extensions import assert_type
+
+import cyloss
+
+Arr = NDArray[np.floating[Any]]
+Loss = Union[np.floating[Any], Arr]
+Pair = Tuple[Loss, Arr]
+
+x = np.zeros((4, 3))
+y = np.full((4, 3), 0.5)
+t = np.zeros(4, dtype=np.int64)
+flag: bool = bool(x.size)
+"""
+
+
+def _good():
+    lines = [HEADER, """\
+assert_type(cyloss.softmax(x, -1, temperature=2.0), Arr)
+assert_type(cyloss.log_softmax(x, axis=0), Arr)
+assert_type(cyloss.softmax_backward(y, x), Arr)
+assert_type(cyloss.log_softmax_backward(y, x, out=np.empty((4, 3))), Arr)
+assert_type(cyloss.entropy(y, axis=0), Loss)
+assert_type(cyloss.logsumexp(x), Loss)
+assert_type(cyloss.logsumexp(x, axis=(0, 1), b=y, keepdims=True, return_sign=False), Loss)
+assert_type(cyloss.logsumexp(x, 1, return_sign=True), Tuple[Loss, Loss])
+assert_type(cyloss.logsumexp(x, return_sign=flag), Union[Loss, Tuple[Loss, Loss]])
+lse = cyloss.logsumexp(x, return_sign=flag)
+if isinstance(lse, tuple):
+    value, sign = lse
+    assert_type(sign, Loss)
+else:
+    assert_type(lse, Loss)
+cyloss.set_num_threads(1)
+assert_type(cyloss.get_num_threads(), int)
+with cyloss.num_threads(2) as nt:
+    assert_type(nt, cyloss.num_threads)
+cyloss.show_config()
+assert_type(cyloss.get_include(), str)
+assert_type(cyloss.__version__, str)
+"""]
+    for fn, args in LOSSES.items():
+        lines.append(f"""\
+assert_type(cyloss.{fn}({args}), Loss)
+assert_type(cyloss.{fn}({args}, reduction="none", return_grad=False), Loss)
+assert_type(cyloss.{fn}({args}, return_grad=True), Pair)
+assert_type(cyloss.{fn}({args}, return_grad=flag), Union[Loss, Pair])
+r_{fn} = cyloss.{fn}({args}, return_grad=flag)
+if isinstance(r_{fn}, tuple):
+    loss_{fn}, grad_{fn} = r_{fn}
+    assert_type(grad_{fn}, Arr)
+else:
+    assert_type(r_{fn}, Loss)
+""")
+    return "\n".join(lines)
+
+
+BAD = HEADER + """\
+a, b = cyloss.mse_loss(x, y)  # E: a loss is not a tuple
+a, b = cyloss.cross_entropy(x, t, return_grad=flag)  # E: may not be a tuple
+lse, sign = cyloss.logsumexp(x, return_sign=flag)  # E: may not be a tuple
+f: float = cyloss.huber_loss(x, y, return_grad=True)  # E: a tuple is not a float
+g: Arr = cyloss.l1_loss(x, y, return_grad=flag)  # E: may be a tuple
+cyloss.softmax(x, axis=None)  # E: an integer axis only
+cyloss.kl_div(x, y, return_grad="yes")  # E: not a bool
+cyloss.nll_loss(x, t, reduction="avg")  # E: not a reduction
+"""
+
+
+def test_stubs_cover_the_public_api():
+    good = _good()
+    for name in cyloss.__all__:
+        assert f"cyloss.{name}" in good, f"the typing snippet does not use cyloss.{name}"
+
+
+def test_stubs_under_mypy(tmp_path):
+    pytest.importorskip("mypy")
+    (tmp_path / "good.py").write_text(_good())
+    (tmp_path / "bad.py").write_text(BAD)
+    env = dict(os.environ)
+    env.pop("MYPYPATH", None)
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(cyloss.__file__)))
+    if "site-packages" not in pkg_parent:  # a source checkout with an in-place build
+        env["PYTHONPATH"] = pkg_parent
+    r = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+                        "--cache-dir", str(tmp_path / "mypy_cache"), "good.py", "bad.py"],
+                       capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    out = r.stdout + r.stderr
+    errors = re.findall(r"^(good|bad)\.py:(\d+): error:", out, re.M)
+    assert r.returncode == 1 and "checked 2 source files" in out, out
+    assert not [e for e in errors if e[0] == "good"], "valid code rejected:\n" + out
+    marked = {i for i, line in enumerate(BAD.splitlines(), 1) if "# E" in line}
+    reported = {int(n) for f, n in errors if f == "bad"}
+    assert reported == marked, f"expected errors on lines {sorted(marked)}:\n{out}"
