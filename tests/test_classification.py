@@ -68,9 +68,11 @@ def test_cross_entropy_class_targets(dtype, layout, reduction, weighted, eps, rn
     kw = dict(axis=axis, weight=w, reduction=reduction, label_smoothing=eps)
     got = cyloss.cross_entropy(x, t, return_grad=True, **kw)
     _check_loss(got, ref.cross_entropy(x, t, **kw), dtype, _scale(x))
+    # Same computation without the gradient: equal to rounding (the compiler may contract
+    # a*b + c into an FMA differently once the gradient stores are gone).
     loss_only = cyloss.cross_entropy(x, t, **kw)
-    np.testing.assert_array_equal(loss_only, got[0])
     assert type(loss_only) is type(got[0])
+    np.testing.assert_allclose(loss_only, got[0], rtol=4 * np.finfo(dtype).eps, atol=0)
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)

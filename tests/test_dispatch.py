@@ -68,7 +68,8 @@ def test_numerical_suite_on_baseline_target():
     files = ["test_softmax.py", "test_classification.py", "test_regression.py",
              "test_gradients.py", "test_layouts.py", "test_properties.py", "test_mathfuncs.py"]
     e = dict(os.environ, CYLOSS_CPU="baseline")
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+    # --capture=sys: a sanitizer report (tools/sanitize.sh) written to fd 2 reaches r.stderr
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--capture=sys",
                         *[os.path.join(HERE, f) for f in files]],
                        cwd=ROOT, env=e, capture_output=True, text=True, timeout=900)
     tail = "\n".join(r.stdout.splitlines()[-40:])
