@@ -233,43 +233,43 @@ static long cyl_now_ns(void)
     return (long)ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
+#define CYL_LINE 64
 typedef struct cyl_pool {
     pthread_mutex_t mu;
     pthread_cond_t wake;      /* workers sleep here between jobs */
-    pthread_cond_t finished;  /* the caller sleeps here at the end of a job */
+    pthread_cond_t finished;  /* the owner sleeps here at the end of a job */
     atomic_flag busy;         /* a job is running */
     int nworkers;             /* started (only the job owner changes it) */
-    /* the current job: written by its owner before `open` is set */
+    /* the current job: written by its owner before `open` is set, read-only during it */
     cyl_block_fn fn;
     void *ctx;
     ptrdiff_t nblocks;
     atomic_uint gen;          /* bumped for every job: workers wait for a change */
     atomic_int open;          /* workers may join the current job */
     atomic_int slots;         /* workers still allowed to join it */
-    atomic_int active;        /* workers inside it */
-    atomic_ptrdiff_t next;    /* next block to claim */
-    atomic_ptrdiff_t done;    /* blocks finished */
     atomic_int sleepers;      /* workers waiting on `wake` */
-    atomic_int caller_sleeps; /* the owner is waiting on `finished` */
+    atomic_int owner_sleeps;  /* the owner is waiting on `finished` */
+    /* written for every block / every join: a cache line each, away from the fields
+     * above that every participant reads */
+    _Alignas(CYL_LINE) atomic_ptrdiff_t next; /* next block to claim */
+    _Alignas(CYL_LINE) atomic_int active;     /* workers inside the job */
+    char pad_[CYL_LINE - sizeof(atomic_int)];
 } cyl_pool;
 
 static cyl_pool *_Atomic cyl_the_pool = NULL;
 /* pools abandoned by fork() children: kept reachable (not a leak for LeakSanitizer) */
 static cyl_pool *cyl_forked_away = NULL;
 
+/* Claim and run blocks until none is left.  One atomic increment per block: blocks
+ * are >= CYL_BLOCK_WORK elements of work, so it costs ~1%, and a participant slowed
+ * by another process never holds more than the block it is running. */
 static void cyl_pool_run_blocks(cyl_pool *p, void *scratch)
 {
+    const cyl_block_fn fn = p->fn;
+    void *const ctx = p->ctx;
     const ptrdiff_t nb = p->nblocks;
-    for (;;) {
-        ptrdiff_t b = atomic_fetch_add(&p->next, 1);
-        if (b >= nb) return;
-        p->fn(p->ctx, b, scratch);
-        if (atomic_fetch_add(&p->done, 1) + 1 == nb && atomic_load(&p->caller_sleeps)) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->finished);
-            pthread_mutex_unlock(&p->mu);
-        }
-    }
+    for (ptrdiff_t b; (b = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed)) < nb;)
+        fn(ctx, b, scratch);
 }
 
 typedef struct {
@@ -308,7 +308,13 @@ static void *cyl_worker_main(void *varg)
         atomic_fetch_add(&p->active, 1);
         if (scratch && atomic_load(&p->open) && atomic_fetch_sub(&p->slots, 1) > 0)
             cyl_pool_run_blocks(p, scratch);
-        atomic_fetch_sub(&p->active, 1);
+        /* the last worker out wakes a sleeping owner (all blocks are claimed by then:
+         * a worker leaves run_blocks only when none is left) */
+        if (atomic_fetch_sub(&p->active, 1) == 1 && atomic_load(&p->owner_sleeps)) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->finished);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
     return NULL;
 }
@@ -335,8 +341,9 @@ static cyl_pool *cyl_get_pool(void)
     cyl_pool *p = atomic_load(&cyl_the_pool);
     if (p) return p;
     pthread_once(&cyl_atfork_once, cyl_register_atfork);
-    p = (cyl_pool *)calloc(1, sizeof(cyl_pool));
-    if (!p) return NULL;
+    void *mem = NULL;
+    if (posix_memalign(&mem, CYL_LINE, sizeof(cyl_pool))) return NULL;
+    p = (cyl_pool *)memset(mem, 0, sizeof(cyl_pool));
     if (pthread_mutex_init(&p->mu, NULL) || pthread_cond_init(&p->wake, NULL) ||
         pthread_cond_init(&p->finished, NULL)) {
         free(p);
@@ -382,19 +389,21 @@ static void cyl_pool_grow(cyl_pool *p, int want)
     pthread_attr_destroy(&attr);
 }
 
-static void cyl_pool_wait_done(cyl_pool *p)
+/* The owner, after its own run_blocks (every block claimed): close the job and wait
+ * until the workers inside it have finished their blocks and left. */
+static void cyl_pool_finish(cyl_pool *p)
 {
-    const ptrdiff_t nb = p->nblocks;
-    if (atomic_load(&p->done) == nb) return;
+    atomic_store(&p->open, 0);
+    if (atomic_load(&p->active) == 0) return;
     long t0 = cyl_now_ns();
-    for (int k = 1; atomic_load(&p->done) != nb; k++) {
+    for (int k = 1; atomic_load(&p->active) != 0; k++) {
         cyl_cpu_relax();
         if ((k & 63) == 0 && cyl_now_ns() - t0 > CYL_SPIN_NS) {
             pthread_mutex_lock(&p->mu);
-            atomic_store(&p->caller_sleeps, 1);
-            while (atomic_load(&p->done) != nb)
+            atomic_store(&p->owner_sleeps, 1);
+            while (atomic_load(&p->active) != 0)
                 pthread_cond_wait(&p->finished, &p->mu);
-            atomic_store(&p->caller_sleeps, 0);
+            atomic_store(&p->owner_sleeps, 0);
             pthread_mutex_unlock(&p->mu);
             return;
         }
@@ -418,7 +427,6 @@ int cyl_parallel_for(ptrdiff_t nblocks, double work, cyl_block_fn fn, void *ctx)
             p->ctx = ctx;
             p->nblocks = nblocks;
             atomic_store(&p->next, 0);
-            atomic_store(&p->done, 0);
             atomic_store(&p->slots, nt - 1);
             atomic_store(&p->open, 1);
             atomic_fetch_add(&p->gen, 1);
@@ -432,10 +440,7 @@ int cyl_parallel_for(ptrdiff_t nblocks, double work, cyl_block_fn fn, void *ctx)
                 pthread_mutex_unlock(&p->mu);
             }
             cyl_pool_run_blocks(p, scratch);
-            cyl_pool_wait_done(p);
-            atomic_store(&p->open, 0);
-            while (atomic_load(&p->active) != 0)
-                cyl_cpu_relax();
+            cyl_pool_finish(p);
             atomic_flag_clear(&p->busy);
             cyl_tls_last = nt;
             return CYL_OK;

@@ -423,3 +423,49 @@ print("failures", failures)
 def test_every_function_on_a_32k_stack_thread():
     out = _ok(_run(SMALL_STACK, timeout=300))
     assert out.strip() == "failures []", out
+
+
+# ------------------------------------------------------------------ pool under contention
+@threaded
+def test_pool_shared_by_many_python_threads():
+    """Threads racing for the pool (the loser of a race runs its call itself) with
+    different settings: every result equals the one-thread result, bitwise."""
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(12)
+    xs = [rng.normal(0, 3, (600, 700)).astype(dt) for dt in (np.float32, np.float64)]
+    ts = [rng.integers(0, 700, 600) for _ in xs]
+    v = rng.normal(size=600_000)
+
+    def work(i):
+        x, t = xs[i % 2], ts[i % 2]
+        with cyloss.num_threads(1 + i % 3):
+            return (cyloss.softmax(x), cyloss.cross_entropy(x, t, return_grad=True),
+                    cyloss.logsumexp(x, axis=0), cyloss.mse_loss(v, v[::-1], return_grad=True))
+
+    with cyloss.num_threads(1):
+        serial = [work(i) for i in range(6)]
+
+    def same(a, b):
+        if isinstance(a, tuple):
+            return all(same(p, q) for p, q in zip(a, b))
+        return np.array_equal(a, b)
+
+    with ThreadPoolExecutor(6) as ex:
+        for _ in range(4):
+            par = list(ex.map(work, range(6)))
+            assert all(same(serial[i], par[i]) for i in range(6))
+
+
+@threaded
+def test_pool_back_to_back_calls_and_tiny_jobs():
+    """Many consecutive pool jobs of few blocks (the job protocol's fast path), each
+    checked against the one-thread result."""
+    rng = np.random.default_rng(13)
+    for rows in (17, 33, 64, 129, 1000):
+        x = rng.normal(size=(rows, 8192 // 4))
+        with cyloss.num_threads(1):
+            want = cyloss.log_softmax(x), cyloss.entropy(np.abs(x))
+        with cyloss.num_threads(4):
+            for _ in range(50):
+                got = cyloss.log_softmax(x), cyloss.entropy(np.abs(x))
+                assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])

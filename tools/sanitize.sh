@@ -10,9 +10,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$src" && git ls-files -z | xargs -0 -I{} cp --parents {} "$work"/)
 cd "$work"
+cc=${CC:-gcc}
+echo "== ThreadSanitizer: tools/pool_stress.c (callers racing for the thread pool)"
+$cc -std=gnu11 -O1 -g -fsanitize=thread -pthread -fopenmp-simd -DCYL_NO_AVX2 -Icsrc tools/pool_stress.c \
+    csrc/dispatch.c csrc/cyl_threads.c csrc/kernels_baseline.c -lm -o pool_stress
+TSAN_OPTIONS="halt_on_error=1:${TSAN_OPTIONS:-}" ./pool_stress
 echo "== sanitizer build (CYLOSS_SANITIZE=1) in $work"
 CYLOSS_SANITIZE=1 python setup.py -q build_ext --inplace > build.log 2>&1 || { tail -50 build.log; exit 1; }
-cc=${CC:-gcc}
 preload="$($cc -print-file-name=libasan.so):$($cc -print-file-name=libubsan.so)"
 for lib in ${preload//:/ }; do
     [ -f "$lib" ] || { echo "sanitize: $lib not found"; exit 1; }
