@@ -1,0 +1,61 @@
+"""Check the stack use of the C kernels: every function's frame (GCC -fstack-usage)
+must be bounded and at most LIMIT bytes, so that a call chain (Cython wrapper -> public
+function -> parallel_for -> block function -> row helpers) stays well under 4 KiB and
+any thread, even one with a 32 KiB stack, can call the kernels.
+
+    python tools/check_stack.py [--limit 2048] [--cc gcc]
+
+Compiles csrc/ with the release flags of setup.py into a temporary directory.
+Exit status 1 when a frame is too large or unbounded (alloca/VLA), 0 otherwise; skips
+(exit 0, with a message) when the compiler is not GCC.
+"""
+import argparse
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FLAGS = ["-O3", "-std=gnu11", "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math", "-funroll-loops",
+         "-fvisibility=hidden", "-pthread", "-fPIC", "-fstack-usage"]
+SOURCES = ["csrc/dispatch.c", "csrc/cyl_threads.c", "csrc/kernels_baseline.c", "csrc/kernels_avx2.c"]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--limit", type=int, default=2048, help="largest allowed frame in bytes (default 2048)")
+    ap.add_argument("--cc", default=os.environ.get("CC", "gcc"))
+    args = ap.parse_args(argv)
+    version = subprocess.run([args.cc, "--version"], capture_output=True, text=True)
+    if version.returncode != 0 or "GCC" not in version.stdout + version.stderr and "gcc" not in version.stdout:
+        print(f"check_stack: {args.cc} is not GCC; skipped")
+        return 0
+    bad, count, largest = [], 0, ("", 0)
+    with tempfile.TemporaryDirectory() as d:
+        for src in SOURCES:
+            obj = os.path.join(d, os.path.basename(src)[:-2] + ".o")
+            subprocess.run([args.cc, *FLAGS, "-I" + os.path.join(ROOT, "csrc"), "-c", os.path.join(ROOT, src),
+                            "-o", obj], check=True)
+        for su in glob.glob(os.path.join(d, "*.su")):
+            for line in open(su):
+                where, size, kind = line.rstrip("\n").rsplit("\t", 2)
+                size = int(size)
+                count += 1
+                if size > largest[1]:
+                    largest = (where, size)
+                # "dynamic,bounded": the frame is realigned for AVX (still a fixed bound);
+                # plain "dynamic" is alloca / a VLA
+                if size > args.limit or (kind != "static" and "bounded" not in kind):
+                    bad.append(f"{where}: {size} bytes ({kind})")
+    if count == 0:
+        print("check_stack: no stack-usage data produced")
+        return 1
+    print(f"check_stack: {count} functions, largest frame {largest[1]} bytes ({largest[0]}), limit {args.limit}")
+    for b in bad:
+        print("  too large:", b)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
