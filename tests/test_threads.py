@@ -421,7 +421,9 @@ print("failures", failures)
 
 
 def test_every_function_on_a_32k_stack_thread():
-    out = _ok(_run(SMALL_STACK, timeout=300))
+    """threading.stack_size(32768) (and OMP_STACKSIZE=32K, which sized OpenMP's workers
+    when cyloss used OpenMP): kernels keep their buffers off the stack."""
+    out = _ok(_run(SMALL_STACK, timeout=300, OMP_STACKSIZE="32K"))
     assert out.strip() == "failures []", out
 
 
