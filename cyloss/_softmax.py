@@ -41,7 +41,12 @@ def _rowwise(kernel, arrays, names, axis, out):
     for a in arrs:
         m, moved_shape = rows(a, ax, cdt)
         mats.append(m)
-    direct = (out is not None and ax == nd - 1 and rdt == cdt and out.flags.c_contiguous)
+    # The kernel writes straight into out when it can.  out may be one of the inputs
+    # itself (in place: the kernels allow y == x, element by element); any other
+    # overlap with an input (a shifted view of the same buffer, ...) would overwrite
+    # input rows before they are read, so that result goes through a temporary.
+    direct = (out is not None and ax == nd - 1 and rdt == cdt and out.flags.c_contiguous
+              and not any(a is not out and np.may_share_memory(a, out) for a in arrays))
     if direct:
         res = out.reshape(mats[0].shape)
     else:

@@ -204,3 +204,84 @@ def test_out_empty_and_zero_d(name):
     res = getattr(cyloss, name)(np.array(2.0), out=out)
     assert res is out
     assert out[()] == (1.0 if name == "softmax" else 0.0)
+
+
+# --------------------------------------------------------------------------- out= overlap
+def assert_bitwise(a, b, what=""):
+    """Same dtype, shape and bits (NaN payloads and signed zeros included)."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype and a.shape == b.shape, what
+    ui = np.dtype(f"u{a.dtype.itemsize}")
+    np.testing.assert_array_equal(a.view(ui), b.view(ui), err_msg=what)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("c", [1, 5, 32, 33, 200])
+@pytest.mark.parametrize("n", [3, 300])
+@pytest.mark.parametrize("temperature", [1.0, 0.7])
+def test_out_is_x_bitwise_equal_to_out_of_place(name, dtype, c, n, temperature, rng):
+    """out=x computes in place and gives exactly the out-of-place result, on the few-class
+    path (c <= 32) and the row path alike."""
+    x = rng.normal(0, 3, (n, c)).astype(dtype)
+    fn = getattr(cyloss, name)
+    expected = fn(x, temperature=temperature)
+    assert_close(expected, (ref.softmax if name == "softmax" else ref.log_softmax)(x, -1, temperature),
+                 dtype, scale=10)
+    assert_bitwise(fn(x, temperature=temperature, out=np.empty_like(x)), expected, "fresh out")
+    xx = x.copy()
+    assert fn(xx, temperature=temperature, out=xx) is xx
+    assert_bitwise(xx, expected, "out is x")
+
+
+@pytest.mark.parametrize("name", ["softmax_backward", "log_softmax_backward"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("c", [5, 33])
+@pytest.mark.parametrize("which", [0, 1], ids=["out_is_y", "out_is_grad"])
+def test_backward_out_is_input_bitwise_equal_to_out_of_place(name, dtype, c, which, rng):
+    args = _out_args(name, dtype, rng, (40, c))
+    fn = getattr(cyloss, name)
+    expected = fn(*args)
+    assert_close(expected, OUT_FUNCS[name][1](args, -1), dtype, scale=8)
+    inplace = [a.copy() for a in args]
+    assert fn(*inplace, out=inplace[which]) is inplace[which]
+    assert_bitwise(inplace[which], expected)
+
+
+@pytest.mark.parametrize("name", list(OUT_FUNCS))
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("axis", [-1, 0])
+@pytest.mark.parametrize("which", [0, 1])
+@pytest.mark.parametrize("shift", [1, -1, 5, -9, 40, 0, "reversed"])
+def test_out_overlapping_an_input(name, dtype, axis, which, shift, rng):
+    """out is a shifted (or otherwise different) view of an input's buffer: the result is
+    the function of the inputs as they were before the call."""
+    if which == 1 and "backward" not in name:
+        pytest.skip("single input")
+    shape = (6, 8)
+    x = rng.normal(0, 2, shape)
+    if "backward" in name:
+        y = (ref.softmax if name == "softmax_backward" else ref.log_softmax)(x, axis)
+        args = [y.astype(dtype), rng.normal(size=shape).astype(dtype)]
+    else:
+        args = [x.astype(dtype)]
+    expected = OUT_FUNCS[name][1]([a.copy() for a in args], axis)
+    size = args[which].size
+    if shift == "reversed":
+        buf = args[which].copy()
+        args[which] = buf
+        out = buf[::-1, ::-1]
+    else:
+        buf = np.empty(size + abs(shift), dtype=dtype)
+        a0, o0 = (0, shift) if shift >= 0 else (-shift, 0)
+        inp = buf[a0:a0 + size].reshape(shape)
+        inp[...] = args[which]
+        args[which] = inp
+        out = buf[o0:o0 + size].reshape(shape)
+        assert out is not inp and np.shares_memory(out, inp)
+    other = [a.copy() for i, a in enumerate(args) if i != which]
+    res = getattr(cyloss, name)(*args, axis=axis, out=out)
+    assert res is out
+    assert_close(out, expected, dtype, scale=8, what=f"shift {shift}")
+    for a, s in zip([a for i, a in enumerate(args) if i != which], other):
+        np.testing.assert_array_equal(a, s)
