@@ -46,7 +46,7 @@ def _rowwise(kernel, arrays, names, axis, out):
     # overlap with an input (a shifted view of the same buffer, ...) would overwrite
     # input rows before they are read, so that result goes through a temporary.
     direct = (out is not None and ax == nd - 1 and rdt == cdt and out.flags.c_contiguous
-              and not any(a is not out and np.may_share_memory(a, out) for a in arrays))
+              and out.flags.aligned and not any(a is not out and np.may_share_memory(a, out) for a in arrays))
     if direct:
         res = out.reshape(mats[0].shape)
     else:

@@ -52,10 +52,15 @@ _F64 = np.dtype(np.float64)
 
 
 def contiguous(arr, dtype):
-    """C-contiguous, native byte order, given dtype (copies only when needed)."""
-    if arr.dtype is dtype and arr.flags.c_contiguous:
-        return arr
-    return np.ascontiguousarray(arr, dtype=dtype)
+    """C-contiguous, aligned, native byte order, given dtype (copies only when needed).
+    Every array handed to the kernels comes through here: a misaligned one (e.g. a
+    float64 view at an odd byte offset) is copied."""
+    if arr.dtype is dtype:
+        flags = arr.flags
+        if flags.c_contiguous and flags.aligned:
+            return arr
+    m = np.ascontiguousarray(arr, dtype=dtype)
+    return m if m.flags.aligned else m.copy()
 
 
 def norm_axis(axis, ndim, name="axis"):

@@ -285,3 +285,57 @@ def test_out_overlapping_an_input(name, dtype, axis, which, shift, rng):
     assert_close(out, expected, dtype, scale=8, what=f"shift {shift}")
     for a, s in zip([a for i, a in enumerate(args) if i != which], other):
         np.testing.assert_array_equal(a, s)
+
+
+# --------------------------------------------------------------------------- alignment
+_LAYOUT_CHECKING = {"softmax_fast", "cross_entropy_fast"}  # check alignment themselves
+
+
+@pytest.fixture
+def aligned_core(monkeypatch):
+    """Wrap every kernel wrapper of cyloss._core: each array handed to it must be aligned
+    (a misaligned float64 load is undefined behaviour in C).  Returns the names called."""
+    called = []
+    for name in dir(cyloss._core):
+        f = getattr(cyloss._core, name)
+        if name.startswith("_") or name in _LAYOUT_CHECKING or isinstance(f, type) or not callable(f):
+            continue
+
+        def wrapper(*args, _f=f, _name=name, **kwargs):
+            for i, a in enumerate(list(args) + list(kwargs.values())):
+                if isinstance(a, np.ndarray):
+                    assert a.flags.aligned, f"_core.{_name}: argument {i} is misaligned"
+            called.append(_name)
+            return _f(*args, **kwargs)
+
+        monkeypatch.setattr(cyloss._core, name, wrapper)
+    return called
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+def test_unaligned_inputs_reach_kernels_aligned(case, dtype, aligned_core):
+    args, kwargs = build(case, dtype)
+    expected = case.reference(args, kwargs)
+    uargs = [apply_layout(a, "unaligned") for a in args]
+    ukwargs = {k: apply_layout(v, "unaligned") for k, v in kwargs.items()}
+    assert any(isinstance(a, np.ndarray) and not a.flags.aligned for a in uargs)
+    got = getattr(cyloss, case.func)(*uargs, **ukwargs)
+    check_output(got, expected, dtype, scale=scale_of(args, kwargs), what=case.name)
+    assert aligned_core, "no kernel was called"
+
+
+@pytest.mark.parametrize("name", list(OUT_FUNCS))
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_unaligned_out(name, dtype, axis, aligned_core, rng):
+    args = _out_args(name, dtype, rng, (4, 5))
+    if "backward" in name:
+        x = rng.normal(0, 2, (4, 5))
+        y = (ref.softmax if name == "softmax_backward" else ref.log_softmax)(x, axis)
+        args = (y.astype(dtype), args[1])
+    out = apply_layout(np.full((4, 5), np.nan, dtype=dtype), "unaligned")
+    assert not out.flags.aligned and out.flags.c_contiguous
+    assert getattr(cyloss, name)(*args, axis=axis, out=out) is out
+    assert_close(out, OUT_FUNCS[name][1](args, axis), dtype, scale=8)
+    assert aligned_core
