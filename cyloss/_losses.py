@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _core
 from ._validate import (asarray, broadcast_to, check_reduction, check_scalar, contiguous, float_dtypes,
-                        norm_axis, position, rows, sum_to_shape, unrows)
+                        norm_axis, plain, position, rows, sum_to_shape, unrows)
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy",
            "kl_div", "entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"]
@@ -107,7 +107,7 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
     ignore = _check_ignore_index(ignore_index)
-    t = np.asarray(target) if not isinstance(target, np.ndarray) else target
+    t = plain(target, "target")
     if t.dtype.kind == "f" or (t.dtype.kind not in "iu" and t.shape == x.shape):
         p = asarray(t, "target")
         if p.shape != x.shape:
@@ -129,7 +129,7 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, redu
     x, cdt, rdt, ax, c, w = _class_setup(log_probs, axis, weight, "log_probs")
     red = check_reduction(reduction)
     ignore = _check_ignore_index(ignore_index)
-    tf, t_shape = _class_targets(target, x, ax, c, "target")
+    tf, t_shape = _class_targets(plain(target, "target"), x, ax, c, "target")
     xm, moved_shape = rows(x, ax, cdt)
     return _class_loss(_core.nll_loss, (ignore,), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
                        ax, c, red, ignore, return_grad)

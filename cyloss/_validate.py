@@ -5,6 +5,7 @@ C kernels contiguous arrays of one float type; no loop over data lives here.
 """
 import math
 import operator
+import sys
 
 import numpy as np
 
@@ -16,15 +17,29 @@ except ImportError:  # pragma: no cover - old NumPy
 _REDUCTIONS = ("none", "mean", "sum")
 
 
+def _check_not_masked(a, name):
+    ma = sys.modules.get("numpy.ma")  # no masked array exists before numpy.ma is imported
+    if ma is not None and isinstance(a, ma.MaskedArray):
+        raise TypeError(f"{name}: masked arrays are not supported (the masked values would be used); "
+                        f"pass {name}.filled(value) or the unmasked entries")
+
+
+def plain(a, name):
+    """a as a plain np.ndarray of any dtype: subclasses (np.matrix, np.memmap, ...) become
+    base-class views (a matrix would stay 2-D through reshape(-1)); masked arrays are
+    refused (silently using the masked values would be a wrong result)."""
+    if type(a) is np.ndarray:
+        return a
+    _check_not_masked(a, name)
+    try:
+        return np.asarray(a)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{name}: cannot be converted to an array ({e})") from None
+
+
 def asarray(a, name):
     """np.asarray(a) for a real numeric (bool/int/float) array; clear errors otherwise."""
-    if isinstance(a, np.ndarray):
-        arr = a
-    else:
-        try:
-            arr = np.asarray(a)
-        except (ValueError, TypeError) as e:
-            raise ValueError(f"{name}: cannot be converted to an array ({e})") from None
+    arr = a if type(a) is np.ndarray else plain(a, name)
     kind = arr.dtype.kind
     if kind not in "fiub":
         if kind == "c":
@@ -122,6 +137,7 @@ def unrows(mat, moved_shape, axis, ndim):
 def check_out(out, shape, dtype):
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    _check_not_masked(out, "out")
     if out.shape != tuple(shape):
         raise ValueError(f"out has shape {out.shape}, expected {tuple(shape)}")
     if out.dtype != dtype:

@@ -304,3 +304,24 @@ def test_ignore_index_outside_int64(fn, reduction, bad):
     x = np.zeros((2, 3))
     with pytest.raises(ValueError, match="ignore_index"):
         getattr(cyloss, fn)(x, np.array([0, 1]), ignore_index=bad, reduction=reduction)
+
+
+# --------------------------------------------------------------------------- masked arrays
+@pytest.mark.parametrize("name,arg", ARRAY_ARGS, ids=[f"{n}-{a}" for n, a in ARRAY_ARGS])
+@pytest.mark.parametrize("masked", ["one", "none"])
+def test_masked_array_raises_typeerror(name, arg, masked):
+    """Masks are not supported: using the masked values silently would be a wrong result
+    (and a mask with nothing masked is refused too, so the rule does not depend on data)."""
+    fn, pos, kw = CALLS[name]
+    value = np.asarray(dict(pos).get(arg, kw.get(arg)))
+    mask = np.zeros(value.shape, dtype=bool)
+    if masked == "one":
+        mask.flat[0] = True
+    with pytest.raises(TypeError, match=named(arg) + ".*mask"):
+        _call(name, **{arg: np.ma.array(value, mask=mask)})
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmax_backward", "log_softmax_backward"])
+def test_masked_out_raises_typeerror(name):
+    with pytest.raises(TypeError, match=named("out") + ".*mask"):
+        _call(name, out=np.ma.array(np.zeros((3, 4)), mask=False))

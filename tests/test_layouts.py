@@ -6,6 +6,8 @@ mixed per argument) x float32/float64: the result matches the reference and no i
 modified.  ``out=``: identity of the returned object, values, wrong shape / dtype /
 read-only ``out`` rejected with a message naming ``out``.
 """
+import warnings
+
 import numpy as np
 import pytest
 
@@ -339,3 +341,77 @@ def test_unaligned_out(name, dtype, axis, aligned_core, rng):
     assert getattr(cyloss, name)(*args, axis=axis, out=out) is out
     assert_close(out, OUT_FUNCS[name][1](args, axis), dtype, scale=8)
     assert aligned_core
+
+
+# --------------------------------------------------------------------------- subclasses
+def _as_matrix(a):
+    """np.matrix of a 2-D ndarray (other arguments unchanged)."""
+    if not (isinstance(a, np.ndarray) and a.ndim == 2):
+        return a
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)  # "matrix is not recommended"
+        return np.asmatrix(a)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+def test_matrix_inputs(case, dtype):
+    """np.matrix arguments (an ndarray subclass that stays 2-D through reshape) compute as
+    plain arrays; results are plain ndarrays."""
+    args, kwargs = build(case, dtype)
+    expected = case.reference(args, kwargs)
+    margs = [_as_matrix(a) for a in args]
+    mkwargs = {k: _as_matrix(v) for k, v in kwargs.items()}
+    if not any(isinstance(a, np.matrix) for a in margs + list(mkwargs.values())):
+        pytest.skip("no 2-D argument")
+    got = getattr(cyloss, case.func)(*margs, **mkwargs)
+    check_output(got, expected, dtype, scale=scale_of(args, kwargs), what=case.name)
+    for g in got if isinstance(got, tuple) else (got,):
+        assert not isinstance(g, np.matrix)
+
+
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+def test_matrix_class_targets(fn, rng):
+    """A (1, n) / (n, 1) np.matrix of class indices is 2-D: it matches 2-D logits
+    without the class axis, and is a shape error (naming target) against (n, c) logits."""
+    x = rng.normal(size=(1, 4, 3))
+    t = rng.integers(0, 4, (1, 3))
+    expected = getattr(ref, fn)(x, t, axis=1)
+    got = getattr(cyloss, fn)(x, _as_matrix(t), axis=1, return_grad=True)
+    check_output(got, expected, np.float64)
+    with pytest.raises(ValueError, match="target"):
+        getattr(cyloss, fn)(x[0].T, _as_matrix(t))
+
+
+@pytest.mark.parametrize("name", list(OUT_FUNCS))
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_matrix_out(name, axis, rng):
+    args = _out_args(name, np.float64, rng, (4, 5))
+    if "backward" in name:
+        x = rng.normal(0, 2, (4, 5))
+        args = ((ref.softmax if name == "softmax_backward" else ref.log_softmax)(x, axis), args[1])
+    out = _as_matrix(np.full((4, 5), np.nan))
+    assert getattr(cyloss, name)(*args, axis=axis, out=out) is out
+    assert_close(np.asarray(out), OUT_FUNCS[name][1](args, axis), np.float64, scale=8)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_memmap_inputs(case, tmp_path):
+    """np.memmap arguments (read-write and read-only) compute as plain arrays."""
+    args, kwargs = build(case, np.float32)
+    expected = case.reference(args, kwargs)
+
+    def mm(a, i, mode):
+        if not isinstance(a, np.ndarray) or a.size == 0:
+            return a
+        f = tmp_path / f"{i}.bin"
+        a.tofile(f)
+        return np.memmap(f, dtype=a.dtype, mode=mode, shape=a.shape)
+
+    for mode in ("r+", "r"):
+        margs = [mm(a, f"a{i}{mode}", mode) for i, a in enumerate(args)]
+        mkwargs = {k: mm(v, f"{k}{mode}", mode) for k, v in kwargs.items()}
+        got = getattr(cyloss, case.func)(*margs, **mkwargs)
+        check_output(got, expected, np.float32, scale=scale_of(args, kwargs), what=f"{case.name} {mode}")
+        for a, b in zip(margs, args):
+            np.testing.assert_array_equal(a, b)
