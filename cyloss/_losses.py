@@ -11,8 +11,8 @@ import operator
 import numpy as np
 
 from . import _core
-from ._validate import (asarray, broadcast_to, check_reduction, check_scalar, contiguous, float_dtypes,
-                        norm_axis, plain, position, rows, sum_to_shape, unrows)
+from ._validate import (asarray, broadcast_shape, broadcast_to, check_reduction, check_scalar, contiguous,
+                        float_dtypes, norm_axis, plain, position, rows, sum_to_shape, unrows)
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy",
            "kl_div", "entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"]
@@ -286,10 +286,7 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
     t = asarray(target, "target")
     red = check_reduction(reduction, ("none", "mean", "sum", "batchmean"))
     cdt, rdt = float_dtypes(lq)
-    try:
-        shape = lq.shape if lq.shape == t.shape else np.broadcast_shapes(lq.shape, t.shape)
-    except ValueError:
-        raise ValueError(f"target of shape {t.shape} cannot be broadcast against log_q of shape {lq.shape}") from None
+    shape = broadcast_shape("log_q", lq.shape, "target", t.shape)
     denom = None
     if red == "batchmean":
         denom = lq.shape[0] if lq.ndim else 1
@@ -302,10 +299,7 @@ def _regression(kind, param, pred, target, weight, reduction, return_grad):
     t = asarray(target, "target")
     red = check_reduction(reduction)
     cdt, rdt = float_dtypes(p)
-    try:
-        shape = p.shape if p.shape == t.shape else np.broadcast_shapes(p.shape, t.shape)
-    except ValueError:
-        raise ValueError(f"target of shape {t.shape} cannot be broadcast against pred of shape {p.shape}") from None
+    shape = broadcast_shape("pred", p.shape, "target", t.shape)
     w = _optional_weight(weight, "weight", shape, cdt, "the loss")
     denom = _core.vsum(w) if (w is not None and red == "mean") else None
 

@@ -4,8 +4,8 @@ import math
 import numpy as np
 
 from . import _core
-from ._validate import (asarray, check_out, check_scalar, contiguous, float_dtypes, norm_axes, norm_axis,
-                        rows, unrows)
+from ._validate import (asarray, check_broadcast_dims, check_out, check_scalar, contiguous, float_dtypes,
+                        norm_axes, norm_axis, rows, unrows)
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "softmax_backward", "log_softmax_backward"]
 
@@ -115,10 +115,12 @@ def logsumexp(x, axis=None, *, b=None, keepdims=False, return_sign=False):
     bb = None
     if b is not None:
         bb = asarray(b, "b")
-        try:
-            a, bb = np.broadcast_arrays(a, bb)
-        except ValueError:
-            raise ValueError(f"b of shape {bb.shape} cannot be broadcast against x of shape {a.shape}") from None
+        if bb.shape != a.shape:
+            check_broadcast_dims(("x", a.shape), ("b", bb.shape))
+            try:
+                a, bb = np.broadcast_arrays(a, bb)
+            except ValueError:
+                raise ValueError(f"b of shape {bb.shape} cannot be broadcast against x of shape {a.shape}") from None
     if a.ndim == 0:
         a = a.reshape(1)
         bb = None if bb is None else bb.reshape(1)

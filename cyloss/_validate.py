@@ -147,10 +147,38 @@ def check_out(out, shape, dtype):
     return out
 
 
+# np.broadcast_shapes / np.broadcast_arrays handle at most 32 dimensions (RuntimeError
+# beyond); arrays of one shape are never broadcast, so they may have up to NumPy's 64.
+_MAX_BROADCAST_DIMS = 32
+
+
+def check_broadcast_dims(*named):
+    """For arrays of different shapes that have to be broadcast: ValueError naming the
+    argument with more dimensions than NumPy's broadcasting supports."""
+    for name, shape in named:
+        if len(shape) > _MAX_BROADCAST_DIMS:
+            others = " and ".join(n for n, _ in named if n != name)
+            raise ValueError(f"{name} has {len(shape)} dimensions: broadcasting it against {others} "
+                             f"supports at most {_MAX_BROADCAST_DIMS}")
+
+
+def broadcast_shape(a_name, a_shape, b_name, b_shape):
+    """The shape two arrays broadcast to, or ValueError naming them."""
+    if a_shape == b_shape:
+        return a_shape
+    check_broadcast_dims((a_name, a_shape), (b_name, b_shape))
+    try:
+        return np.broadcast_shapes(a_shape, b_shape)
+    except ValueError:
+        raise ValueError(f"{b_name} of shape {b_shape} cannot be broadcast against {a_name} of shape "
+                         f"{a_shape}") from None
+
+
 def broadcast_to(arr, shape, name, what):
     """arr broadcast to shape without changing it, or ValueError naming the argument."""
     if arr.shape == tuple(shape):
         return arr
+    check_broadcast_dims((name, arr.shape), (what, tuple(shape)))
     try:
         if np.broadcast_shapes(arr.shape, shape) != tuple(shape):
             raise ValueError

@@ -325,3 +325,32 @@ def test_masked_array_raises_typeerror(name, arg, masked):
 def test_masked_out_raises_typeerror(name):
     with pytest.raises(TypeError, match=named("out") + ".*mask"):
         _call(name, out=np.ma.array(np.zeros((3, 4)), mask=False))
+
+
+# --------------------------------------------------------------------------- > 32 dimensions
+BIG = (1,) * 30 + (3, 1, 4)          # 33 dimensions
+BCAST_33 = {  # NumPy broadcasting stops at 32 dimensions: ValueError naming the argument
+    "mse_target": (lambda a: cyloss.mse_loss(a, 0.5), "pred"),
+    "l1_pred": (lambda a: cyloss.l1_loss(0.5, a), "target"),
+    "huber_bcast": (lambda a: cyloss.huber_loss(a, np.ones(4)), "pred"),
+    "smooth_l1_weight": (lambda a: cyloss.smooth_l1_loss(a[..., 0, :], a[..., 0, :], weight=a), "weight"),
+    "mse_weight_small": (lambda a: cyloss.mse_loss(a, a, weight=np.ones(4)), "weight"),
+    "kl_div": (lambda a: cyloss.kl_div(a, np.full(4, 0.25)), "log_q"),
+    "kl_div_target": (lambda a: cyloss.kl_div(np.zeros(4), a), "target"),
+    "bce_logits_weight": (lambda a: cyloss.binary_cross_entropy_with_logits(a, a, weight=2.0), "weight"),
+    "bce_logits_pos_weight": (lambda a: cyloss.binary_cross_entropy_with_logits(a, a, pos_weight=np.ones(4)),
+                              "pos_weight"),
+    "bce_weight": (lambda a: cyloss.binary_cross_entropy(a * 0 + 0.5, a * 0, weight=np.ones((3, 1, 4))),
+                   "weight"),
+    "logsumexp_b": (lambda a: cyloss.logsumexp(a, b=np.ones(4)), "b"),
+    "logsumexp_b_big": (lambda a: cyloss.logsumexp(np.ones(4), b=a), "b"),
+}
+
+
+@pytest.mark.parametrize("case", list(BCAST_33))
+def test_broadcasting_more_than_32_dims(case):
+    fn, name = BCAST_33[case]
+    with pytest.raises(ValueError, match=named(name) + "|" + named(name) + ".*32"):
+        fn(np.full(BIG, 0.25))
+    with pytest.raises(ValueError, match="32"):
+        fn(np.full(BIG, 0.25))

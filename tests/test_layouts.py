@@ -415,3 +415,44 @@ def test_memmap_inputs(case, tmp_path):
         check_output(got, expected, np.float32, scale=scale_of(args, kwargs), what=f"{case.name} {mode}")
         for a, b in zip(margs, args):
             np.testing.assert_array_equal(a, b)
+
+
+# --------------------------------------------------------------------------- many dimensions
+MANY_DIMS = (2,) + (1,) * 37 + (3, 1, 4)      # 41 dimensions (NumPy allows 64)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp", "logsumexp_b", "softmax_backward",
+                                  "log_softmax_backward", "cross_entropy", "nll_loss", "bce_with_logits",
+                                  "bce", "kl_div", "entropy", "mse_loss", "l1_loss", "huber_loss",
+                                  "smooth_l1_loss"])
+def test_more_than_32_dims_without_broadcasting(name, dtype, rng):
+    """Arrays of one shape are never broadcast, so NumPy's 32-dimension broadcasting limit
+    does not apply: any number of dimensions NumPy allows works."""
+    x = rng.normal(0, 2, MANY_DIMS).astype(dtype)
+    p = rng.uniform(0.05, 0.95, MANY_DIMS).astype(dtype)
+    t = rng.integers(0, 4, MANY_DIMS[:-1])
+    calls = {
+        "softmax": ((x,), {"axis": 0}, lambda: ref.softmax(x, 0)),
+        "log_softmax": ((x,), {}, lambda: ref.log_softmax(x)),
+        "logsumexp": ((x,), {"axis": (0, 38)}, lambda: ref.logsumexp(x, (0, 38))),
+        "logsumexp_b": ((x,), {"b": p, "axis": -1}, lambda: ref.logsumexp(x, -1, b=p)),
+        "softmax_backward": ((p, x), {}, lambda: ref.softmax_backward(p, x)),
+        "log_softmax_backward": ((p, x), {}, lambda: ref.log_softmax_backward(p, x)),
+        "cross_entropy": ((x, t), {"return_grad": True}, lambda: ref.cross_entropy(x, t)),
+        "nll_loss": ((x, t), {"return_grad": True}, lambda: ref.nll_loss(x, t)),
+        "bce_with_logits": ((x, p), {"weight": p, "pos_weight": p, "return_grad": True},
+                            lambda: ref.binary_cross_entropy_with_logits(x, p, p, p)),
+        "bce": ((p, p), {"weight": p, "return_grad": True}, lambda: ref.binary_cross_entropy(p, p, p)),
+        "kl_div": ((x, p), {"return_grad": True}, lambda: ref.kl_div(x, p)),
+        "entropy": ((p,), {}, lambda: ref.entropy(p)),
+        "mse_loss": ((x, p), {"weight": p, "return_grad": True}, lambda: ref.mse_loss(x, p, p)),
+        "l1_loss": ((x, p), {"return_grad": True}, lambda: ref.l1_loss(x, p)),
+        "huber_loss": ((x, p), {"reduction": "none", "return_grad": True}, lambda: ref.huber_loss(x, p, reduction="none")),
+        "smooth_l1_loss": ((x, p), {"weight": p, "return_grad": True}, lambda: ref.smooth_l1_loss(x, p, 1.0, p)),
+    }
+    args, kwargs, reference = calls[name]
+    func = {"logsumexp_b": "logsumexp", "bce_with_logits": "binary_cross_entropy_with_logits",
+            "bce": "binary_cross_entropy"}.get(name, name)
+    got = getattr(cyloss, func)(*args, **kwargs)
+    check_output(got, reference(), dtype, scale=8)
