@@ -11,14 +11,16 @@ import operator
 import numpy as np
 
 from . import _core
-from ._validate import (asarray, broadcast_shape, broadcast_to, check_reduction, check_scalar, contiguous,
-                        float_dtypes, norm_axis, plain, position, rows, sum_to_shape, unrows)
+from ._validate import (_F32, _F64, asarray, broadcast_shape, broadcast_to, cast_result, check_flag,
+                        check_reduction, check_scalar, contiguous, float_dtypes, norm_axis, plain, position, rows,
+                        sum_to_shape, unrows)
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy",
            "kl_div", "entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"]
 
 _INT64_MAX = int(np.iinfo(np.int64).max)
 _INT64_MIN = int(np.iinfo(np.int64).min)
+_F32_TINY, _F32_MAX = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
 
 
 def _scalar(value, dtype):
@@ -77,6 +79,8 @@ def _target_error(e, t_flat, t_shape, c, ignore_index):
 
 def _check_ignore_index(ignore_index):
     try:
+        if isinstance(ignore_index, bool):  # operator.index(True) is 1
+            raise TypeError
         ignore = operator.index(ignore_index)
     except TypeError:
         raise TypeError(f"ignore_index must be an integer, got {ignore_index!r}") from None
@@ -95,10 +99,13 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     `label_smoothing` in [0, 1]; reduction "mean" divides by the summed weights of the kept
     samples (class targets) or the number of samples (probability targets).
     """
-    if (weight is None and label_smoothing == 0.0 and axis == -1 and type(ignore_index) is int
-            and (reduction == "mean" or reduction == "sum")):
+    # Fast path for the common call; the type tests keep True == 1, False == 0.0, arrays and
+    # truthy strings ("no") out of it: they take the checked path below.
+    if (weight is None and type(label_smoothing) is float and label_smoothing == 0.0 and type(axis) is int
+            and axis == -1 and type(ignore_index) is int and (return_grad is False or return_grad is True)
+            and type(reduction) is str and (reduction == "mean" or reduction == "sum")):
         r = _core.cross_entropy_fast(logits, target, _check_ignore_index(ignore_index), reduction == "mean",
-                                     bool(return_grad))
+                                     return_grad)
         if r is not None:
             return r
     x, cdt, rdt, ax, c, w = _class_setup(logits, axis, weight, "logits")
@@ -136,6 +143,7 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, redu
 
 
 def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax, c, red, ignore, return_grad):
+    return_grad = check_flag(return_grad, "return_grad")
     n = xm.shape[0]
     loss_scale = grad_scale = 1.0
     if red == "mean":
@@ -166,6 +174,7 @@ def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax
 
 
 def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad):
+    return_grad = check_flag(return_grad, "return_grad")
     xm, moved_shape = rows(x, ax, cdt)
     pm, _ = rows(p, ax, cdt)
     n = xm.shape[0]
@@ -207,6 +216,7 @@ def _elementwise(kernel, params, first, second, shape, red, return_grad, extra=(
     first = (array, compute dtype, result dtype); kernel(a, b, *extra, *params, grad_scale,
     loss, grad) -> sum of the losses; extra are flat arrays of the broadcast size (or None).
     """
+    return_grad = check_flag(return_grad, "return_grad")
     cdt, rdt = first[1], first[2]
     a, b = first[0], second
     if a.shape != shape:
@@ -224,13 +234,13 @@ def _elementwise(kernel, params, first, second, shape, red, return_grad, extra=(
     grad = np.empty(size, dtype=cdt) if return_grad else None
     total = kernel(a, b, *extra, *params, grad_scale, loss_rows, grad)
     if red == "none":
-        loss = loss_rows.reshape(shape).astype(rdt, copy=False)
+        loss = cast_result(loss_rows.reshape(shape), rdt)
         loss = loss[()] if loss.ndim == 0 else loss
     else:
         loss = _scalar(total * loss_scale, rdt)
     if return_grad:
         grad = sum_to_shape(grad.reshape(shape), pred_shape if pred_shape is not None else shape)
-        grad = grad.astype(rdt, copy=False)
+        grad = cast_result(grad, rdt)
     return _finish(loss, grad, return_grad)
 
 
@@ -290,7 +300,7 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
     denom = None
     if red == "batchmean":
         denom = lq.shape[0] if lq.ndim else 1
-    return _elementwise(_core.kl_div, (bool(log_target),), (lq, cdt, rdt), t, shape, red, return_grad,
+    return _elementwise(_core.kl_div, (check_flag(log_target, "log_target"),), (lq, cdt, rdt), t, shape, red, return_grad,
                         mean_denominator=denom, pred_shape=lq.shape)
 
 
@@ -299,6 +309,8 @@ def _regression(kind, param, pred, target, weight, reduction, return_grad):
     t = asarray(target, "target")
     red = check_reduction(reduction)
     cdt, rdt = float_dtypes(p)
+    if cdt is _F32 and param != 0 and not _F32_TINY <= param <= _F32_MAX:
+        cdt = _F64  # delta / beta is not a normal float32 number: compute in float64
     shape = broadcast_shape("pred", p.shape, "target", t.shape)
     w = _optional_weight(weight, "weight", shape, cdt, "the loss")
     denom = _core.vsum(w) if (w is not None and red == "mean") else None

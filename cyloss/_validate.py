@@ -4,6 +4,7 @@ Everything here works on array metadata (dtype, shape, strides) and hands the
 C kernels contiguous arrays of one float type; no loop over data lives here.
 """
 import math
+import numbers
 import operator
 import sys
 
@@ -78,11 +79,26 @@ def contiguous(arr, dtype):
     return m if m.flags.aligned else m.copy()
 
 
+def cast_result(arr, dtype):
+    """arr in the result dtype (a float64 computation for float32 input, float32 for
+    float16): values beyond the result's range become inf without NumPy's overflow
+    warning (inf is the documented value; the warning would be an internal detail)."""
+    if arr.dtype is dtype:
+        return arr
+    with np.errstate(over="ignore"):
+        return arr.astype(dtype)
+
+
 def norm_axis(axis, ndim, name="axis"):
-    try:
-        ax = operator.index(axis)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(axis).__name__}") from None
+    if type(axis) is int:
+        ax = axis
+    else:
+        try:
+            if isinstance(axis, bool):  # operator.index(True) is 1; NumPy refuses it too
+                raise TypeError
+            ax = operator.index(axis)
+        except TypeError:
+            raise TypeError(f"{name} must be an integer, got {type(axis).__name__} {axis!r}") from None
     if not -ndim <= ax < ndim:
         raise AxisError(ax, ndim)
     return ax % ndim
@@ -101,19 +117,46 @@ def norm_axes(axis, ndim):
 
 
 def check_reduction(reduction, allowed=_REDUCTIONS):
-    if not isinstance(reduction, str) or reduction not in allowed:
+    if not isinstance(reduction, str):
+        raise TypeError(f"reduction must be a string, one of {', '.join(map(repr, allowed))}; "
+                        f"got {type(reduction).__name__} {reduction!r}")
+    if reduction not in allowed:
         raise ValueError(f"reduction must be one of {', '.join(map(repr, allowed))}; got {reduction!r}")
     return reduction
 
 
 def check_scalar(value, name):
-    """A real Python/NumPy scalar as a float."""
-    if isinstance(value, (bool, np.bool_)) or isinstance(value, (complex, np.complexfloating)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
+    """A real number (Python int/float, NumPy integer/floating scalar, other numbers.Real,
+    or a 0-d integer/float array) as a finite Python float.  Strings, bools, complex
+    numbers, None and arrays with elements are a TypeError; NaN, inf (and integers beyond
+    the float range) a ValueError."""
+    t = type(value)
+    if t is not float and t is not int:
+        if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+            value = value[()]
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     try:
-        return float(value)
+        v = float(value)
+    except OverflowError:
+        v = math.inf
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return v
+
+
+def check_flag(value, name):
+    """True/False (also numpy.bool_ and the integers 0 and 1) as a Python bool; anything
+    else is a TypeError (e.g. the string "no", which bool() would take as true)."""
+    if value is True or value is False:
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (int, np.integer)) and (value == 0 or value == 1):
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
 
 
 def rows(arr, axis, dtype):
