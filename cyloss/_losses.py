@@ -21,9 +21,15 @@ __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "bin
 _INT64_MAX = int(np.iinfo(np.int64).max)
 _INT64_MIN = int(np.iinfo(np.int64).min)
 _F32_TINY, _F32_MAX = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
+_FMAX = {2: float(np.finfo(np.float16).max), 4: _F32_MAX}
 
 
 def _scalar(value, dtype):
+    """A Python float as a NumPy scalar of the result dtype (beyond its range: inf, without
+    NumPy's overflow warning)."""
+    if dtype.itemsize < 8 and abs(value) > _FMAX[dtype.itemsize]:
+        with np.errstate(over="ignore"):
+            return dtype.type(value)
     return dtype.type(value)
 
 
@@ -164,12 +170,12 @@ def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax
     except _core.KernelError as e:
         raise _target_error(e, tf, t_shape, c, ignore) from None
     if red == "none":
-        loss = loss_rows.reshape(t_shape).astype(rdt, copy=False)
+        loss = cast_result(loss_rows.reshape(t_shape), rdt)
         loss = loss[()] if loss.ndim == 0 else loss
     else:
         loss = _scalar(total * loss_scale if red == "mean" else total, rdt)
     if return_grad:
-        grad = unrows(grad, moved_shape, ax, x.ndim).astype(rdt, copy=False)
+        grad = cast_result(unrows(grad, moved_shape, ax, x.ndim), rdt)
     return _finish(loss, grad, return_grad)
 
 
@@ -183,12 +189,12 @@ def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad):
     grad = np.empty((n, c), dtype=cdt) if return_grad else None
     total = _core.cross_entropy_prob(xm, pm, w, eps, grad_scale, loss_rows, grad)
     if red == "none":
-        loss = loss_rows.reshape(moved_shape[:-1]).astype(rdt, copy=False)
+        loss = cast_result(loss_rows.reshape(moved_shape[:-1]), rdt)
         loss = loss[()] if loss.ndim == 0 else loss
     else:
         loss = _scalar(total * loss_scale if red == "mean" else total, rdt)
     if return_grad:
-        grad = unrows(grad, moved_shape, ax, x.ndim).astype(rdt, copy=False)
+        grad = cast_result(unrows(grad, moved_shape, ax, x.ndim), rdt)
     return _finish(loss, grad, return_grad)
 
 
@@ -203,7 +209,7 @@ def entropy(p, axis=-1):
     pm, moved_shape = rows(a, ax, cdt)
     res = np.empty(pm.shape[0], dtype=cdt)
     _core.entropy(pm, res)
-    res = res.reshape(moved_shape[:-1]).astype(rdt, copy=False)
+    res = cast_result(res.reshape(moved_shape[:-1]), rdt)
     return res[()] if res.ndim == 0 else res
 
 

@@ -70,12 +70,18 @@ _F64 = np.dtype(np.float64)
 def contiguous(arr, dtype):
     """C-contiguous, aligned, native byte order, given dtype (copies only when needed).
     Every array handed to the kernels comes through here: a misaligned one (e.g. a
-    float64 view at an odd byte offset) is copied."""
+    float64 view at an odd byte offset) is copied.  A narrowing cast (float64 weights
+    of 1e300 for float32 logits, long double beyond the float64 range) gives inf, the
+    documented value, without NumPy's overflow warning."""
     if arr.dtype is dtype:
         flags = arr.flags
         if flags.c_contiguous and flags.aligned:
             return arr
-    m = np.ascontiguousarray(arr, dtype=dtype)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > dtype.itemsize:
+        with np.errstate(over="ignore"):
+            m = np.ascontiguousarray(arr, dtype=dtype)
+    else:
+        m = np.ascontiguousarray(arr, dtype=dtype)
     return m if m.flags.aligned else m.copy()
 
 
@@ -238,7 +244,7 @@ def sum_to_shape(g, shape):
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
-    return g.sum(axis=axes, dtype=np.float64).reshape(shape).astype(g.dtype)
+    return cast_result(g.sum(axis=axes, dtype=np.float64).reshape(shape), g.dtype)
 
 
 def position(index, shape):

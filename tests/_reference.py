@@ -182,7 +182,7 @@ def nll_loss(log_probs, target, axis=-1, weight=None, ignore_index=-100, reducti
     picked = np.take_along_axis(xm, tc[..., None], -1)[..., 0]
     l = np.where(valid, -wt * picked, 0.0)
     onehot = np.arange(C) == tc[..., None]
-    g = -(onehot * wt[..., None])
+    g = np.where(onehot, -wt[..., None], 0.0)  # (0, not 0 * weight: an infinite weight gives NaN there)
     loss, g = _reduce(l, g, reduction, float(wt.sum()))
     return loss, np.moveaxis(g, -1, axis)
 

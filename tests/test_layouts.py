@@ -456,3 +456,108 @@ def test_more_than_32_dims_without_broadcasting(name, dtype, rng):
             "bce": "binary_cross_entropy"}.get(name, name)
     got = getattr(cyloss, func)(*args, **kwargs)
     check_output(got, reference(), dtype, scale=8)
+
+
+# --------------------------------------------------------------------------- internal casts
+def _cast(a, dtype):
+    with np.errstate(over="ignore"):
+        return np.asarray(a).astype(dtype)
+
+
+_W = np.array([1e300, 1.0, 2e-310, 3.0])        # float64 weights beyond the float32 range
+_X4 = np.array([[0.5, -1.0, 2.0, 0.25], [1.0, 3.0, -2.0, 0.0]], dtype=np.float32)
+_P4 = np.array([[0.25, 0.5, 0.75, 1.0], [0.0, 0.5, 0.125, 0.9]], dtype=np.float32)
+_T2 = np.array([0, 1])
+_H = np.float16
+CAST_CALLS = {
+    # name: (cyloss call, reference on the inputs as the kernels see them, result dtype)
+    "ce_weight_f64_1e300": (lambda: cyloss.cross_entropy(_X4, _T2, weight=_W, return_grad=True),
+                            lambda: ref.cross_entropy(_X4, _T2, weight=_cast(_W, np.float32)), np.float32),
+    "ce_probs_weight": (lambda: cyloss.cross_entropy(_X4, _P4, weight=_W, reduction="sum", return_grad=True),
+                        lambda: ref.cross_entropy(_X4, _P4, weight=_cast(_W, np.float32), reduction="sum"),
+                        np.float32),
+    "nll_weight": (lambda: cyloss.nll_loss(_X4, _T2, weight=_W, reduction="none", return_grad=True),
+                   lambda: ref.nll_loss(_X4, _T2, weight=_cast(_W, np.float32), reduction="none"), np.float32),
+    "bce_logits_weight": (lambda: cyloss.binary_cross_entropy_with_logits(_X4, _P4, weight=_W, return_grad=True),
+                          lambda: ref.binary_cross_entropy_with_logits(_X4, _P4, weight=_cast(_W, np.float32)),
+                          np.float32),
+    "bce_logits_pos_weight": (lambda: (cyloss.binary_cross_entropy_with_logits(  # (grad: see the report)
+        _X4, _P4, pos_weight=_W, reduction="sum"),),
+        lambda: ref.binary_cross_entropy_with_logits(_X4, _P4, pos_weight=_cast(_W, np.float32),
+                                                     reduction="sum")[:1], np.float32),
+    "bce_weight": (lambda: cyloss.binary_cross_entropy(_P4, _P4, weight=_W, reduction="none", return_grad=True),
+                   lambda: ref.binary_cross_entropy(_P4, _P4, weight=_cast(_W, np.float32), reduction="none"),
+                   np.float32),
+    "mse_target_f64": (lambda: cyloss.mse_loss(_X4, _W, reduction="none", return_grad=True),
+                       lambda: ref.mse_loss(_X4, _cast(_W, np.float32), reduction="none"), np.float32),
+    "l1_weight": (lambda: cyloss.l1_loss(_X4, _P4, weight=_W, reduction="sum", return_grad=True),
+                  lambda: ref.l1_loss(_X4, _P4, weight=_cast(_W, np.float32), reduction="sum"), np.float32),
+    "logsumexp_b": (lambda: cyloss.logsumexp(_X4, axis=1, b=_W),
+                    lambda: ref.logsumexp(_X4, axis=1, b=_cast(_W, np.float32)), np.float32),
+    "kl_target_f64": (lambda: cyloss.kl_div(_X4, _W, reduction="sum", return_grad=True),
+                      lambda: ref.kl_div(_X4, _cast(_W, np.float32), reduction="sum"), np.float32),
+    # float32 -> float16 results beyond 65504
+    "f16_mse_sum": (lambda: cyloss.mse_loss(np.full(3, 300, _H), _H(0), reduction="sum", return_grad=True),
+                    lambda: ref.mse_loss(np.full(3, 300, _H), 0.0, reduction="sum"), _H),
+    "f16_mse_none": (lambda: cyloss.mse_loss(np.full(3, 300, _H), _H(0), reduction="none", return_grad=True),
+                     lambda: ref.mse_loss(np.full(3, 300, _H), 0.0, reduction="none"), _H),
+    "f16_log_softmax": (lambda: cyloss.log_softmax(np.array([60000, -60000, 0], _H)),
+                        lambda: ref.log_softmax(np.array([60000, -60000, 0], _H)), _H),
+    "f16_log_softmax_out": (lambda: cyloss.log_softmax(np.array([60000, -60000, 0], _H), out=np.empty(3, _H)),
+                            lambda: ref.log_softmax(np.array([60000, -60000, 0], _H)), _H),
+    "f16_entropy": (lambda: cyloss.entropy(np.full((2, 100), 300, _H)),
+                    lambda: ref.entropy(np.full((2, 100), 300, _H)), _H),
+    "f16_ce_none": (lambda: cyloss.cross_entropy(np.array([[60000, -60000]], _H), [1], reduction="none",
+                                                 return_grad=True),
+                    lambda: ref.cross_entropy(np.array([[60000, -60000]], _H), [1], reduction="none"), _H),
+    "f16_kl_batchmean": (lambda: cyloss.kl_div(np.full((1, 4), -60000, _H), np.full((1, 4), 1.0, _H),
+                                               reduction="batchmean", return_grad=True),
+                         lambda: ref.kl_div(np.full((1, 4), -60000, _H), np.full((1, 4), 1.0, _H),
+                                            reduction="batchmean"), _H),
+    # a gradient summed over broadcast dimensions in float64, beyond the float32 range
+    "f32_grad_sum_to_shape": (lambda: cyloss.mse_loss(np.zeros(1, np.float32), np.full(4, -1e38, np.float32),
+                                                      reduction="sum", return_grad=True),
+                              lambda: ref.mse_loss(np.zeros(1, np.float32), np.full(4, -1e38, np.float32),
+                                                   reduction="sum"), np.float32),
+    # long double beyond the float64 range
+    "longdouble_softmax": (lambda: cyloss.softmax(np.array([np.longdouble("1e4000"), 0, 1])),
+                           lambda: ref.softmax(_cast(np.array([np.longdouble("1e4000"), 0, 1]), np.float64)),
+                           np.float64),
+    "longdouble_target": (lambda: cyloss.l1_loss(np.zeros(2), np.array([np.longdouble("-1e4000"), 1]),
+                                                 return_grad=True),
+                          lambda: ref.l1_loss(np.zeros(2), [-np.inf, 1.0]), np.float64),
+}
+
+
+@pytest.mark.parametrize("name", list(CAST_CALLS))
+def test_internal_casts_do_not_warn(name):
+    """Overflow in an internal cast (float64 weights / targets to float32, float32 results
+    to float16, float64 sums to float32, long double to float64) gives the documented inf
+    (compared with the reference on the inputs as converted) and no NumPy warning."""
+    call, reference, dtype = CAST_CALLS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = call()
+    with np.errstate(all="ignore"):
+        expected = reference()
+    if not isinstance(got, tuple):
+        got, expected = (got,), (expected,)
+    for g, e in zip(got, expected):
+        e = np.asarray(e, dtype=np.float64)
+        assert np.asarray(g).dtype == dtype and np.shape(g) == e.shape
+        with np.errstate(over="ignore"):
+            e = e.astype(dtype).astype(np.float64)     # the reference rounded to the result dtype
+        np.testing.assert_allclose(np.asarray(g, dtype=np.float64), e,
+                                   rtol=2e-3 if dtype == _H else 1e-5, atol=0)
+
+
+@pytest.mark.xfail(strict=True, reason="pyx/_core.pyx cross_entropy_fast makes the float32 loss with "
+                   "np.float32(total), which warns 'overflow encountered in cast' beyond the float32 "
+                   "range (the facade cannot wrap the fast path without slowing it); fix belongs in pyx")
+def test_cross_entropy_fast_path_overflow_does_not_warn():
+    x = np.array([[3e38, -3e38]], dtype=np.float32)    # loss = 6e38: inf in float32
+    expected = _cast(ref.cross_entropy(x, np.array([1]))[0], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = cyloss.cross_entropy(x, np.array([1]))
+    assert loss == expected == np.inf
