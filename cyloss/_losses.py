@@ -79,8 +79,9 @@ def _class_targets(target, x, ax, c, name):
 
 def _target_error(e, t_flat, t_shape, c, ignore_index):
     i = e.args[1]
+    valid = f"0..{c - 1}, or ignore_index={ignore_index}" if c else f"only ignore_index={ignore_index}"
     return IndexError(f"target{position(i, t_shape)} = {int(t_flat[i])} is out of range for {c} classes "
-                      f"(valid: 0..{c - 1}, or ignore_index={ignore_index})")
+                      f"(valid: {valid})")
 
 
 def _check_ignore_index(ignore_index):

@@ -535,3 +535,12 @@ def test_regression_parameter_outside_float32(fn, param, value, dtype, reduction
     for got, exp in ((loss, reference), (grad, ref_grad)):
         np.testing.assert_allclose(np.asarray(got, dtype=np.float64), _rounded(exp, dtype),
                                    rtol=2e-3 if dtype == np.float16 else 1e-6, atol=0)
+
+
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+def test_target_out_of_range_no_classes(fn):
+    """With zero classes only ignore_index is a valid target (not "valid: 0..-1")."""
+    with pytest.raises(IndexError) as exc:
+        getattr(cyloss, fn)(np.zeros((3, 0)), [-100, 0, -100])
+    _assert_index_message(exc, 0, position=1)
+    assert "0..-1" not in str(exc.value) and "ignore_index=-100" in str(exc.value)
