@@ -307,7 +307,8 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
     denom = None
     if red == "batchmean":
         denom = lq.shape[0] if lq.ndim else 1
-    return _elementwise(_core.kl_div, (check_flag(log_target, "log_target"),), (lq, cdt, rdt), t, shape, red, return_grad,
+    log_target = check_flag(log_target, "log_target")
+    return _elementwise(_core.kl_div, (log_target,), (lq, cdt, rdt), t, shape, red, return_grad,
                         mean_denominator=denom, pred_shape=lq.shape)
 
 

@@ -158,7 +158,8 @@ def logsumexp(x, axis=None, *, b=None, keepdims=False, return_sign=False):
             try:
                 a, bb = np.broadcast_arrays(a, bb)
             except ValueError:
-                raise ValueError(f"b of shape {bb.shape} cannot be broadcast against x of shape {a.shape}") from None
+                raise ValueError(f"b of shape {bb.shape} cannot be broadcast against x of shape "
+                                 f"{a.shape}") from None
     if a.ndim == 0:
         a = a.reshape(1)
         bb = None if bb is None else bb.reshape(1)

@@ -20,7 +20,6 @@ import itertools
 import math
 import os
 import re
-import sys
 import tempfile
 import warnings
 
@@ -196,7 +195,7 @@ def relayout(a, layout):
             return a.copy()
         return a.astype(a.dtype.newbyteorder("S"))
     if layout == "list":
-        if a.size == 0 or a.dtype.kind not in "biuf" or a.dtype == np.longdouble or a.dtype.kind == "f" and a.dtype != F64:
+        if a.size == 0 or a.dtype.kind not in "biuf" or (a.dtype.kind == "f" and a.dtype != F64):
             return a.copy()  # (a list of float16 / float32 / long double values changes dtype)
         return a.tolist()
     if layout == "matrix":
@@ -616,7 +615,8 @@ def build_class(draw, rng, func):
     add_shape_mutation(call, "target", tshape if not probs else shape, True, ("target", first))
     call.mutations.append(("weight length", ("weight",), ValueError,
                            lambda cl, n=c: cl.set("weight", np.ones(n + 1))))
-    call.mutations.append(("weight 2-D", ("weight",), ValueError, lambda cl, n=c: cl.set("weight", np.ones((1, n)))))
+    call.mutations.append(("weight 2-D", ("weight",), ValueError,
+                           lambda cl, n=c: cl.set("weight", np.ones((1, n)))))
     if not probs and math.prod(tshape) > 0 and c < 2**40:
         bad = c if c != ignore else c + 1
 
@@ -964,7 +964,8 @@ def hostile_calls(draw, func):
         apply(call)
         call.error = (names, exc)
         note(f"broken: {desc}")
-        event(f"broken: {desc.split('=')[0].split(' ')[0]} {'(type/value)' if '=' in desc else desc.split(' ', 1)[-1]}")
+        what = "(type/value)" if "=" in desc else desc.split(" ", 1)[-1]
+        event(f"broken: {desc.split('=')[0].split(' ')[0]} {what}")
     return call
 
 
@@ -989,7 +990,8 @@ def test_hostile_arguments(func, data):
         # anything else (a crash of another type) propagates and fails the test
     assert not caught, f"warnings: {[str(w.message) for w in caught]}"
     event("raised" if exc is not None else "returned")
-    event(f"ndim {'> 32' if any(np.ndim(v) > 32 for v in values.values() if isinstance(v, np.ndarray)) else '<= 32'}")
+    many = any(np.ndim(v) > MAX_BROADCAST_DIMS for v in values.values() if isinstance(v, np.ndarray))
+    event(f"ndim {'> 32' if many else '<= 32'}")
     for n, s in snaps.items():
         if n in call.aliased or (isinstance(out, np.ndarray) and isinstance(values[n], np.ndarray)
                                  and np.shares_memory(out, values[n])):

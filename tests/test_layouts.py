@@ -448,7 +448,8 @@ def test_more_than_32_dims_without_broadcasting(name, dtype, rng):
         "entropy": ((p,), {}, lambda: ref.entropy(p)),
         "mse_loss": ((x, p), {"weight": p, "return_grad": True}, lambda: ref.mse_loss(x, p, p)),
         "l1_loss": ((x, p), {"return_grad": True}, lambda: ref.l1_loss(x, p)),
-        "huber_loss": ((x, p), {"reduction": "none", "return_grad": True}, lambda: ref.huber_loss(x, p, reduction="none")),
+        "huber_loss": ((x, p), {"reduction": "none", "return_grad": True},
+                       lambda: ref.huber_loss(x, p, reduction="none")),
         "smooth_l1_loss": ((x, p), {"weight": p, "return_grad": True}, lambda: ref.smooth_l1_loss(x, p, 1.0, p)),
     }
     args, kwargs, reference = calls[name]
