@@ -148,7 +148,10 @@ def _memmap(a, mode):
     path = os.path.join(_TMP.name, f"{next(_counter)}.bin")
     a.tofile(path)
     m = np.memmap(path, dtype=a.dtype, mode=mode, shape=a.shape)
-    os.remove(path)  # the mapping stays valid
+    try:
+        os.remove(path)  # the mapping stays valid (POSIX)
+    except OSError:
+        pass
     return m
 
 

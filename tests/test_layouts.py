@@ -482,7 +482,8 @@ CAST_CALLS = {
     "bce_logits_weight": (lambda: cyloss.binary_cross_entropy_with_logits(_X4, _P4, weight=_W, return_grad=True),
                           lambda: ref.binary_cross_entropy_with_logits(_X4, _P4, weight=_cast(_W, np.float32)),
                           np.float32),
-    "bce_logits_pos_weight": (lambda: (cyloss.binary_cross_entropy_with_logits(  # (grad: see the report)
+    # (loss only: with an infinite pos_weight the gradient is NaN, as in torch; the reference says -inf)
+    "bce_logits_pos_weight": (lambda: (cyloss.binary_cross_entropy_with_logits(
         _X4, _P4, pos_weight=_W, reduction="sum"),),
         lambda: ref.binary_cross_entropy_with_logits(_X4, _P4, pos_weight=_cast(_W, np.float32),
                                                      reduction="sum")[:1], np.float32),
