@@ -11,17 +11,25 @@ import operator
 import numpy as np
 
 from . import _core
-from ._validate import (asarray, broadcast_to, check_reduction, check_scalar, contiguous, float_dtypes,
-                        norm_axis, position, rows, sum_to_shape, unrows)
+from ._validate import (_F32, _F64, asarray, broadcast_shape, broadcast_to, cast_result, check_flag,
+                        check_reduction, check_scalar, contiguous, float_dtypes, norm_axis, plain, position, rows,
+                        sum_to_shape, unrows)
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy",
            "kl_div", "entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"]
 
 _INT64_MAX = int(np.iinfo(np.int64).max)
 _INT64_MIN = int(np.iinfo(np.int64).min)
+_F32_TINY, _F32_MAX = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
+_FMAX = {2: float(np.finfo(np.float16).max), 4: _F32_MAX}
 
 
 def _scalar(value, dtype):
+    """A Python float as a NumPy scalar of the result dtype (beyond its range: inf, without
+    NumPy's overflow warning)."""
+    if dtype.itemsize < 8 and abs(value) > _FMAX[dtype.itemsize]:
+        with np.errstate(over="ignore"):
+            return dtype.type(value)
     return dtype.type(value)
 
 
@@ -75,12 +83,15 @@ def _class_targets(target, x, ax, c, name, x_name="logits", axis=None):
 
 def _target_error(e, t_flat, t_shape, c, ignore_index):
     i = e.args[1]
+    valid = f"0..{c - 1}, or ignore_index={ignore_index}" if c else f"only ignore_index={ignore_index}"
     return IndexError(f"target{position(i, t_shape)} = {int(t_flat[i])} is out of range for {c} classes "
-                      f"(valid: 0..{c - 1}, or ignore_index={ignore_index})")
+                      f"(valid: {valid})")
 
 
 def _check_ignore_index(ignore_index):
     try:
+        if isinstance(ignore_index, bool):  # operator.index(True) is 1
+            raise TypeError
         ignore = operator.index(ignore_index)
     except TypeError:
         raise TypeError(f"ignore_index must be an integer, got {ignore_index!r}") from None
@@ -99,10 +110,13 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     `label_smoothing` in [0, 1]; reduction "mean" divides by the summed weights of the kept
     samples (class targets) or the number of samples (probability targets).
     """
-    if (weight is None and label_smoothing == 0.0 and axis == -1 and type(ignore_index) is int
-            and (reduction == "mean" or reduction == "sum")):
+    # Fast path for the common call; the type tests keep True == 1, False == 0.0, arrays and
+    # truthy strings ("no") out of it: they take the checked path below.
+    if (weight is None and type(label_smoothing) is float and label_smoothing == 0.0 and type(axis) is int
+            and axis == -1 and type(ignore_index) is int and (return_grad is False or return_grad is True)
+            and type(reduction) is str and (reduction == "mean" or reduction == "sum")):
         r = _core.cross_entropy_fast(logits, target, _check_ignore_index(ignore_index), reduction == "mean",
-                                     bool(return_grad))
+                                     return_grad)
         if r is not None:
             return r
     x, cdt, rdt, ax, c, w = _class_setup(logits, axis, weight, "logits")
@@ -111,7 +125,7 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
     ignore = _check_ignore_index(ignore_index)
-    t = np.asarray(target) if not isinstance(target, np.ndarray) else target
+    t = plain(target, "target")
     if t.dtype.kind == "f" or (t.dtype.kind not in "iu" and t.shape == x.shape):
         p = asarray(t, "target")
         if p.shape != x.shape:
@@ -133,13 +147,14 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, redu
     x, cdt, rdt, ax, c, w = _class_setup(log_probs, axis, weight, "log_probs")
     red = check_reduction(reduction)
     ignore = _check_ignore_index(ignore_index)
-    tf, t_shape = _class_targets(target, x, ax, c, "target", "log_probs", axis)
+    tf, t_shape = _class_targets(plain(target, "target"), x, ax, c, "target", "log_probs", axis)
     xm, moved_shape = rows(x, ax, cdt)
     return _class_loss(_core.nll_loss, (ignore,), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
                        ax, c, red, ignore, return_grad)
 
 
 def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax, c, red, ignore, return_grad):
+    return_grad = check_flag(return_grad, "return_grad")
     n = xm.shape[0]
     loss_scale = grad_scale = 1.0
     if red == "mean":
@@ -160,16 +175,17 @@ def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax
     except _core.KernelError as e:
         raise _target_error(e, tf, t_shape, c, ignore) from None
     if red == "none":
-        loss = loss_rows.reshape(t_shape).astype(rdt, copy=False)
+        loss = cast_result(loss_rows.reshape(t_shape), rdt)
         loss = loss[()] if loss.ndim == 0 else loss
     else:
         loss = _scalar(total * loss_scale if red == "mean" else total, rdt)
     if return_grad:
-        grad = unrows(grad, moved_shape, ax, x.ndim).astype(rdt, copy=False)
+        grad = cast_result(unrows(grad, moved_shape, ax, x.ndim), rdt)
     return _finish(loss, grad, return_grad)
 
 
 def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad):
+    return_grad = check_flag(return_grad, "return_grad")
     xm, moved_shape = rows(x, ax, cdt)
     pm, _ = rows(p, ax, cdt)
     n = xm.shape[0]
@@ -178,12 +194,12 @@ def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad):
     grad = np.empty((n, c), dtype=cdt) if return_grad else None
     total = _core.cross_entropy_prob(xm, pm, w, eps, grad_scale, loss_rows, grad)
     if red == "none":
-        loss = loss_rows.reshape(moved_shape[:-1]).astype(rdt, copy=False)
+        loss = cast_result(loss_rows.reshape(moved_shape[:-1]), rdt)
         loss = loss[()] if loss.ndim == 0 else loss
     else:
         loss = _scalar(total * loss_scale if red == "mean" else total, rdt)
     if return_grad:
-        grad = unrows(grad, moved_shape, ax, x.ndim).astype(rdt, copy=False)
+        grad = cast_result(unrows(grad, moved_shape, ax, x.ndim), rdt)
     return _finish(loss, grad, return_grad)
 
 
@@ -198,7 +214,7 @@ def entropy(p, axis=-1):
     pm, moved_shape = rows(a, ax, cdt)
     res = np.empty(pm.shape[0], dtype=cdt)
     _core.entropy(pm, res)
-    res = res.reshape(moved_shape[:-1]).astype(rdt, copy=False)
+    res = cast_result(res.reshape(moved_shape[:-1]), rdt)
     return res[()] if res.ndim == 0 else res
 
 
@@ -211,6 +227,7 @@ def _elementwise(kernel, params, first, second, shape, red, return_grad, extra=(
     first = (array, compute dtype, result dtype); kernel(a, b, *extra, *params, grad_scale,
     loss, grad) -> sum of the losses; extra are flat arrays of the broadcast size (or None).
     """
+    return_grad = check_flag(return_grad, "return_grad")
     cdt, rdt = first[1], first[2]
     a, b = first[0], second
     if a.shape != shape:
@@ -228,13 +245,13 @@ def _elementwise(kernel, params, first, second, shape, red, return_grad, extra=(
     grad = np.empty(size, dtype=cdt) if return_grad else None
     total = kernel(a, b, *extra, *params, grad_scale, loss_rows, grad)
     if red == "none":
-        loss = loss_rows.reshape(shape).astype(rdt, copy=False)
+        loss = cast_result(loss_rows.reshape(shape), rdt)
         loss = loss[()] if loss.ndim == 0 else loss
     else:
         loss = _scalar(total * loss_scale, rdt)
     if return_grad:
         grad = sum_to_shape(grad.reshape(shape), pred_shape if pred_shape is not None else shape)
-        grad = grad.astype(rdt, copy=False)
+        grad = cast_result(grad, rdt)
     return _finish(loss, grad, return_grad)
 
 
@@ -290,14 +307,12 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
     t = asarray(target, "target")
     red = check_reduction(reduction, ("none", "mean", "sum", "batchmean"))
     cdt, rdt = float_dtypes(lq)
-    try:
-        shape = lq.shape if lq.shape == t.shape else np.broadcast_shapes(lq.shape, t.shape)
-    except ValueError:
-        raise ValueError(f"target of shape {t.shape} cannot be broadcast against log_q of shape {lq.shape}") from None
+    shape = broadcast_shape("log_q", lq.shape, "target", t.shape)
     denom = None
     if red == "batchmean":
         denom = lq.shape[0] if lq.ndim else 1
-    return _elementwise(_core.kl_div, (bool(log_target),), (lq, cdt, rdt), t, shape, red, return_grad,
+    log_target = check_flag(log_target, "log_target")
+    return _elementwise(_core.kl_div, (log_target,), (lq, cdt, rdt), t, shape, red, return_grad,
                         mean_denominator=denom, pred_shape=lq.shape)
 
 
@@ -309,10 +324,9 @@ def _regression(kind, param, pred, target, weight, reduction, return_grad, mean_
     t = asarray(target, "target")
     red = check_reduction(reduction)
     cdt, rdt = float_dtypes(p)
-    try:
-        shape = p.shape if p.shape == t.shape else np.broadcast_shapes(p.shape, t.shape)
-    except ValueError:
-        raise ValueError(f"target of shape {t.shape} cannot be broadcast against pred of shape {p.shape}") from None
+    if cdt is _F32 and param != 0 and not _F32_TINY <= param <= _F32_MAX:
+        cdt = _F64  # delta / beta is not a normal float32 number: compute in float64
+    shape = broadcast_shape("pred", p.shape, "target", t.shape)
     w = _optional_weight(weight, "weight", shape, cdt, "the loss")
     denom = _core.vsum(w) if (w is not None and red == "mean" and mean_by_weight) else None
 

@@ -4,22 +4,17 @@ import math
 import numpy as np
 
 from . import _core
-from ._validate import (asarray, check_out, check_scalar, contiguous, float_dtypes, norm_axes, norm_axis,
-                        rows, unrows)
+from ._validate import (asarray, cast_result, check_broadcast_dims, check_flag, check_out, check_scalar,
+                        contiguous, float_dtypes, norm_axes, norm_axis, rows, unrows)
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "softmax_backward", "log_softmax_backward"]
 
 
-def _inv_temperature(temperature):
-    t = check_scalar(temperature, "temperature")
-    if not (t > 0 and math.isfinite(t)):
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
-    return 1.0 / t
-
-
-def _rowwise(kernel, arrays, names, axis, out):
+def _rowwise(kernel, arrays, names, axis, out, compute=None, originals=None):
     """Apply a row kernel kernel(*matrices, result_matrix) along `axis` of arrays of one
-    shape; the result has that shape and the first array's float dtype."""
+    shape; the result has that shape and the first array's float dtype.  `compute`
+    overrides the compute dtype; `originals` are the caller's arguments when `arrays`
+    were derived from them (for the in-place / overlap decision)."""
     first = asarray(arrays[0], names[0])
     arrs = [first]
     for a, name in zip(arrays[1:], names[1:]):
@@ -28,6 +23,8 @@ def _rowwise(kernel, arrays, names, axis, out):
             raise ValueError(f"{name} has shape {a.shape}, expected the shape of {names[0]} {first.shape}")
         arrs.append(a)
     cdt, rdt = float_dtypes(first)
+    if compute is not None:
+        cdt = compute
     shape = first.shape
     if out is not None:
         check_out(out, shape, rdt)
@@ -41,7 +38,17 @@ def _rowwise(kernel, arrays, names, axis, out):
     for a in arrs:
         m, moved_shape = rows(a, ax, cdt)
         mats.append(m)
-    direct = (out is not None and ax == nd - 1 and rdt == cdt and out.flags.c_contiguous)
+    # The kernel writes straight into out when it can.  out may be one of the inputs
+    # itself (in place: the kernels allow y == x, element by element); any other
+    # overlap with an input (a shifted view of the same buffer, ...) would overwrite
+    # input rows before they are read, so that result goes through a temporary.
+    direct = out is not None and ax == nd - 1 and rdt == cdt
+    if direct:
+        flags = out.flags
+        direct = flags.c_contiguous and flags.aligned
+        for a in originals or arrays:
+            if a is not out and isinstance(a, np.ndarray) and np.may_share_memory(a, out):
+                direct = False
     if direct:
         res = out.reshape(mats[0].shape)
     else:
@@ -50,12 +57,48 @@ def _rowwise(kernel, arrays, names, axis, out):
     if direct:
         return out
     full = unrows(res, moved_shape, ax, nd).reshape(shape)
+    full = cast_result(full, rdt)
     if out is not None:
-        np.copyto(out, full, casting="unsafe")
+        np.copyto(out, full)
         return out
-    if rdt != cdt:
-        full = full.astype(rdt)
     return full[()] if full.ndim == 0 else full
+
+
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_F32_MAX = float(np.finfo(np.float32).max)
+_F32_SCALE_MIN = 2.0 ** -100   # 1/T below this is not kept in float32 (see _softmax_any)
+_F64_SCALE_MIN = 1e-300
+
+
+def _softmax_any(x, axis, temperature, out, log):
+    """softmax / log_softmax of x / temperature.  The kernels compute (x - max) * (1/T)
+    in the compute dtype: exact enough while 1/T is a normal number of that dtype and
+    x - max cannot overflow where (x - max) / T still matters.  Otherwise float32 input
+    computes in float64 (any finite 1/T works there: float32 data cannot overflow
+    x - max in float64), float64 input with T > 1e300 is divided by T first, and a T
+    whose reciprocal overflows float64 is refused."""
+    t = check_scalar(temperature, "temperature")
+    if not t > 0:
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+    s = 1.0 / t
+    if s == math.inf:
+        raise ValueError(f"temperature must be > 2**-1024 (1/temperature overflows float64), got {temperature!r}")
+    a, compute = x, None
+    if not _F32_SCALE_MIN <= s <= _F32_MAX:  # only for extreme temperatures
+        a = asarray(x, "x")
+        if float_dtypes(a)[0] is _F32:
+            compute = _F64
+        elif s < _F64_SCALE_MIN:
+            with np.errstate(over="ignore"):  # (long double input beyond the float64 range -> inf)
+                a = np.divide(a, t, dtype=np.float64)
+            s = 1.0
+    return _rowwise(lambda m, r: _core.softmax(m, r, s, log), (a,), ("x",), axis, out, compute,
+                    originals=(x,))
+
+
+def _fast_axis(axis, x):
+    """axis is the last axis (an int: floats, bools and arrays take the checked path)."""
+    return type(axis) is int and (axis == -1 or axis == getattr(x, "ndim", 0) - 1)
 
 
 def softmax(x, axis=-1, *, temperature=1.0, out=None):
@@ -66,22 +109,20 @@ def softmax(x, axis=-1, *, temperature=1.0, out=None):
     entries give probability 0. `out` (same shape and result dtype) receives the
     result and is returned.
     """
-    if out is None and temperature == 1.0 and (axis == -1 or axis == getattr(x, "ndim", 0) - 1):
+    if out is None and type(temperature) is float and temperature == 1.0 and _fast_axis(axis, x):
         r = _core.softmax_fast(x, False)
         if r is not None:
             return r
-    s = _inv_temperature(temperature)
-    return _rowwise(lambda m, r: _core.softmax(m, r, s, False), (x,), ("x",), axis, out)
+    return _softmax_any(x, axis, temperature, out, False)
 
 
 def log_softmax(x, axis=-1, *, temperature=1.0, out=None):
     """log(softmax(x / temperature)) along `axis`, computed as (x - max) - log(sum(exp(x - max)))."""
-    if out is None and temperature == 1.0 and (axis == -1 or axis == getattr(x, "ndim", 0) - 1):
+    if out is None and type(temperature) is float and temperature == 1.0 and _fast_axis(axis, x):
         r = _core.softmax_fast(x, True)
         if r is not None:
             return r
-    s = _inv_temperature(temperature)
-    return _rowwise(lambda m, r: _core.softmax(m, r, s, True), (x,), ("x",), axis, out)
+    return _softmax_any(x, axis, temperature, out, True)
 
 
 def softmax_backward(y, grad, axis=-1, *, out=None):
@@ -105,15 +146,20 @@ def logsumexp(x, axis=None, *, b=None, keepdims=False, return_sign=False):
     otherwise a negative sum gives NaN. An empty reduction gives -inf. The result
     has x's float dtype; a 0-d result is a NumPy scalar.
     """
+    keepdims = check_flag(keepdims, "keepdims")
+    return_sign = check_flag(return_sign, "return_sign")
     a = asarray(x, "x")
     cdt, rdt = float_dtypes(a)
     bb = None
     if b is not None:
         bb = asarray(b, "b")
-        try:
-            a, bb = np.broadcast_arrays(a, bb)
-        except ValueError:
-            raise ValueError(f"b of shape {bb.shape} cannot be broadcast against x of shape {a.shape}") from None
+        if bb.shape != a.shape:
+            check_broadcast_dims(("x", a.shape), ("b", bb.shape))
+            try:
+                a, bb = np.broadcast_arrays(a, bb)
+            except ValueError:
+                raise ValueError(f"b of shape {bb.shape} cannot be broadcast against x of shape "
+                                 f"{a.shape}") from None
     if a.ndim == 0:
         a = a.reshape(1)
         bb = None if bb is None else bb.reshape(1)
@@ -139,8 +185,7 @@ def logsumexp(x, axis=None, *, b=None, keepdims=False, return_sign=False):
         r = r.reshape(keep_shape)
         if keepdims:
             r = r.reshape(tuple(1 if i in axes else s for i, s in enumerate(a.shape)))
-        if rdt != cdt:
-            r = r.astype(rdt)
+        r = cast_result(r, rdt)
         return r[()] if r.ndim == 0 else r
 
     if return_sign:

@@ -4,7 +4,9 @@ Everything here works on array metadata (dtype, shape, strides) and hands the
 C kernels contiguous arrays of one float type; no loop over data lives here.
 """
 import math
+import numbers
 import operator
+import sys
 
 import numpy as np
 
@@ -16,15 +18,29 @@ except ImportError:  # pragma: no cover - old NumPy
 _REDUCTIONS = ("none", "mean", "sum")
 
 
+def _check_not_masked(a, name):
+    ma = sys.modules.get("numpy.ma")  # no masked array exists before numpy.ma is imported
+    if ma is not None and isinstance(a, ma.MaskedArray):
+        raise TypeError(f"{name}: masked arrays are not supported (the masked values would be used); "
+                        f"pass {name}.filled(value) or the unmasked entries")
+
+
+def plain(a, name):
+    """a as a plain np.ndarray of any dtype: subclasses (np.matrix, np.memmap, ...) become
+    base-class views (a matrix would stay 2-D through reshape(-1)); masked arrays are
+    refused (silently using the masked values would be a wrong result)."""
+    if type(a) is np.ndarray:
+        return a
+    _check_not_masked(a, name)
+    try:
+        return np.asarray(a)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{name}: cannot be converted to an array ({e})") from None
+
+
 def asarray(a, name):
     """np.asarray(a) for a real numeric (bool/int/float) array; clear errors otherwise."""
-    if isinstance(a, np.ndarray):
-        arr = a
-    else:
-        try:
-            arr = np.asarray(a)
-        except (ValueError, TypeError) as e:
-            raise ValueError(f"{name}: cannot be converted to an array ({e})") from None
+    arr = a if type(a) is np.ndarray else plain(a, name)
     kind = arr.dtype.kind
     if kind not in "fiub":
         if kind == "c":
@@ -52,17 +68,43 @@ _F64 = np.dtype(np.float64)
 
 
 def contiguous(arr, dtype):
-    """C-contiguous, native byte order, given dtype (copies only when needed)."""
-    if arr.dtype is dtype and arr.flags.c_contiguous:
+    """C-contiguous, aligned, native byte order, given dtype (copies only when needed).
+    Every array handed to the kernels comes through here: a misaligned one (e.g. a
+    float64 view at an odd byte offset) is copied.  A narrowing cast (float64 weights
+    of 1e300 for float32 logits, long double beyond the float64 range) gives inf, the
+    documented value, without NumPy's overflow warning."""
+    if arr.dtype is dtype:
+        flags = arr.flags
+        if flags.c_contiguous and flags.aligned:
+            return arr
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > dtype.itemsize:
+        with np.errstate(over="ignore"):
+            m = np.ascontiguousarray(arr, dtype=dtype)
+    else:
+        m = np.ascontiguousarray(arr, dtype=dtype)
+    return m if m.flags.aligned else m.copy()
+
+
+def cast_result(arr, dtype):
+    """arr in the result dtype (a float64 computation for float32 input, float32 for
+    float16): values beyond the result's range become inf without NumPy's overflow
+    warning (inf is the documented value; the warning would be an internal detail)."""
+    if arr.dtype is dtype:
         return arr
-    return np.ascontiguousarray(arr, dtype=dtype)
+    with np.errstate(over="ignore"):
+        return arr.astype(dtype)
 
 
 def norm_axis(axis, ndim, name="axis"):
-    try:
-        ax = operator.index(axis)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(axis).__name__}") from None
+    if type(axis) is int:
+        ax = axis
+    else:
+        try:
+            if isinstance(axis, bool):  # operator.index(True) is 1; NumPy refuses it too
+                raise TypeError
+            ax = operator.index(axis)
+        except TypeError:
+            raise TypeError(f"{name} must be an integer, got {type(axis).__name__} {axis!r}") from None
     if not -ndim <= ax < ndim:
         raise AxisError(ax, ndim)
     return ax % ndim
@@ -81,19 +123,46 @@ def norm_axes(axis, ndim):
 
 
 def check_reduction(reduction, allowed=_REDUCTIONS):
-    if not isinstance(reduction, str) or reduction not in allowed:
+    if not isinstance(reduction, str):
+        raise TypeError(f"reduction must be a string, one of {', '.join(map(repr, allowed))}; "
+                        f"got {type(reduction).__name__} {reduction!r}")
+    if reduction not in allowed:
         raise ValueError(f"reduction must be one of {', '.join(map(repr, allowed))}; got {reduction!r}")
     return reduction
 
 
 def check_scalar(value, name):
-    """A real Python/NumPy scalar as a float."""
-    if isinstance(value, (bool, np.bool_)) or isinstance(value, (complex, np.complexfloating)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
+    """A real number (Python int/float, NumPy integer/floating scalar, other numbers.Real,
+    or a 0-d integer/float array) as a finite Python float.  Strings, bools, complex
+    numbers, None and arrays with elements are a TypeError; NaN, inf (and integers beyond
+    the float range) a ValueError."""
+    t = type(value)
+    if t is not float and t is not int:
+        if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+            value = value[()]
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     try:
-        return float(value)
+        v = float(value)
+    except OverflowError:
+        v = math.inf
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return v
+
+
+def check_flag(value, name):
+    """True/False (also numpy.bool_ and the integers 0 and 1) as a Python bool; anything
+    else is a TypeError (e.g. the string "no", which bool() would take as true)."""
+    if value is True or value is False:
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (int, np.integer)) and (value == 0 or value == 1):
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
 
 
 def rows(arr, axis, dtype):
@@ -117,6 +186,7 @@ def unrows(mat, moved_shape, axis, ndim):
 def check_out(out, shape, dtype):
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    _check_not_masked(out, "out")
     if out.shape != tuple(shape):
         raise ValueError(f"out has shape {out.shape}, expected {tuple(shape)}")
     if out.dtype != dtype:
@@ -126,10 +196,38 @@ def check_out(out, shape, dtype):
     return out
 
 
+# np.broadcast_shapes / np.broadcast_arrays handle at most 32 dimensions (RuntimeError
+# beyond); arrays of one shape are never broadcast, so they may have up to NumPy's 64.
+_MAX_BROADCAST_DIMS = 32
+
+
+def check_broadcast_dims(*named):
+    """For arrays of different shapes that have to be broadcast: ValueError naming the
+    argument with more dimensions than NumPy's broadcasting supports."""
+    for name, shape in named:
+        if len(shape) > _MAX_BROADCAST_DIMS:
+            others = " and ".join(n for n, _ in named if n != name)
+            raise ValueError(f"{name} has {len(shape)} dimensions: broadcasting it against {others} "
+                             f"supports at most {_MAX_BROADCAST_DIMS}")
+
+
+def broadcast_shape(a_name, a_shape, b_name, b_shape):
+    """The shape two arrays broadcast to, or ValueError naming them."""
+    if a_shape == b_shape:
+        return a_shape
+    check_broadcast_dims((a_name, a_shape), (b_name, b_shape))
+    try:
+        return np.broadcast_shapes(a_shape, b_shape)
+    except ValueError:
+        raise ValueError(f"{b_name} of shape {b_shape} cannot be broadcast against {a_name} of shape "
+                         f"{a_shape}") from None
+
+
 def broadcast_to(arr, shape, name, what):
     """arr broadcast to shape without changing it, or ValueError naming the argument."""
     if arr.shape == tuple(shape):
         return arr
+    check_broadcast_dims((name, arr.shape), (what, tuple(shape)))
     try:
         if np.broadcast_shapes(arr.shape, shape) != tuple(shape):
             raise ValueError
@@ -146,7 +244,7 @@ def sum_to_shape(g, shape):
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
-    return g.sum(axis=axes, dtype=np.float64).reshape(shape).astype(g.dtype)
+    return cast_result(g.sum(axis=axes, dtype=np.float64).reshape(shape), g.dtype)
 
 
 def position(index, shape):

@@ -60,7 +60,8 @@ def logsumexp(x, axis=None, b=None, keepdims=False, return_sign=False):
     x = f64(x)
     if b is not None:
         b = f64(b)
-        x, b = np.broadcast_arrays(x, b)
+        if b.shape != x.shape:  # (np.broadcast_arrays stops at 32 dimensions)
+            x, b = np.broadcast_arrays(x, b)
         x = np.where(b != 0, x, -np.inf)  # a zero weight drops the term
     axes = _norm_axes(axis, x.ndim)
     m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
@@ -181,7 +182,7 @@ def nll_loss(log_probs, target, axis=-1, weight=None, ignore_index=-100, reducti
     picked = np.take_along_axis(xm, tc[..., None], -1)[..., 0]
     l = np.where(valid, -wt * picked, 0.0)
     onehot = np.arange(C) == tc[..., None]
-    g = -(onehot * wt[..., None])
+    g = np.where(onehot, -wt[..., None], 0.0)  # (0, not 0 * weight: an infinite weight gives NaN there)
     loss, g = _reduce(l, g, reduction, float(wt.sum()))
     return loss, np.moveaxis(g, -1, axis)
 
@@ -220,7 +221,7 @@ def binary_cross_entropy(probs, target, weight=None, reduction="mean"):
 
 def kl_div(log_q, target, reduction="mean", log_target=False):
     lq, t = f64(log_q), f64(target)
-    shape = np.broadcast_shapes(lq.shape, t.shape)
+    shape = lq.shape if lq.shape == t.shape else np.broadcast_shapes(lq.shape, t.shape)
     lqb, tb = np.broadcast_to(lq, shape), np.broadcast_to(t, shape)
     if log_target:
         et = np.exp(tb)

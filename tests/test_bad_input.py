@@ -5,11 +5,13 @@ unknown reductions, invalid scalar parameters, wrong weight lengths, non-real dt
 probabilities outside [0, 1], out-of-range axes.
 """
 import re
+import warnings
 
 import numpy as np
 import pytest
 
 import cyloss
+import _reference as ref
 
 AxisError = np.exceptions.AxisError
 
@@ -342,3 +344,241 @@ def test_class_target_shape_message(fn, x_name, xshape, axis, tshape, message):
         getattr(cyloss, fn)(x, t, axis=axis)
     if "pass axis=1" in message:  # the hint is right: axis=1 accepts these targets
         getattr(cyloss, fn)(x, t, axis=1)
+
+
+# --------------------------------------------------------------------------- masked arrays
+@pytest.mark.parametrize("name,arg", ARRAY_ARGS, ids=[f"{n}-{a}" for n, a in ARRAY_ARGS])
+@pytest.mark.parametrize("masked", ["one", "none"])
+def test_masked_array_raises_typeerror(name, arg, masked):
+    """Masks are not supported: using the masked values silently would be a wrong result
+    (and a mask with nothing masked is refused too, so the rule does not depend on data)."""
+    fn, pos, kw = CALLS[name]
+    value = np.asarray(dict(pos).get(arg, kw.get(arg)))
+    mask = np.zeros(value.shape, dtype=bool)
+    if masked == "one":
+        mask.flat[0] = True
+    with pytest.raises(TypeError, match=named(arg) + ".*mask"):
+        _call(name, **{arg: np.ma.array(value, mask=mask)})
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmax_backward", "log_softmax_backward"])
+def test_masked_out_raises_typeerror(name):
+    with pytest.raises(TypeError, match=named("out") + ".*mask"):
+        _call(name, out=np.ma.array(np.zeros((3, 4)), mask=False))
+
+
+# --------------------------------------------------------------------------- > 32 dimensions
+BIG = (1,) * 30 + (3, 1, 4)          # 33 dimensions
+BCAST_33 = {  # NumPy broadcasting stops at 32 dimensions: ValueError naming the argument
+    "mse_target": (lambda a: cyloss.mse_loss(a, 0.5), "pred"),
+    "l1_pred": (lambda a: cyloss.l1_loss(0.5, a), "target"),
+    "huber_bcast": (lambda a: cyloss.huber_loss(a, np.ones(4)), "pred"),
+    "smooth_l1_weight": (lambda a: cyloss.smooth_l1_loss(a[..., 0, :], a[..., 0, :], weight=a), "weight"),
+    "mse_weight_small": (lambda a: cyloss.mse_loss(a, a, weight=np.ones(4)), "weight"),
+    "kl_div": (lambda a: cyloss.kl_div(a, np.full(4, 0.25)), "log_q"),
+    "kl_div_target": (lambda a: cyloss.kl_div(np.zeros(4), a), "target"),
+    "bce_logits_weight": (lambda a: cyloss.binary_cross_entropy_with_logits(a, a, weight=2.0), "weight"),
+    "bce_logits_pos_weight": (lambda a: cyloss.binary_cross_entropy_with_logits(a, a, pos_weight=np.ones(4)),
+                              "pos_weight"),
+    "bce_weight": (lambda a: cyloss.binary_cross_entropy(a * 0 + 0.5, a * 0, weight=np.ones((3, 1, 4))),
+                   "weight"),
+    "logsumexp_b": (lambda a: cyloss.logsumexp(a, b=np.ones(4)), "b"),
+    "logsumexp_b_big": (lambda a: cyloss.logsumexp(np.ones(4), b=a), "b"),
+}
+
+
+@pytest.mark.parametrize("case", list(BCAST_33))
+def test_broadcasting_more_than_32_dims(case):
+    fn, name = BCAST_33[case]
+    with pytest.raises(ValueError, match=named(name) + "|" + named(name) + ".*32"):
+        fn(np.full(BIG, 0.25))
+    with pytest.raises(ValueError, match="32"):
+        fn(np.full(BIG, 0.25))
+
+
+# --------------------------------------------------------------------------- scalar parameters
+# Every scalar / flag parameter of every public function: strings, bools, arrays, None,
+# complex numbers are a TypeError naming it (also where the value would take a fast
+# path: True == 1.0, False == 0.0 and bool("no") is True); NaN / inf a ValueError.
+X32 = X.astype(np.float32)
+PARAM_CALLS = {
+    "softmax.temperature": lambda v: cyloss.softmax(X, temperature=v),
+    "softmax.axis": lambda v: cyloss.softmax(X, axis=v),
+    "log_softmax.temperature": lambda v: cyloss.log_softmax(X32, temperature=v),
+    "log_softmax.axis": lambda v: cyloss.log_softmax(X32, axis=v),
+    "logsumexp.axis": lambda v: cyloss.logsumexp(X, axis=v),
+    "logsumexp.axis_tuple": lambda v: cyloss.logsumexp(X, axis=(0, v)),
+    "logsumexp.keepdims": lambda v: cyloss.logsumexp(X, axis=1, keepdims=v),
+    "logsumexp.return_sign": lambda v: cyloss.logsumexp(X, b=P, return_sign=v),
+    "softmax_backward.axis": lambda v: cyloss.softmax_backward(P, X, axis=v),
+    "log_softmax_backward.axis": lambda v: cyloss.log_softmax_backward(np.log(P), X, axis=v),
+    "cross_entropy.axis": lambda v: cyloss.cross_entropy(X, T, axis=v),
+    "cross_entropy.ignore_index": lambda v: cyloss.cross_entropy(X, T, ignore_index=v),
+    "cross_entropy.reduction": lambda v: cyloss.cross_entropy(X, T, reduction=v),
+    "cross_entropy.label_smoothing": lambda v: cyloss.cross_entropy(X, T, label_smoothing=v),
+    "cross_entropy.return_grad": lambda v: cyloss.cross_entropy(X, T, return_grad=v),
+    "cross_entropy_probs.return_grad": lambda v: cyloss.cross_entropy(X, P, return_grad=v),
+    "cross_entropy_probs.label_smoothing": lambda v: cyloss.cross_entropy(X, P, label_smoothing=v),
+    "nll_loss.axis": lambda v: cyloss.nll_loss(X, T, axis=v),
+    "nll_loss.ignore_index": lambda v: cyloss.nll_loss(X, T, ignore_index=v),
+    "nll_loss.reduction": lambda v: cyloss.nll_loss(X, T, reduction=v),
+    "nll_loss.return_grad": lambda v: cyloss.nll_loss(X, T, return_grad=v),
+    "bce_with_logits.reduction": lambda v: cyloss.binary_cross_entropy_with_logits(X, P, reduction=v),
+    "bce_with_logits.return_grad": lambda v: cyloss.binary_cross_entropy_with_logits(X, P, return_grad=v),
+    "bce.reduction": lambda v: cyloss.binary_cross_entropy(P, P, reduction=v),
+    "bce.return_grad": lambda v: cyloss.binary_cross_entropy(P, P, return_grad=v),
+    "kl_div.reduction": lambda v: cyloss.kl_div(X, P, reduction=v),
+    "kl_div.log_target": lambda v: cyloss.kl_div(X, P, log_target=v),
+    "kl_div.return_grad": lambda v: cyloss.kl_div(X, P, return_grad=v),
+    "entropy.axis": lambda v: cyloss.entropy(P, axis=v),
+    "mse_loss.reduction": lambda v: cyloss.mse_loss(X, P, reduction=v),
+    "mse_loss.return_grad": lambda v: cyloss.mse_loss(X, P, return_grad=v),
+    "l1_loss.reduction": lambda v: cyloss.l1_loss(X, P, reduction=v),
+    "l1_loss.return_grad": lambda v: cyloss.l1_loss(X, P, return_grad=v),
+    "huber_loss.delta": lambda v: cyloss.huber_loss(X, P, delta=v),
+    "huber_loss.reduction": lambda v: cyloss.huber_loss(X, P, reduction=v),
+    "huber_loss.return_grad": lambda v: cyloss.huber_loss(X, P, return_grad=v),
+    "smooth_l1_loss.beta": lambda v: cyloss.smooth_l1_loss(X32, P, beta=v),
+    "smooth_l1_loss.reduction": lambda v: cyloss.smooth_l1_loss(X, P, reduction=v),
+    "smooth_l1_loss.return_grad": lambda v: cyloss.smooth_l1_loss(X, P, return_grad=v),
+}
+KIND = {"temperature": "real", "label_smoothing": "real", "delta": "real", "beta": "real",
+        "axis": "int", "axis_tuple": "int", "ignore_index": "int", "reduction": "str",
+        "return_grad": "flag", "keepdims": "flag", "return_sign": "flag", "log_target": "flag"}
+WRONG_TYPE = {
+    "real": ["2", "0", True, False, np.True_, np.array([0.1, 0.2]), np.array([1.0]), None, 1 + 2j,
+             np.complex128(1), [1.0], object()],
+    "int": ["1", True, False, np.True_, 1.0, -1.0, np.float64(1), np.array([1, 0]), np.array([1]), None, 1j],
+    "str": [None, True, 1, np.array(["mean"]), ["mean"], ("sum",), b"mean"],
+    "flag": ["no", "", "yes", 2, -1, 0.0, 1.0, np.float64(1), np.array([True]), np.array([True, False]),
+             None, [], [True], object()],
+}
+PARAM_IDS = list(PARAM_CALLS)
+
+
+def _param_name(key):
+    p = key.split(".")[1]
+    return {"axis_tuple": "axis"}.get(p, p)
+
+
+@pytest.mark.parametrize("key", PARAM_IDS)
+def test_scalar_parameter_wrong_type(key):
+    name = key.split(".")[1]
+    for v in WRONG_TYPE[KIND[name]]:
+        if v is None and key == "logsumexp.axis":
+            continue  # all axes
+        with pytest.raises(TypeError, match=named(_param_name(key))):
+            PARAM_CALLS[key](v)
+
+
+@pytest.mark.parametrize("key", [k for k in PARAM_IDS if KIND[k.split(".")[1]] == "real"])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, np.float32(np.nan), np.float64(np.inf),
+                                   np.array(np.inf), 10**400, np.longdouble("1e4000")],
+                         ids=["nan", "inf", "-inf", "f32nan", "f64inf", "0d_inf", "bigint", "ld_inf"])
+def test_scalar_parameter_not_finite(key, value):
+    with pytest.raises(ValueError, match=named(_param_name(key))):
+        PARAM_CALLS[key](value)
+
+
+@pytest.mark.parametrize("key,value", [
+    ("softmax.temperature", np.float32(2.0)), ("softmax.temperature", 2), ("softmax.temperature", np.array(2.0)),
+    ("softmax.temperature", np.int8(3)), ("softmax.axis", np.int64(0)), ("softmax.axis", np.array(1)),
+    ("cross_entropy.ignore_index", np.int32(1)), ("cross_entropy.label_smoothing", 0),
+    ("cross_entropy.label_smoothing", np.float16(0.25)), ("cross_entropy.reduction", np.str_("sum")),
+    ("cross_entropy.return_grad", np.True_), ("cross_entropy.return_grad", 1), ("kl_div.log_target", 0),
+    ("logsumexp.keepdims", np.False_), ("huber_loss.delta", np.float32(0.5)), ("smooth_l1_loss.beta", 0),
+], ids=lambda v: repr(v) if not isinstance(v, str) else v)
+def test_scalar_parameter_accepted_spellings(key, value):
+    """NumPy scalars, 0-d arrays, ints for reals, numpy.bool_ and 0 / 1 for flags are fine."""
+    PARAM_CALLS[key](value)
+
+
+# --------------------------------------------------------------------------- extreme parameters
+# The kernels get 1/temperature, delta and beta in the compute dtype; values that do not
+# survive that cast (overflow to inf, underflow to 0 / subnormal) must not change the result.
+def _rounded(expected, dtype):
+    """The float64 reference rounded to the result dtype (overflow -> inf is exact)."""
+    with np.errstate(over="ignore"):
+        return np.asarray(expected, dtype=np.float64).astype(dtype).astype(np.float64)
+
+
+F32_EXTREME_T = {
+    # T, x: 1/T overflows float32 / is subnormal / underflows to 0 in float32, x - max overflows
+    "tiny": (1e-39, [[1.0, 2.0, -1.0], [0.5, 0.5, 0.25], [1e-45, 0.0, -1e-45]]),
+    "tiny_f64_range": (1e-300, [[1.0, 2.0, -1.0], [1e-45, 3e-45, -1e-45], [-3e-38, 3e-38, 0.0]]),
+    "huge_subnormal_scale": (1e44, [[1e38, -1e38, 0.0], [3e38, -3e38, 1.0], [1.0, 2.0, 3.0]]),
+    "huge_zero_scale": (1e300, [[-np.inf, 1.0, 2.0], [3e38, -3e38, 1.0], [0.0, -np.inf, 1.0]]),
+    "x_minus_max_overflows": (1e38, [[-3e38, 3e38, 0.0], [3e38, -3.4e38, 1.0], [1.0, 2.0, 3.0]]),
+}
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("case", list(F32_EXTREME_T))
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("use_out", [False, True])
+def test_extreme_temperature_float32(name, case, dtype, use_out):
+    T, rows = F32_EXTREME_T[case]
+    with np.errstate(over="ignore"):
+        x = np.array(rows, dtype=dtype)
+    fn = getattr(cyloss, name)
+    with np.errstate(all="ignore"):  # (inf input rows: NaN)
+        reference = (ref.softmax if name == "softmax" else ref.log_softmax)(x, -1, T)
+    out = np.empty_like(x) if use_out else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = fn(x, temperature=T, out=out)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got.astype(np.float64), _rounded(reference, dtype),
+                               rtol=2e-3 if dtype == np.float16 else 2e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("T,rows", [
+    (1e305, [[-1e308, 1e308, 0.0], [1.0, 2.0, 3.0]]),          # x - max overflows float64
+    (1.7e308, [[-np.inf, 1.0, 2.0], [-1.7e308, 1.7e308, 0.0]]),   # 1/T subnormal
+    (3e-308, [[1.0, 2.0, -1.0], [0.0, 1e-300, 2e-300]]),  # 1/T near the float64 maximum
+])
+def test_extreme_temperature_float64(name, T, rows):
+    x = np.array(rows)
+    reference = (ref.softmax if name == "softmax" else ref.log_softmax)(x, -1, T)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = getattr(cyloss, name)(x, temperature=T)
+    np.testing.assert_allclose(got, reference, rtol=1e-13, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+@pytest.mark.parametrize("T", [1e-310, 5e-324, 2.0**-1024])
+def test_temperature_whose_reciprocal_overflows_float64(name, dtype, T):
+    with pytest.raises(ValueError, match=named("temperature")):
+        getattr(cyloss, name)(np.ones((2, 3), dtype=dtype), temperature=T)
+
+
+@pytest.mark.parametrize("fn,param", [("huber_loss", "delta"), ("smooth_l1_loss", "beta")])
+@pytest.mark.parametrize("value", [1e-300, 1e-44, 1e300, 1e39])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_regression_parameter_outside_float32(fn, param, value, dtype, reduction):
+    """delta / beta that are 0, subnormal or inf in float32: computed in float64."""
+    pred = np.array([np.inf, -np.inf, 1.0, 0.0, 3.0, -2.0], dtype=dtype)
+    target = np.array([0.0, 1.0, np.inf, 0.0, 3.0, 0.5], dtype=dtype)
+    with np.errstate(all="ignore"):
+        reference, ref_grad = getattr(ref, fn)(pred, target, value, reduction=reduction)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, grad = getattr(cyloss, fn)(pred, target, **{param: value}, reduction=reduction,
+                                         return_grad=True)
+    assert np.asarray(loss).dtype == dtype and grad.dtype == dtype
+    for got, exp in ((loss, reference), (grad, ref_grad)):
+        np.testing.assert_allclose(np.asarray(got, dtype=np.float64), _rounded(exp, dtype),
+                                   rtol=2e-3 if dtype == np.float16 else 1e-6, atol=0)
+
+
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+def test_target_out_of_range_no_classes(fn):
+    """With zero classes only ignore_index is a valid target (not "valid: 0..-1")."""
+    with pytest.raises(IndexError) as exc:
+        getattr(cyloss, fn)(np.zeros((3, 0)), [-100, 0, -100])
+    _assert_index_message(exc, 0, position=1)
+    assert "0..-1" not in str(exc.value) and "ignore_index=-100" in str(exc.value)
