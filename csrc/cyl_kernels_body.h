@@ -319,7 +319,7 @@ static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, 
              * gives NaN here and returns). */
             double lse = (double)m + log(CYL_FN(row_expsum)(xr, c, m, (T)1, NULL, pf, buf));
             if (!(fabs(lse) < 2.0)) {
-                if (sign) *sign = (T)1;
+                if (sign) *sign = lse == lse ? (T)1 : (T)lse; /* sign of a NaN sum: NaN */
                 *out = (T)lse;
                 return;
             }
@@ -340,7 +340,7 @@ static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, 
                 rest += CYL_FN(row_sum)(buf, len);
             }
             lse = (double)m + log1p((double)(k - 1) + rest);
-            if (sign) *sign = (T)1;
+            if (sign) *sign = lse == lse ? (T)1 : (T)lse;
             *out = (T)lse;
             return;
         }
@@ -403,7 +403,7 @@ static void CYL_FN(logsumexp_small_block)(const T *x, ptrdiff_t rows, ptrdiff_t 
         T m = sh[i * c];
         if (isfinite(m)) {
             out[i] = (T)((double)m + v[i]);
-            if (sign) sign[i] = (T)1;
+            if (sign) sign[i] = v[i] == v[i] ? (T)1 : (T)v[i];
         } else {
             CYL_FN(logsumexp_row)(x + i * c, NULL, c, out + i, sign ? sign + i : NULL, NULL, buf);
         }
@@ -719,6 +719,7 @@ int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdif
 static inline double CYL_FN(cross_entropy_prob_row)(const T *xr, const T *pr, ptrdiff_t c, const T *weight,
                                                     T keep, T add, double grad_scale, T *gr, const T *pf, T *buf)
 {
+    if (c == 0) return 0.0; /* -sum over no class (else 0 * log(0) = NaN below) */
     T m = CYL_FN(row_max)(xr, c);
     double sum = CYL_FN(row_expsum)(xr, c, m, (T)1, gr, pf, buf);
     double lsum = log(sum);

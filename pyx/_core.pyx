@@ -547,5 +547,6 @@ def cross_entropy_fast(object logits, object target, int64_t ignore_index, bint 
         return None
     if mean:
         total = total / wsum if wsum != 0 else float("nan")
-    loss = (_F32 if kind == 1 else _F64)(total)
+    # the float32 rounding in C: np.float32(total) would warn when total overflows float32
+    loss = _F32(<float>total) if kind == 1 else _F64(total)
     return (loss, g) if want_grad else loss
