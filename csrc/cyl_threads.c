@@ -244,6 +244,7 @@ typedef struct cyl_pool {
     cyl_block_fn fn;
     void *ctx;
     ptrdiff_t nblocks;
+    int nt;                   /* participants it was planned for (owner included) */
     atomic_uint gen;          /* bumped for every job: workers wait for a change */
     atomic_int open;          /* workers may join the current job */
     atomic_int slots;         /* workers still allowed to join it */
@@ -260,16 +261,29 @@ static cyl_pool *_Atomic cyl_the_pool = NULL;
 /* pools abandoned by fork() children: kept reachable (not a leak for LeakSanitizer) */
 static cyl_pool *cyl_forked_away = NULL;
 
-/* Claim and run blocks until none is left.  One atomic increment per block: blocks
- * are >= CYL_BLOCK_WORK elements of work, so it costs ~1%, and a participant slowed
- * by another process never holds more than the block it is running. */
+/* Claim and run chunks of consecutive blocks until none is left ("guided" schedule: a
+ * chunk is 1/(4 nt) of the blocks not yet claimed, at least one).  Consecutive blocks on
+ * one thread keep its memory streams sequential: claiming single blocks, the two
+ * threads' blocks interleave and a 2-thread softmax (4096x1000 f32) ran 1.55x one thread
+ * instead of 1.95x.  Chunks shrink to single blocks at the end, so a participant slowed
+ * by another process holds little of the work when the others run out. */
 static void cyl_pool_run_blocks(cyl_pool *p, void *scratch)
 {
     const cyl_block_fn fn = p->fn;
     void *const ctx = p->ctx;
-    const ptrdiff_t nb = p->nblocks;
-    for (ptrdiff_t b; (b = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed)) < nb;)
-        fn(ctx, b, scratch);
+    const ptrdiff_t nb = p->nblocks, div = 4 * (ptrdiff_t)p->nt;
+    ptrdiff_t b0 = atomic_load_explicit(&p->next, memory_order_relaxed), len;
+    for (;;) {
+        do {
+            if (b0 >= nb) return;
+            len = (nb - b0) / div;
+            if (len < 1) len = 1;
+        } while (!atomic_compare_exchange_weak_explicit(&p->next, &b0, b0 + len, memory_order_relaxed,
+                                                        memory_order_relaxed));
+        for (ptrdiff_t b = b0; b < b0 + len; b++)
+            fn(ctx, b, scratch);
+        b0 = atomic_load_explicit(&p->next, memory_order_relaxed);
+    }
 }
 
 typedef struct {
@@ -426,6 +440,7 @@ int cyl_parallel_for(ptrdiff_t nblocks, double work, cyl_block_fn fn, void *ctx)
             p->fn = fn;
             p->ctx = ctx;
             p->nblocks = nblocks;
+            p->nt = nt;
             atomic_store(&p->next, 0);
             atomic_store(&p->slots, nt - 1);
             atomic_store(&p->open, 1);
