@@ -8,8 +8,9 @@ Two measurements, both in one process (medians over 41 calls, GC off):
 1. Busy machine: another process runs a bounded busy loop pinned to one CPU of this
    process's affinity mask, while the default thread count and one thread
    (``cyloss.num_threads(1)``) take turns on softmax, cross_entropy (mean, int
-   targets) and mse_loss (mean) at 1e5, 1e6 and 4.1e6 float32 elements.  Reported:
-   default median / one-thread median (the target: <= 1.25).
+   targets) and mse_loss (mean) at 1e5, 1e6 and 4.1e6 float32 elements, (a) in blocks
+   of 41 consecutive calls, (b) alternating call by call.  Reported: default median /
+   one-thread median (the target: <= 1.25).
 2. Quiet machine: one thread / default on cross_entropy with gradient, 16384x1000
    float32 (the target on 2 cores: >= 1.7).
 
@@ -48,11 +49,29 @@ def _median_time(fn, calls):
     return statistics.median(ts)
 
 
-def _ratio_rounds(fn, calls, rounds, threads_a=None, threads_b=1):
-    """[(median with threads_a, median with threads_b)] per round (None: the default)."""
+def _timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _ratio_rounds(fn, calls, rounds, threads_a=None, threads_b=1, alternate=False):
+    """[(median with threads_a, median with threads_b)] per round (None: the default).
+    alternate=False: 41 consecutive calls with one setting, then 41 with the other (a
+    loop of calls); alternate=True: the two settings take turns call by call (both see
+    the same machine state; the pool's workers have gone to sleep before each call)."""
     out = []
     fn()
     for _ in range(rounds):
+        if alternate:
+            ta, tb = [], []
+            for _ in range(calls):
+                with cyloss.num_threads(threads_a or 0):
+                    ta.append(_timed(fn))
+                with cyloss.num_threads(threads_b or 0):
+                    tb.append(_timed(fn))
+            out.append((statistics.median(ta), statistics.median(tb)))
+            continue
         with cyloss.num_threads(threads_a or 0):
             a = _median_time(fn, calls)
         with cyloss.num_threads(threads_b or 0):
@@ -93,21 +112,25 @@ def main(argv=None):
     if not args.no_busy and len(cpus) > 1:
         busy_cpu = cpus[-1]
         wl = workloads(rng)
-        seconds = 5 + len(wl) * rounds * args.calls * 0.03
+        seconds = 5 + 2 * len(wl) * rounds * args.calls * 0.03
         proc = subprocess.Popen([sys.executable, "-c", BUSY, str(busy_cpu), str(seconds)])
         try:
             time.sleep(0.5)
-            print(f"\n1. busy loop pinned to CPU {busy_cpu}: default / 1 thread (target <= 1.25)")
-            print(f"{'workload':28s} {'elements':>9s} {'default ms':>11s} {'1 thread ms':>11s}  ratio per round")
-            for name, label, fn in wl:
-                res = _ratio_rounds(fn, args.calls, rounds)
-                ratios = [a / b for a, b in res]
-                med = statistics.median(ratios)
-                a = statistics.median(r[0] for r in res) * 1e3
-                b = statistics.median(r[1] for r in res) * 1e3
-                print(f"{name:28s} {label:>9s} {a:11.3f} {b:11.3f}  "
-                      + " ".join(f"{r:.2f}" for r in ratios) + f"  -> {med:.2f}", flush=True)
-                rows.append((name, label, med))
+            for alternate in (False, True):
+                how = ("the settings alternate call by call" if alternate else
+                       f"{args.calls} consecutive calls per setting")
+                print(f"\n1{'b' if alternate else 'a'}. busy loop pinned to CPU {busy_cpu}, {how}: "
+                      f"default / 1 thread (target <= 1.25)")
+                print(f"{'workload':28s} {'elements':>9s} {'default ms':>11s} {'1 thread ms':>11s}  ratio per round")
+                for name, label, fn in wl:
+                    res = _ratio_rounds(fn, args.calls, rounds, alternate=alternate)
+                    ratios = [a / b for a, b in res]
+                    med = statistics.median(ratios)
+                    a = statistics.median(r[0] for r in res) * 1e3
+                    b = statistics.median(r[1] for r in res) * 1e3
+                    print(f"{name:28s} {label:>9s} {a:11.3f} {b:11.3f}  "
+                          + " ".join(f"{r:.2f}" for r in ratios) + f"  -> {med:.2f}", flush=True)
+                    rows.append((name, label, alternate, med))
         finally:
             proc.kill()
             proc.wait()
