@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 import cyloss
 import _reference as ref
+from _helpers import apply_layout
 
 ALLOWED = (ValueError, TypeError, IndexError)
 F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
@@ -162,18 +163,15 @@ def _memmap(a, mode):
 
 
 def relayout(a, layout):
-    """The same values in another memory layout / container (None if not applicable)."""
+    """The same values in another memory layout / container (None if not applicable).
+    The layouts of tests/_helpers.py where they suit arrays of up to 40 dimensions; its
+    "strided" doubles every dimension, so here only the longest axis is strided."""
     if not isinstance(a, np.ndarray):
         return a
-    if layout == "contiguous":
-        return a.copy()
+    if layout in ("contiguous", "reversed", "readonly", "unaligned"):
+        return apply_layout(a, layout)
     if layout == "transposed":
         return np.ascontiguousarray(a.T).T if a.ndim else a.copy()  # (ascontiguousarray makes 0-d 1-d)
-    if layout == "reversed":
-        if a.ndim == 0:
-            return a.copy()
-        rev = tuple(slice(None, None, -1) for _ in a.shape)
-        return np.ascontiguousarray(a[rev])[rev]
     if layout == "strided":  # every other element along the longest axis
         if a.ndim == 0:
             return a.copy()
@@ -184,17 +182,6 @@ def relayout(a, layout):
         return view
     if layout == "fortran":
         return np.asfortranarray(a) if a.ndim else a.copy()  # (asfortranarray makes 0-d 1-d)
-    if layout == "unaligned":
-        if a.dtype.itemsize == 1:
-            return a.copy()
-        buf = np.zeros(a.nbytes + 1, dtype=np.uint8)
-        view = buf[1:].view(a.dtype).reshape(a.shape)
-        view[...] = a
-        return view
-    if layout == "readonly":
-        c = a.copy()
-        c.setflags(write=False)
-        return c
     if layout in ("memmap", "memmap_readonly"):
         if a.size == 0 or a.ndim == 0 or a.dtype.kind not in "biuf":
             return a.copy()
