@@ -240,11 +240,11 @@ static inline void cyl_cpu_relax(void)
 #endif
 }
 
-static long cyl_now_ns(void)
+static int64_t cyl_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000000000L + ts.tv_nsec;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 #define CYL_LINE 64
@@ -263,7 +263,7 @@ typedef struct cyl_pool {
     atomic_int open;          /* workers may join the current job */
     atomic_int slots;         /* workers still allowed to join it */
     atomic_int sleepers;      /* workers waiting on `wake` */
-    _Atomic long posted_ns;   /* when the current job was posted (cyl_now_ns) */
+    _Atomic int64_t posted_ns;/* when the current job was posted (cyl_now_ns) */
     atomic_int owner_sleeps;  /* the owner is waiting on `finished` */
     /* written for every block / every join: a cache line each, away from the fields
      * above that every participant reads */
@@ -318,11 +318,11 @@ static void *cyl_worker_main(void *varg)
         unsigned g = atomic_load(&p->gen);
         if (g == seen) {
             if (calm >= CYL_CALM) {
-                long t0 = cyl_now_ns(), last = t0;
+                int64_t t0 = cyl_now_ns(), last = t0;
                 for (int k = 1; (g = atomic_load(&p->gen)) == seen; k++) {
                     cyl_cpu_relax();
                     if ((k & 63) == 0) {
-                        long now = cyl_now_ns();
+                        int64_t now = cyl_now_ns();
                         if (now - last > CYL_GAP_NS) { /* preempted while spinning */
                             calm = 0;
                             break;
@@ -439,7 +439,7 @@ static void cyl_pool_finish(cyl_pool *p)
 {
     atomic_store(&p->open, 0);
     if (atomic_load(&p->active) == 0) return;
-    long t0 = cyl_now_ns();
+    int64_t t0 = cyl_now_ns();
     for (int k = 1; atomic_load(&p->active) != 0; k++) {
         cyl_cpu_relax();
         if ((k & 63) == 0 && cyl_now_ns() - t0 > CYL_SPIN_NS) {
