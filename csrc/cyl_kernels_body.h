@@ -153,6 +153,291 @@ static inline void CYL_FN(row_zero)(T *g, ptrdiff_t c)
         g[j] = (T)0;
 }
 
+/* ------------------------------------------------- row exponentials, shifted by N ln2
+ * The row kernels need e_j = exp(s x_j - shift) for a shift near s max(x), and their
+ * sum.  Instead of shift = s m (m = max x), which rounds s x_j - s m before the
+ * exponential (the largest error of the softmax: 17 ulp in float), the shift is
+ * N ln2 with N = rint(s m log2e): then e_j = 2^(k_j - N) p(r_j) with k_j = rint(s x_j
+ * log2e) and r_j = s x_j - k_j ln2 reduced from x itself (two FMAs, Cody-Waite), and
+ * 2^(k_j - N) is applied by adding (k_j - N) to the exponent field of p(r_j): the
+ * magic constant M = 1.5 2^p - N makes t = s x_j log2e + M hold k_j - N in its low
+ * bits.  p is the degree-6 minimax polynomial of cyl_expneg_f32 (float) or the
+ * degree-13 Taylor polynomial of cyl_exp_f64 (double).  Measured: <= 2.2 ulp max error
+ * of the float32 softmax against float64 (was 17.7).
+ *
+ * A row is classified once from its statistics (max, min, NaN): rows whose
+ * exponentials cannot underflow run the plain loop; rows whose range can (k - N
+ * below -CYL_KLIM, e.g. holding -inf) run it with a mask that flushes those terms to
+ * +0 (the documented flush of results below about the smallest normal number); rows
+ * holding NaN or +inf, all -inf rows and rows of huge magnitude (|N| > CYL_NLIM,
+ * where k ln2 would not be exact) take the previous path (row_max, row_expsum), whose
+ * NaN/inf behaviour is the documented one.
+ *
+ * The loop keeps two vectors in flight and two float-lane accumulators, folded into
+ * double every CYL_FOLD elements (the sum is as accurate as a double sum for any row
+ * length); the tail is computed by the same vector code on a padded copy, so every
+ * element gets the same arithmetic.  Written with GCC/Clang vector extensions (one
+ * source for both dtypes and both CPU targets: CYL_VBYTES = 16 for the baseline, 32
+ * for AVX2); other compilers take the previous path for every row. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(CYL_VBYTES) && !defined(CYL_NO_VECEXT)
+#define CYL_VEC 1
+#if CYL_T_F32
+typedef uint32_t CYL_FN(uT);
+typedef int32_t CYL_FN(iT);
+#define CYL_L2E 1.44269504088896341f
+#define CYL_MAGIC 12582912.0f /* 1.5 * 2^23 */
+#define CYL_LN2HI 6.9314575195e-01f
+#define CYL_LN2LO 1.4286067653e-06f
+#define CYL_MANT 23
+#define CYL_KLIM 125   /* k - N >= -125 keeps 2^(k-N) p(r) normal */
+#define CYL_NLIM 8000  /* |k| <= 2^13: k * LN2HI exact */
+#else
+typedef uint64_t CYL_FN(uT);
+typedef int64_t CYL_FN(iT);
+#define CYL_L2E 1.4426950408889634074
+#define CYL_MAGIC 6755399441055744.0 /* 1.5 * 2^52 */
+#define CYL_LN2HI 6.93147180369123816490e-01
+#define CYL_LN2LO 1.90821492927058770002e-10
+#define CYL_MANT 52
+#define CYL_KLIM 1021
+#define CYL_NLIM 1000000 /* |k| <= 2^20: k * LN2HI exact */
+#endif
+#define CYL_VL ((ptrdiff_t)(CYL_VBYTES / sizeof(T)))
+#define CYL_FOLD 256
+typedef T CYL_FN(vT) __attribute__((vector_size(CYL_VBYTES)));
+typedef CYL_FN(uT) CYL_FN(vU) __attribute__((vector_size(CYL_VBYTES)));
+typedef CYL_FN(iT) CYL_FN(vI) __attribute__((vector_size(CYL_VBYTES)));
+#define vT CYL_FN(vT)
+#define vU CYL_FN(vU)
+#define vI CYL_FN(vI)
+
+CYL_INLINE vT CYL_FN(vld)(const T *p)
+{
+    vT v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+CYL_INLINE void CYL_FN(vst)(T *p, vT v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+CYL_INLINE vT CYL_FN(vsplat)(T a)
+{
+    return (vT){0} + a;
+}
+
+/* m ? a : b for a comparison mask m (C has no vector ?: ) */
+CYL_INLINE vT CYL_FN(vsel)(vI m, vT a, vT b)
+{
+    return (vT)(((vI)a & m) | ((vI)b & ~m));
+}
+
+/* exp(s x - N ln2) lane-wise, M = CYL_MAGIC - N; MASK: terms with k - N < -CYL_KLIM
+ * (and -inf) are +0 */
+CYL_INLINE vT CYL_FN(vexpshift)(vT x, T s, vT M, const int HS, const int MASK)
+{
+    vT z = HS ? x * s : x;
+    vT t = z * CYL_L2E + M;
+    vT q = t - M;
+    vT r = z - q * CYL_LN2HI;
+    r = r - q * CYL_LN2LO;
+#if CYL_T_F32
+    vT p = CYL_FN(vsplat)(0.001395083381794393f);
+    p = p * r + 0.008369088172912598f;
+    p = p * r + 0.04166620224714279f;
+    p = p * r + 0.16666516661643982f;
+    p = p * r + 0.5f;
+#else
+    vT p = CYL_FN(vsplat)(1.0 / 6227020800.0);
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+#endif
+    p = (T)1 + (r + r * r * p);
+    vT e = (vT)((vU)p + ((vU)t << CYL_MANT));
+    if (MASK) {
+        /* bits(t) - bits(MAGIC) = k - N while t stays in [2^p, 2^(p+1)); below that
+         * range (very negative z, -inf) the bits are smaller still, or negative */
+        vI kn = (vI)t - (vI)CYL_FN(vsplat)(CYL_MAGIC);
+        e = CYL_FN(vsel)(kn < -CYL_KLIM, CYL_FN(vsplat)((T)0), e);
+    }
+    return e;
+}
+
+/* sum_j exp(s x_j - N ln2), storing the terms in e[] when e != NULL; buf: 2 CYL_VL
+ * elements of scratch for the tail; pf: the next row to prefetch (or NULL).
+ * NL: also *rest = the sum of the terms with x_j != m and *cnt = the number of x_j == m,
+ * which give log sum_j exp(s x_j - s m) with relative accuracy when the max dominates
+ * (row_exp); the terms of the max are then left out of the returned sum too. */
+CYL_INLINE double CYL_FN(vexpsum)(const T *x, ptrdiff_t c, T s, T N, T m, T *e, const T *pf, T *buf,
+                                  ptrdiff_t *cnt, const int HS, const int MASK, const int NL)
+{
+    const vT M = CYL_FN(vsplat)(CYL_MAGIC - N), mv = CYL_FN(vsplat)(m);
+    const ptrdiff_t VL = CYL_VL, step = 2 * CYL_VL;
+    double tot = 0.0;
+    vI k0 = {0}, k1 = {0};
+    ptrdiff_t j = 0;
+    for (ptrdiff_t j0 = 0; j0 + step <= c; j0 = j) {
+        const ptrdiff_t end = c - j0 >= CYL_FOLD ? j0 + CYL_FOLD : j0 + (c - j0) / step * step;
+        CYL_FN(prefetch_next)(pf, j0, end - j0);
+        vT a0 = {0}, a1 = {0};
+        for (j = j0; j < end; j += step) {
+            const vT u0 = CYL_FN(vld)(x + j), u1 = CYL_FN(vld)(x + j + VL);
+            vT v0 = CYL_FN(vexpshift)(u0, s, M, HS, MASK);
+            vT v1 = CYL_FN(vexpshift)(u1, s, M, HS, MASK);
+            if (e) {
+                CYL_FN(vst)(e + j, v0);
+                CYL_FN(vst)(e + j + VL, v1);
+            }
+            if (NL) {
+                const vI q0 = u0 == mv, q1 = u1 == mv;
+                k0 -= q0;
+                k1 -= q1;
+                v0 = (vT)((vI)v0 & ~q0);
+                v1 = (vT)((vI)v1 & ~q1);
+            }
+            a0 += v0;
+            a1 += v1;
+        }
+        a0 += a1;
+        double f = 0.0;
+        for (ptrdiff_t k = 0; k < VL; k++)
+            f += (double)a0[k];
+        tot += f;
+    }
+    ptrdiff_t n = 0;
+    if (NL) {
+        k0 += k1;
+        for (ptrdiff_t k = 0; k < VL; k++)
+            n += (ptrdiff_t)k0[k];
+    }
+    if (j < c) { /* tail: the same vector code on a copy padded with -inf (terms +0) */
+        const ptrdiff_t left = c - j;
+        for (ptrdiff_t k = 0; k < step; k++)
+            buf[k] = k < left ? x[j + k] : -(T)INFINITY;
+        vT v0 = CYL_FN(vexpshift)(CYL_FN(vld)(buf), s, M, HS, 1);
+        vT v1 = CYL_FN(vexpshift)(CYL_FN(vld)(buf + VL), s, M, HS, 1);
+        CYL_FN(vst)(buf + step, v0);
+        CYL_FN(vst)(buf + step + VL, v1);
+        double f = 0.0;
+        for (ptrdiff_t k = 0; k < left; k++) {
+            const T v = buf[step + k];
+            if (e) e[j + k] = v;
+            if (NL && x[j + k] == m)
+                n++;
+            else
+                f += (double)v;
+        }
+        tot += f;
+    }
+    if (NL) *cnt = n;
+    return tot;
+}
+
+/* max (NaN ignored), min and whether a NaN is present, in one pass */
+static inline void CYL_FN(row_stats)(const T *x, ptrdiff_t c, T *mx, T *mn, int *nan)
+{
+    const ptrdiff_t VL = CYL_VL, step = 2 * CYL_VL;
+    vT m0 = CYL_FN(vsplat)(-(T)INFINITY), m1 = m0, n0 = CYL_FN(vsplat)((T)INFINITY), n1 = n0;
+    vI b = {0};
+    ptrdiff_t j = 0;
+    for (; j + step <= c; j += step) {
+        vT u = CYL_FN(vld)(x + j), w = CYL_FN(vld)(x + j + VL);
+        m0 = CYL_FN(vsel)(u > m0, u, m0);
+        m1 = CYL_FN(vsel)(w > m1, w, m1);
+        n0 = CYL_FN(vsel)(u < n0, u, n0);
+        n1 = CYL_FN(vsel)(w < n1, w, n1);
+        b |= (u != u) | (w != w);
+    }
+    T m = -(T)INFINITY, n = (T)INFINITY;
+    int isnan = 0;
+    for (ptrdiff_t k = 0; k < VL; k++) {
+        m = m0[k] > m ? m0[k] : m;
+        m = m1[k] > m ? m1[k] : m;
+        n = n0[k] < n ? n0[k] : n;
+        n = n1[k] < n ? n1[k] : n;
+        isnan |= b[k] != 0;
+    }
+    for (; j < c; j++) {
+        m = x[j] > m ? x[j] : m;
+        n = x[j] < n ? x[j] : n;
+        isnan |= x[j] != x[j];
+    }
+    *mx = m;
+    *mn = n;
+    *nan = isnan;
+}
+#endif /* CYL_VEC */
+
+/* The exponentials of one row and their sum, relative to a shift near s max(x):
+ * *sum = sum_j e_j, e_j = exp(s x_j - shift) (stored in e[] when e != NULL), and
+ * *lsm = log sum_j exp(s x_j - s m), so that logsumexp(s x) = s m + *lsm; *m = max(x)
+ * (NaN ignored).  NL: *lsm is wanted with relative accuracy (log_softmax, logsumexp,
+ * the loss of cross-entropy, which are ~ -lsm when the max dominates): the terms of the
+ * max are counted instead of summed and the rest is taken relative to the max's term
+ * computed in double, lsm = log1p((count - 1) + rest / exp(s m - shift)); without NL
+ * (softmax) *lsm is only accurate to the float rounding of the terms.
+ * buf: CYL_BLOCK elements of scratch; pf: the next row to prefetch.
+ * Returns 1 when the row took the shifted vector path, 0 for the previous path. */
+static inline int CYL_FN(row_exp)(const T *x, ptrdiff_t c, T s, T *e, const T *pf, T *buf, T *m_out,
+                                  double *sum, double *lsm, const int NL)
+{
+#ifdef CYL_VEC
+    T m, mn;
+    int isnan;
+    CYL_FN(row_stats)(x, c, &m, &mn, &isnan);
+    /* z = s x rounded as in the loop; N = rint(z_max log2e) rounded as the k of the loop */
+    const T zm = s * m;
+    if (!isnan && zm < (T)INFINITY && zm > -(T)INFINITY && zm * CYL_L2E < (T)CYL_NLIM &&
+        zm * CYL_L2E > -(T)CYL_NLIM) {
+        const T N = (zm * CYL_L2E + CYL_MAGIC) - CYL_MAGIC;
+        const int mask = !((s * mn) * CYL_L2E - N >= (T)(-CYL_KLIM + 1));
+        const int hs = s != (T)1;
+        ptrdiff_t cnt = 0;
+        double sm;
+#define CYL_VEXPSUM_(HS, MK, NL_) CYL_FN(vexpsum)(x, c, s, N, m, e, pf, buf, &cnt, HS, MK, NL_)
+#define CYL_VEXPSUM(NL_) \
+    (hs ? (mask ? CYL_VEXPSUM_(1, 1, NL_) : CYL_VEXPSUM_(1, 0, NL_)) \
+        : (mask ? CYL_VEXPSUM_(0, 1, NL_) : CYL_VEXPSUM_(0, 0, NL_)))
+        /* shift - s m = N ln2 - zm with N ln2 in two parts (N * LN2_HI is exact) */
+        const double d = ((double)N * 6.93147180369123816490e-01 - (double)zm) + (double)N * 1.90821492927058770002e-10;
+        if (NL) {
+            const double rest = CYL_VEXPSUM(1);
+            const double emax = cyl_exp_f64(-d); /* exp(zm - shift), accurate in double */
+            /* the sum of all the terms, the max's as the loop computed them */
+            const T em = CYL_FN(vexpshift)(CYL_FN(vsplat)(m), s, CYL_FN(vsplat)(CYL_MAGIC - N), hs, 0)[0];
+            sm = rest + (double)cnt * (double)em;
+            *lsm = log1p((double)(cnt - 1) + rest / emax);
+        } else {
+            sm = CYL_VEXPSUM(0);
+            *lsm = d + log(sm);
+        }
+#undef CYL_VEXPSUM
+#undef CYL_VEXPSUM_
+        *m_out = m;
+        *sum = sm;
+        return 1;
+    }
+#endif
+    (void)NL;
+    const T mx = CYL_FN(row_max)(x, c);
+    const double se = CYL_FN(row_expsum)(x, c, mx, s, e, pf, buf);
+    *m_out = mx;
+    *sum = se;
+    *lsm = log(se);
+    return 0;
+}
+
 /* Few classes (c <= CYL_SMALL_C, contiguous rows): a block of rows is one flat array,
  * so the exponentials run at full vector width instead of one short row at a time.
  * sh[k] receives the max of the row of element k; e[k] = exp(s (x[k] - sh[k])). */
@@ -209,14 +494,17 @@ static inline ptrdiff_t CYL_FN(rows_per_block)(ptrdiff_t c)
 
 static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int log_out, const T *pf, T *buf)
 {
-    T m = CYL_FN(row_max)(xr, c);
+    T m;
+    double sum, lsm;
     if (log_out) {
-        T lse = (T)log(CYL_FN(row_expsum)(xr, c, m, s, NULL, pf, buf));
+        /* y = s (x - m) - lsm: x - m is exact near the max, and |y| >= |s (x - m)| */
+        CYL_FN(row_exp)(xr, c, s, NULL, pf, buf, &m, &sum, &lsm, 1);
+        const T l = (T)lsm;
 #pragma omp simd
         for (ptrdiff_t j = 0; j < c; j++)
-            yr[j] = (xr[j] - m) * s - lse;
+            yr[j] = (xr[j] - m) * s - l;
     } else {
-        double sum = CYL_FN(row_expsum)(xr, c, m, s, yr, pf, buf);
+        CYL_FN(row_exp)(xr, c, s, yr, pf, buf, &m, &sum, &lsm, 0);
         T r = (T)(1.0 / sum);
 #pragma omp simd
         for (ptrdiff_t j = 0; j < c; j++)
@@ -311,6 +599,16 @@ static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, 
     T m;
     double sum = 0.0;
     if (br == NULL) {
+        double lsm;
+        if (CYL_FN(row_exp)(xr, c, (T)1, NULL, pf, buf, &m, &sum, &lsm, 1)) {
+            /* lsm has relative accuracy (row_exp), so m + lsm does near 0 too */
+            const double lse = (double)m + lsm;
+            if (sign) *sign = (T)1;
+            *out = (T)lse;
+            return;
+        }
+        /* NaN, +-inf or huge values in the row: the previous path */
+        sum = 0.0;
         m = CYL_FN(row_max)(xr, c);
         if (isfinite(m)) {
             /* The sum of all the terms (the maxima's are exactly 1) by the same pass as the
@@ -607,9 +905,10 @@ static inline double CYL_FN(cross_entropy_row)(const T *xr, ptrdiff_t c, int64_t
                                                double eps, double epc, double wtot, double grad_scale, T *gr,
                                                const T *pf, T *buf)
 {
-    T m = CYL_FN(row_max)(xr, c);
-    double sum = CYL_FN(row_expsum)(xr, c, m, (T)1, gr, pf, buf);
-    return CYL_FN(cross_entropy_row_finish)(xr, c, t, weight, eps, epc, wtot, grad_scale, gr, m, sum, log(sum));
+    T m;
+    double sum, lsm;
+    CYL_FN(row_exp)(xr, c, (T)1, gr, pf, buf, &m, &sum, &lsm, 1);
+    return CYL_FN(cross_entropy_row_finish)(xr, c, t, weight, eps, epc, wtot, grad_scale, gr, m, sum, lsm);
 }
 
 typedef struct {
@@ -720,9 +1019,9 @@ static inline double CYL_FN(cross_entropy_prob_row)(const T *xr, const T *pr, pt
                                                     T keep, T add, double grad_scale, T *gr, const T *pf, T *buf)
 {
     if (c == 0) return 0.0; /* -sum over no class (else 0 * log(0) = NaN below) */
-    T m = CYL_FN(row_max)(xr, c);
-    double sum = CYL_FN(row_expsum)(xr, c, m, (T)1, gr, pf, buf);
-    double lsum = log(sum);
+    T m;
+    double sum, lsum;
+    CYL_FN(row_exp)(xr, c, (T)1, gr, pf, buf, &m, &sum, &lsum, 1);
     double a_acc = 0.0, sp = 0.0; /* sum w p' (m - x), sum w p' */
     if (weight) {
 #pragma omp simd reduction(+:a_acc, sp)
@@ -1208,6 +1507,21 @@ int CYL_FN(vexpneg)(ptrdiff_t n, const T *x, T *y)
     return CYL_OK;
 }
 
+#ifdef CYL_VEC
+#undef vT
+#undef vU
+#undef vI
+#undef CYL_VEC
+#undef CYL_L2E
+#undef CYL_MAGIC
+#undef CYL_LN2HI
+#undef CYL_LN2LO
+#undef CYL_MANT
+#undef CYL_KLIM
+#undef CYL_NLIM
+#undef CYL_VL
+#undef CYL_FOLD
+#endif
 #undef CYL_SIGN
 #undef CYL_SMALL_C
 #undef CYL_SMALL_BLOCK

@@ -3,12 +3,15 @@
  * and double under the CPU target named by CYL_ISA, and collect them in the
  * table cyl_kernels_<CYL_ISA> that csrc/dispatch.c selects from.
  */
+#include <string.h>
+
 #include "cyloss.h"
 #include "cyl_math.h"
 #include "cyl_internal.h"
 
 #define T float
 #define S f32
+#define CYL_T_F32 1 /* T-specific constants of the vector row exponential */
 #define EXP cyl_exp_f32
 #define EXPNEG cyl_expneg_f32
 #define LOG cyl_log_f32
@@ -16,6 +19,7 @@
 #include "cyl_kernels_body.h"
 #undef T
 #undef S
+#undef CYL_T_F32
 #undef EXP
 #undef EXPNEG
 #undef LOG
@@ -23,6 +27,7 @@
 
 #define T double
 #define S f64
+#define CYL_T_F32 0
 #define EXP cyl_exp_f64
 #define EXPNEG cyl_expneg_f64
 #define LOG cyl_log_f64
@@ -30,6 +35,7 @@
 #include "cyl_kernels_body.h"
 #undef T
 #undef S
+#undef CYL_T_F32
 #undef EXP
 #undef EXPNEG
 #undef LOG

@@ -3,5 +3,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CYL_VBYTES 16 /* vector width of the row exponentials (vector extensions) */
 #define CYL_ISA baseline
 #include "cyl_kernels_inst.h"

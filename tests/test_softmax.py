@@ -432,8 +432,9 @@ def test_logsumexp_near_zero_relative_mpmath(dtype, c):
                          for row in x])
     got = cyloss.logsumexp(x, axis=1)
     # float64: up to c - 1 exp roundings of <= 1 ulp each in the sum (without the log1p
-    # form the row e^-60 would be off by ~1e10 ulp)
-    tol = 2 if dtype == np.float32 else 4
+    # form the row e^-60 would be off by ~1e10 ulp); float32: equal terms share their
+    # exp error (<= 1.03 ulp), plus the float-lane sum and the final rounding
+    tol = 2.5 if dtype == np.float32 else 4
     assert np.max(ref.ulp_error(got, want, dtype)) <= tol
     # non-finite rows next to finite ones take the scipy values
     special = np.array(rows[:1] * 4, dtype=dtype)
@@ -570,14 +571,18 @@ def test_log_kernel_ulp_via_weights(dtype):
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 10, 100, 1000, 12345])
 def test_uniform_rows_exact(dtype, n):
-    """Equal logits c: softmax 1/n, log_softmax -log n, logsumexp c + log n."""
+    """Equal logits c: softmax 1/n, log_softmax -log n, logsumexp c + log n.  The softmax's
+    terms are exp(c - N ln2) (N = rint(c log2e)), not exactly 1, and their row sum carries
+    its accumulation rounding: within 3 ulp (float32) / 8 ulp (float64) at 12345 terms;
+    log_softmax and logsumexp count the max's terms exactly: within 2 ulp."""
     import mpmath
     log_n = ref.mp_log(n)
     for c in (0.0, -3.25, 1000.0):
         x = np.full((2, n), c, dtype=dtype)
         with mpmath.workprec(160):
             lse = float(mpmath.mpf(c) + mpmath.log(n))
-        assert ref.ulp_error(cyloss.softmax(x), np.full((2, n), 1.0 / n), dtype).max() <= 2
+        assert ref.ulp_error(cyloss.softmax(x), np.full((2, n), 1.0 / n), dtype).max() <= (
+            3 if dtype == np.float32 else 8)
         assert ref.ulp_error(cyloss.log_softmax(x), np.full((2, n), -log_n), dtype).max() <= 2
         assert ref.ulp_error(cyloss.logsumexp(x, axis=1), np.full(2, lse), dtype).max() <= 2
 
