@@ -662,6 +662,34 @@ static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, 
             sum += br[j] != 0 ? (double)v : 0.0;
         }
         m = shift;
+        if (isfinite(shift) && sum != 0 && fabs((double)m + log(fabs(sum))) < 2.0) {
+            /* near 0: log|S| = log1p(|S| - 1) with S = A + rest, A = the sum of the b of
+             * the maxima (their terms are exactly b) and rest the other terms, so that the
+             * result keeps relative accuracy as in the unweighted path */
+            double A = 0.0, rest = 0.0, lanes[16] = {0};
+            ptrdiff_t j = 0;
+            for (; j + 16 <= c; j += 16) { /* 16 lanes: short rounding chains, as row_sum */
+#pragma omp simd
+                for (int k = 0; k < 16; k++) {
+                    const T xv = xr[j + k], bv = br[j + k];
+                    const double v = (double)bv * (double)EXP(xv - shift);
+                    lanes[k] += (bv != 0 && xv != shift) ? v : 0.0;
+                }
+            }
+            for (; j < c; j++)
+                if (br[j] != 0 && xr[j] != shift) rest += (double)br[j] * (double)EXP(xr[j] - shift);
+            for (int k = 0; k < 16; k++)
+                rest += lanes[k];
+            for (j = 0; j < c; j++)
+                A += xr[j] == shift ? (double)br[j] : 0.0;
+            const double S = A + rest;
+            if (S > 0 || (S < 0 && sign)) { /* (a negative sum without sign: NaN below) */
+                const double l = S > 0 ? log1p((A - 1.0) + rest) : log1p((-A - 1.0) - rest);
+                if (sign) *sign = S > 0 ? (T)1 : (T)-1;
+                *out = (T)((double)m + l);
+                return;
+            }
+        }
     }
     if (sign) {
         *sign = sum > 0 ? (T)1 : sum < 0 ? (T)-1 : sum == 0 ? (T)0 : (T)sum;
