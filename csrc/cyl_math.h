@@ -204,7 +204,8 @@ CYL_INLINE double cyl_log_f64(double x)
 }
 
 /* log1p(e) for e in [0, 1] (the softplus tail log1p(exp(-|x|))): log(1 + e)
- * plus the rounding error of 1 + e, (e - (u - 1)) / u (Goldberg's trick). */
+ * plus the rounding error of 1 + e, (e - (u - 1)) / u (Goldberg's trick); correct for
+ * any e >= 0 (the row kernels use it for log(count + rest) - 1). */
 CYL_INLINE float cyl_log1p_unit_f32(float e)
 {
     float u = 1.0f + e;
