@@ -144,6 +144,14 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
 def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
              return_grad=False):
     """Negative log-likelihood -weight[t] * log_probs[t], as torch.nn.functional.nll_loss."""
+    # Fast path for the common call (as cross_entropy's).
+    if (weight is None and type(axis) is int and axis == -1 and type(ignore_index) is int
+            and (return_grad is False or return_grad is True)
+            and type(reduction) is str and (reduction == "mean" or reduction == "sum")):
+        r = _core.nll_loss_fast(log_probs, target, _check_ignore_index(ignore_index), reduction == "mean",
+                                return_grad)
+        if r is not None:
+            return r
     x, cdt, rdt, ax, c, w = _class_setup(log_probs, axis, weight, "log_probs")
     red = check_reduction(reduction)
     ignore = _check_ignore_index(ignore_index)

@@ -550,3 +550,89 @@ def cross_entropy_fast(object logits, object target, int64_t ignore_index, bint 
     # the float32 rounding in C: np.float32(total) would warn when total overflows float32
     loss = _F32(<float>total) if kind == 1 else _F64(total)
     return (loss, g) if want_grad else loss
+
+
+def nll_loss_fast(object log_probs, object target, int64_t ignore_index, bint mean, bint want_grad):
+    """Unweighted NLL loss, reduction mean or sum, for (n, c) log-probabilities (class axis
+    last) and an int64 target of n; None if they do not fit or a target is out of range
+    (the general path then reports it).  The same arithmetic as the general path."""
+    cdef int kind = _float_kind(log_probs)
+    if kind == 0 or not cnp.PyArray_CheckExact(target):
+        return None
+    cdef cnp.ndarray a = <cnp.ndarray>log_probs
+    cdef cnp.ndarray t = <cnp.ndarray>target
+    if cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_NDIM(t) != 1 or cnp.PyArray_TYPE(t) != cnp.NPY_INT64 \
+            or not cnp.PyArray_IS_C_CONTIGUOUS(t) or not cnp.PyArray_ISALIGNED(t) \
+            or not cnp.PyArray_ISNOTSWAPPED(t):
+        return None
+    cdef ptrdiff_t n = cnp.PyArray_DIMS(a)[0], c = cnp.PyArray_DIMS(a)[1], err = -1
+    if n == 0 or c == 0 or cnp.PyArray_DIMS(t)[0] != n:
+        return None
+    cdef const int64_t *pt = <const int64_t *>cnp.PyArray_DATA(t)
+    cdef void *px = cnp.PyArray_DATA(a)
+    cdef double wsum = 0.0, total = 0.0, scale = 1.0
+    cdef int st = 0
+    cdef cnp.ndarray g = None
+    cdef void *pg = NULL
+    if want_grad:
+        g = cnp.PyArray_EMPTY(2, cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
+        pg = cnp.PyArray_DATA(g)
+    with nogil:
+        if mean:  # the denominator (the number of kept rows) first: the gradient needs it
+            st = C.cyl_class_weight_sum_f64(n, c, pt, NULL, ignore_index, &wsum, &err)
+            scale = 1.0 / wsum if wsum != 0 else 0.0   # (no weight: wsum == 0 only if all ignored)
+        if st == 0:
+            if kind == 1:
+                st = C.cyl_nll_loss_grad_f32(n, c, <const float *>px, c, pt, NULL, ignore_index, scale, NULL,
+                                             &total, <float *>pg, c, &err)
+            else:
+                st = C.cyl_nll_loss_grad_f64(n, c, <const double *>px, c, pt, NULL, ignore_index, scale, NULL,
+                                             &total, <double *>pg, c, &err)
+    if st != 0:
+        return None
+    if mean:
+        total = total * scale if wsum != 0 else float("nan")
+    loss = _F32(<float>total) if kind == 1 else _F64(total)
+    return (loss, g) if want_grad else loss
+
+
+def logsumexp_fast(object x, object axis):
+    """logsumexp over the last axis of x (axis -1 / ndim - 1, or None for 1-D x) without b,
+    keepdims or return_sign; None if x does not fit (the general path takes it)."""
+    cdef int kind = _float_kind(x)
+    if kind == 0:
+        return None
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef int nd = cnp.PyArray_NDIM(a)
+    if axis is None:
+        if nd != 1:
+            return None
+    elif type(axis) is int:
+        if axis != -1 and axis != nd - 1:
+            return None
+    else:
+        return None
+    cdef ptrdiff_t c = cnp.PyArray_DIMS(a)[nd - 1]
+    cdef ptrdiff_t size = cnp.PyArray_SIZE(a)
+    if c == 0 or size == 0:
+        return None
+    cdef ptrdiff_t n = size // c
+    cdef void *px = cnp.PyArray_DATA(a)
+    cdef float r32 = 0
+    cdef double r64 = 0
+    cdef cnp.ndarray res = None
+    cdef void *pr = &r32 if kind == 1 else <void *>&r64
+    if nd > 1:
+        res = cnp.PyArray_EMPTY(nd - 1, cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
+        pr = cnp.PyArray_DATA(res)
+    cdef int st
+    with nogil:
+        if kind == 1:
+            st = C.cyl_logsumexp_f32(n, c, <const float *>px, c, NULL, 0, <float *>pr, NULL)
+        else:
+            st = C.cyl_logsumexp_f64(n, c, <const double *>px, c, NULL, 0, <double *>pr, NULL)
+    if st != 0:
+        return None
+    if nd > 1:
+        return res
+    return _F32(r32) if kind == 1 else _F64(r64)
