@@ -3,6 +3,7 @@ they apply (the general kernel wrapper is never reached), give exactly what the 
 path gives (same kernels, same arithmetic), match the references, and leave every other
 call to the general path (which validates and raises the clear errors)."""
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -42,26 +43,26 @@ def _nll_data(rng, n, c, dtype, ignore=()):
     return x, t
 
 
+@pytest.mark.parametrize("fn", ["nll_loss", "cross_entropy"])
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 @pytest.mark.parametrize("return_grad", [False, True])
 @pytest.mark.parametrize("n,c", [(1, 1), (3, 5), (7, 40), (1000, 33)])
-def test_nll_loss_fast_path_taken_and_equal_to_general(dtype, reduction, return_grad, n, c, rng,
-                                                       general_path_off):
+def test_fast_path_taken_and_equal_to_general(fn, dtype, reduction, return_grad, n, c, rng, general_path_off):
     x, t = _nll_data(rng, n, c, dtype, ignore=(0,) if n > 2 else ())
     # the general path of the same call: weight=ones, class axis given as a positive axis
-    expected = cyloss.nll_loss(x, t, axis=1, weight=np.ones(c, dtype), reduction=reduction,
-                               return_grad=return_grad)
-    general_path_off("nll_loss")
+    expected = getattr(cyloss, fn)(x, t, axis=1, weight=np.ones(c, dtype), reduction=reduction,
+                                   return_grad=return_grad)
+    general_path_off(fn)
     general_path_off("class_weight_sum")
-    got = cyloss.nll_loss(x, t, reduction=reduction, return_grad=return_grad)
+    got = getattr(cyloss, fn)(x, t, reduction=reduction, return_grad=return_grad)
     if return_grad:
         assert_bitwise(got[0], expected[0], "loss")
         assert_bitwise(got[1], expected[1], "grad")
         assert got[1].flags.c_contiguous and got[1].flags.writeable
     else:
         assert_bitwise(got, expected, "loss")
-    r = ref.nll_loss(x, t, reduction=reduction)
+    r = getattr(ref, fn)(x, t, reduction=reduction)
     assert_close(got[0] if return_grad else got, r[0], dtype, scale=10)
     if return_grad:
         assert_close(got[1], r[1], dtype)
@@ -238,3 +239,61 @@ def test_logsumexp_other_calls_take_the_general_path(shape, kwargs, layout, rng)
     if isinstance(expected, tuple):
         got, expected = got[0], expected[0]
     np.testing.assert_allclose(np.asarray(got, dtype=np.float64), expected, rtol=2e-3)
+
+
+# --------------------------------------------------------------------------- grad_out=
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_fast_path_writes_grad_out(fn, dtype, reduction, rng, general_path_off):
+    """The common call with a C-contiguous grad_out of the logits' dtype stays on the fast
+    path, writes the gradient into grad_out and returns it."""
+    x, t = _nll_data(rng, 50, 9, dtype, ignore=(3,))
+    expected = getattr(cyloss, fn)(x, t, reduction=reduction, return_grad=True)
+    g = np.full_like(x, np.nan)
+    general_path_off(fn)
+    general_path_off("class_weight_sum")
+    loss, grad = getattr(cyloss, fn)(x, t, reduction=reduction, return_grad=True, grad_out=g)
+    assert grad is g
+    assert_bitwise(loss, expected[0])
+    assert_bitwise(g, expected[1])
+
+
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("kind", ["fortran", "strided", "unaligned", "matrix", "is_x", "overlaps_x",
+                                  "overlaps_target", "f16", "other_float", "readonly", "shape", "no_return_grad"])
+def test_fast_path_leaves_other_grad_outs_to_the_general_path(fn, kind, rng):
+    """grad_out the fast path cannot write directly: the general path writes it through a
+    temporary, or raises the error naming grad_out."""
+    x, t = _nll_data(rng, 6, 5, np.float64)
+    expected = getattr(cyloss, fn)(x.copy(), t.copy(), return_grad=True)
+    kw = {"return_grad": True}
+    if kind in ("fortran", "strided", "unaligned"):
+        g = apply_layout(np.zeros_like(x), kind)
+    elif kind == "matrix":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            g = np.asmatrix(np.zeros_like(x))
+    elif kind == "is_x":
+        g = x
+    elif kind == "overlaps_x":
+        buf = np.concatenate([x.ravel(), [0.0]])
+        x, g = buf[:-1].reshape(6, 5), buf[1:].reshape(6, 5)
+    elif kind == "overlaps_target":
+        buf = np.zeros(36)
+        tt = buf[29:35].view(np.int64)                   # the target's first element is g's last
+        tt[...] = t
+        t, g = tt, buf[:30].reshape(6, 5)
+    else:
+        g = {"f16": lambda: np.zeros(x.shape, np.float16), "other_float": lambda: np.zeros(x.shape, np.float32),
+             "readonly": lambda: np.frombuffer(np.zeros(30).tobytes()).reshape(6, 5),
+             "shape": lambda: np.zeros((6, 6)), "no_return_grad": lambda: np.zeros_like(x)}[kind]()
+        with pytest.raises((TypeError, ValueError), match="grad_out"):
+            if kind == "no_return_grad":
+                kw = {}
+            getattr(cyloss, fn)(x, t, grad_out=g, **kw)
+        return
+    loss, grad = getattr(cyloss, fn)(x, t, grad_out=g, **kw)
+    assert grad is g
+    assert_bitwise(loss, expected[0])
+    np.testing.assert_array_equal(np.asarray(g), expected[1])
