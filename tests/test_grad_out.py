@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 import cyloss
-from _cases import LOSS_CASES, build
-from _helpers import apply_layout, assert_unmodified, snapshot
+from _cases import LOSS_CASES, build, scale_of
+from _helpers import apply_layout, assert_close, assert_unmodified, snapshot
 
 DTYPES = (np.float16, np.float32, np.float64)
 DTYPE_IDS = ("f16", "f32", "f64")
@@ -111,6 +111,8 @@ def test_grad_out_equals_the_allocating_call(case, dtype, layout, tmp_path):
     assert got[1] is g, "grad_out must be returned as the gradient"
     assert_same(got[0], loss, "loss")
     assert_same(np.asarray(g), grad, f"grad ({layout})")
+    if not isinstance(case, _Fast):  # (and the independent reference)
+        assert_close(np.asarray(g), case.reference(args, kwargs)[1], dtype, scale=scale_of(args, kwargs), what="grad")
     for a, s in zip(list(args) + list(kwargs.values()), snaps):
         assert_unmodified(a, s)
 
