@@ -288,7 +288,7 @@ def test_fast_path_leaves_other_grad_outs_to_the_general_path(fn, kind, rng):
         g = {"f16": lambda: np.zeros(x.shape, np.float16), "other_float": lambda: np.zeros(x.shape, np.float32),
              "readonly": lambda: np.frombuffer(np.zeros(30).tobytes()).reshape(6, 5),
              "shape": lambda: np.zeros((6, 6)), "no_return_grad": lambda: np.zeros_like(x)}[kind]()
-        with pytest.raises((TypeError, ValueError), match="grad_out"):
+        with pytest.raises((TypeError, ValueError), match=r"(?<![\w'])grad_out(?![\w'])"):
             if kind == "no_return_grad":
                 kw = {}
             getattr(cyloss, fn)(x, t, grad_out=g, **kw)
