@@ -207,7 +207,8 @@ def register(func, label, shape, dt, *, quick=False, tiny=False, **params):
     setup ``SETUPS[label](env, shape, dt, **params)``."""
     def setup(env, _f=SETUPS[label], _shape=shape, _dt=dt, _params=params):
         return _f(env, _shape, _dt, **_params)
-    name = f"{label} {_shape_str(shape)} {dt}" + (" out=" if params.get("out") else "")
+    name = (f"{label} {_shape_str(shape)} {dt}" + (" out=" if params.get("out") else "")
+            + (" grad_out=" if params.get("grad_out") else ""))
     WORKLOADS.append(Workload(name, func, dt, setup, quick=quick, tiny=tiny))
 
 
@@ -301,7 +302,9 @@ def _log_softmax_backward(env, shape, dt):
 
 # ---- classification
 @setup_fn("cross_entropy")
-def _cross_entropy(env, shape, dt, grad=False, scale=3.0):
+def _cross_entropy(env, shape, dt, grad=False, scale=3.0, grad_out=False):
+    """grad_out: cyloss writes the gradient into a preallocated array (sklearn too, through
+    gradient_out=); torch's autograd and NumPy allocate theirs as usual."""
     n, c = shape
     x = env.normal(shape, dt, scale)
     t = env.targets(n, c)
@@ -327,14 +330,21 @@ def _cross_entropy(env, shape, dt, grad=False, scale=3.0):
         obj = skl.HalfMultinomialLoss(n_classes=c)
         if not grad:
             return lambda: obj(tf, x, n_threads=k)
+        sk_g = np.empty_like(x) if grad_out else None
 
         def f():
-            lv, g = obj.loss_gradient(tf, x, n_threads=k)
+            lv, g = obj.loss_gradient(tf, x, gradient_out=sk_g, n_threads=k)
             g *= 1.0 / n
             return lv.mean(), g
         return f
 
-    if grad:
+    if grad and grad_out:
+        g_out = np.empty_like(x)
+        cy = env.cy(lambda: cyloss.cross_entropy(x, t, return_grad=True, grad_out=g_out), single=tiny)
+        np_c = env.numpy(lambda: np_cross_entropy_grad(x, t, rows))
+        sp_c = []
+        roof = [] if tiny else env.copy(x) + env.read(x)
+    elif grad:
         cy = env.cy(lambda: cyloss.cross_entropy(x, t, return_grad=True), single=tiny)
         np_c = env.numpy(lambda: np_cross_entropy_grad(x, t, rows))
         sp_c = []
@@ -570,6 +580,8 @@ def _build():
             q = dt == F32 and shape == (4096, 1000)
             register("cross_entropy", "cross_entropy", shape, dt, quick=q)
             register("cross_entropy", "cross_entropy+grad", shape, dt, quick=q)
+            if dt == F32 and shape[1] >= 1000:   # the gradient written into a preallocated array
+                register("cross_entropy", "cross_entropy+grad", shape, dt, grad_out=True)
     register("cross_entropy", "cross_entropy+grad", (16384, 1000), F32)   # thread scaling
     register("nll_loss", "nll_loss", (4096, 1000), F32)
     register("nll_loss", "nll_loss+grad", (4096, 1000), F32)

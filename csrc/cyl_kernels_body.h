@@ -883,9 +883,17 @@ int CYL_FN(entropy)(ptrdiff_t n, ptrdiff_t c, const T *p, ptrdiff_t ldp, T *out)
 
 /* ------------------------------------------------------- classification losses */
 
-/* First out-of-range target (not ignore_index), or -1. */
+/* First out-of-range target (not ignore_index), or -1.  A branch-free count
+ * (vectorized) finds whether there is one; only then a scalar loop finds the first.
+ * (uint64_t)t >= c covers t < 0 as well. */
 static ptrdiff_t CYL_FN(bad_target)(ptrdiff_t n, ptrdiff_t c, const int64_t *target, int64_t ignore_index)
 {
+    ptrdiff_t nbad = 0;
+#pragma omp simd reduction(+:nbad)
+    for (ptrdiff_t i = 0; i < n; i++)
+        nbad += (target[i] != ignore_index) & ((uint64_t)target[i] >= (uint64_t)c);
+    if (nbad == 0)
+        return -1;
     for (ptrdiff_t i = 0; i < n; i++) {
         int64_t t = target[i];
         if (t != ignore_index && (t < 0 || t >= c))
@@ -899,14 +907,31 @@ int CYL_FN(class_weight_sum)(ptrdiff_t n, ptrdiff_t c, const int64_t *target, co
 {
     if (n < 0 || c < 0) return CYL_ERR_ARG;
     double acc = 0.0;
-    for (ptrdiff_t i = 0; i < n; i++) {
-        int64_t t = target[i];
-        if (t == ignore_index) continue;
-        if (t < 0 || t >= c) {
-            if (err_index) *err_index = i;
+    if (weight) {
+        ptrdiff_t bad = CYL_FN(bad_target)(n, c, target, ignore_index);
+        if (bad >= 0) {
+            if (err_index) *err_index = bad;
             return CYL_ERR_TARGET;
         }
-        acc += weight ? (double)weight[t] : 1.0;
+        for (ptrdiff_t i = 0; i < n; i++) {
+            int64_t t = target[i];
+            if (t != ignore_index)
+                acc += (double)weight[t];
+        }
+    } else {
+        /* the check and the count of the kept rows in one vectorized pass */
+        ptrdiff_t kept = 0, nbad = 0;
+#pragma omp simd reduction(+:kept, nbad)
+        for (ptrdiff_t i = 0; i < n; i++) {
+            ptrdiff_t keep = target[i] != ignore_index;
+            kept += keep;
+            nbad += keep & ((uint64_t)target[i] >= (uint64_t)c);
+        }
+        if (nbad) {
+            if (err_index) *err_index = CYL_FN(bad_target)(n, c, target, ignore_index);
+            return CYL_ERR_TARGET;
+        }
+        acc = (double)kept;
     }
     if (wsum) *wsum = acc;
     return CYL_OK;
@@ -1180,22 +1205,44 @@ int CYL_FN(nll_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, c
                           double *loss_sum, T *grad, ptrdiff_t ldg, ptrdiff_t *err_index)
 {
     if (n < 0 || c < 0) return CYL_ERR_ARG;
-    ptrdiff_t bad = CYL_FN(bad_target)(n, c, target, ignore_index);
-    if (bad >= 0) {
-        if (err_index) *err_index = bad;
-        return CYL_ERR_TARGET;
-    }
-    double acc = 0.0;
-    for (ptrdiff_t i = 0; i < n; i++) {
-        int64_t t = target[i];
-        if (t == ignore_index) {
-            if (loss) loss[i] = (T)0;
+    /* One pass over the targets: each is checked where its loss is taken, so the first
+     * bad one stops the kernel (with only loss[0..i) written, the gradient untouched).
+     * The losses (a gather: one row apart each) go to 4 interleaved accumulators, lane k
+     * taking rows i = k mod 4 in order, then the lanes in a fixed order: independent
+     * adds overlap their loads instead of waiting on one chain of adds.  The common call
+     * (no weight, no per-row losses) has a loop of its own without their tests; it adds
+     * -x where the other adds -1.0 * x: the same sums. */
+    double lane[4] = {0.0, 0.0, 0.0, 0.0};
+    for (ptrdiff_t i0 = 0; i0 < n; i0 += 4) {
+        const int m = n - i0 < 4 ? (int)(n - i0) : 4;
+        if (m == 4 && !weight && !loss) {
+            for (int k = 0; k < 4; k++) {
+                const ptrdiff_t i = i0 + k;
+                const int64_t t = target[i];
+                if (t != ignore_index) {
+                    if ((uint64_t)t >= (uint64_t)c) {
+                        if (err_index) *err_index = i;
+                        return CYL_ERR_TARGET;
+                    }
+                    lane[k] -= (double)x[i * ldx + t];
+                }
+            }
             continue;
         }
-        double wt = weight ? (double)weight[t] : 1.0;
-        double li = -wt * (double)x[i * ldx + t];
-        if (loss) loss[i] = (T)li;
-        acc += li;
+        for (int k = 0; k < m; k++) {
+            const ptrdiff_t i = i0 + k;
+            const int64_t t = target[i];
+            double li = 0.0;
+            if (t != ignore_index) {
+                if ((uint64_t)t >= (uint64_t)c) {
+                    if (err_index) *err_index = i;
+                    return CYL_ERR_TARGET;
+                }
+                li = -(weight ? (double)weight[t] : 1.0) * (double)x[i * ldx + t];
+            }
+            if (loss) loss[i] = (T)li;
+            lane[k] += li;
+        }
     }
     int st = CYL_OK;
     if (grad) {
@@ -1204,7 +1251,7 @@ int CYL_FN(nll_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, c
                                   CYL_FN(rows_per_block)(c)};
         st = cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c / 8, CYL_FN(nll_fill_block), &k);
     }
-    if (loss_sum) *loss_sum = acc;
+    if (loss_sum) *loss_sum = (lane[0] + lane[1]) + (lane[2] + lane[3]);
     return st;
 }
 

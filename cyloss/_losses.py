@@ -2,8 +2,11 @@
 
 Every loss returns the loss, or (loss, grad) with return_grad=True, where grad is
 d(loss)/d(first argument) with that argument's shape and float dtype (for
-reduction="none": the gradient of loss.sum()).  Loss and gradient come from one
-kernel call.  Reductions accumulate in float64.
+reduction="none": the gradient of loss.sum()).  grad_out= (with return_grad=True) is an
+array of that shape and dtype that receives the gradient and is returned as grad: the
+kernel writes straight into it when it can (C-contiguous, aligned, the compute dtype, no
+overlap with what the kernel reads), else through a temporary.  Loss and gradient come
+from one kernel call.  Reductions accumulate in float64.
 """
 import math
 import operator
@@ -12,8 +15,8 @@ import numpy as np
 
 from . import _core
 from ._validate import (_F32, _F64, asarray, broadcast_shape, broadcast_to, cast_result, check_flag,
-                        check_reduction, check_scalar, contiguous, float_dtypes, norm_axis, plain, position, rows,
-                        sum_to_shape, unrows)
+                        check_grad_out, check_reduction, check_scalar, contiguous, copy_into, direct_out,
+                        float_dtypes, norm_axis, plain, position, rows, sum_to_shape, unrows)
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy",
            "kl_div", "entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"]
@@ -101,14 +104,15 @@ def _check_ignore_index(ignore_index):
 
 
 def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
-                  label_smoothing=0.0, return_grad=False):
+                  label_smoothing=0.0, return_grad=False, grad_out=None):
     """Cross-entropy between logits and class targets or class probabilities.
 
     As torch.nn.functional.cross_entropy with the class axis `axis` (torch's (N, C, d1, ...)
     layout is axis=1): integer `target` of the logits' shape without the class axis, or
     float probabilities of the logits' shape; per-class `weight`, `ignore_index`,
     `label_smoothing` in [0, 1]; reduction "mean" divides by the summed weights of the kept
-    samples (class targets) or the number of samples (probability targets).
+    samples (class targets) or the number of samples (probability targets).  With
+    return_grad=True, `grad_out` (the logits' shape and result dtype) receives the gradient.
     """
     # Fast path for the common call; the type tests keep True == 1, False == 0.0, arrays and
     # truthy strings ("no") out of it: they take the checked path below.
@@ -116,7 +120,7 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
             and axis == -1 and type(ignore_index) is int and (return_grad is False or return_grad is True)
             and type(reduction) is str and (reduction == "mean" or reduction == "sum")):
         r = _core.cross_entropy_fast(logits, target, _check_ignore_index(ignore_index), reduction == "mean",
-                                     return_grad)
+                                     return_grad, grad_out)
         if r is not None:
             return r
     x, cdt, rdt, ax, c, w = _class_setup(logits, axis, weight, "logits")
@@ -131,30 +135,49 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
         if p.shape != x.shape:
             raise ValueError(f"target: float targets are class probabilities and must have the shape of "
                              f"logits {x.shape}, got {p.shape}; class indices must be integers")
-        return _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad)
+        return _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad, grad_out)
     if t.dtype.kind not in "iu":
         asarray(t, "target")  # complex / object / string -> TypeError naming target
         raise TypeError(f"target must hold integer class indices or float probabilities, got dtype {t.dtype}")
     tf, t_shape = _class_targets(t, x, ax, c, "target", "logits", axis)
     xm, moved_shape = rows(x, ax, cdt)
     return _class_loss(_core.cross_entropy, (ignore, eps), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
-                       ax, c, red, ignore, return_grad)
+                       ax, c, red, ignore, return_grad, grad_out)
 
 
 def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
-             return_grad=False):
+             return_grad=False, grad_out=None):
     """Negative log-likelihood -weight[t] * log_probs[t], as torch.nn.functional.nll_loss."""
+    # Fast path for the common call (as cross_entropy's).
+    if (weight is None and type(axis) is int and axis == -1 and type(ignore_index) is int
+            and (return_grad is False or return_grad is True)
+            and type(reduction) is str and (reduction == "mean" or reduction == "sum")):
+        r = _core.nll_loss_fast(log_probs, target, _check_ignore_index(ignore_index), reduction == "mean",
+                                return_grad, grad_out)
+        if r is not None:
+            return r
     x, cdt, rdt, ax, c, w = _class_setup(log_probs, axis, weight, "log_probs")
     red = check_reduction(reduction)
     ignore = _check_ignore_index(ignore_index)
     tf, t_shape = _class_targets(plain(target, "target"), x, ax, c, "target", "log_probs", axis)
     xm, moved_shape = rows(x, ax, cdt)
     return _class_loss(_core.nll_loss, (ignore,), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
-                       ax, c, red, ignore, return_grad)
+                       ax, c, red, ignore, return_grad, grad_out)
 
 
-def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax, c, red, ignore, return_grad):
+def _grad_buffer(direct, shape, cdt):
+    """The kernel's gradient array of `shape`: grad_out's view when written directly."""
+    return direct.reshape(shape) if direct is not None else np.empty(shape, dtype=cdt)
+
+
+def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax, c, red, ignore, return_grad,
+                grad_out):
     return_grad = check_flag(return_grad, "return_grad")
+    direct = None
+    if grad_out is not None:
+        check_grad_out(grad_out, return_grad, x.shape, rdt)
+        if ax == x.ndim - 1:  # (else the class axis moves: through a temporary)
+            direct = direct_out(grad_out, cdt, (xm, tf, w))
     n = xm.shape[0]
     loss_scale = grad_scale = 1.0
     if red == "mean":
@@ -169,7 +192,7 @@ def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax
             loss_scale = math.nan
             grad_scale = math.nan if np.any(tf != ignore) else 0.0
     loss_rows = np.empty(n, dtype=cdt) if red == "none" else None
-    grad = np.empty((n, c), dtype=cdt) if return_grad else None
+    grad = _grad_buffer(direct, (n, c), cdt) if return_grad else None
     try:
         total = kernel(xm, tf, w, *params, grad_scale, loss_rows, grad)
     except _core.KernelError as e:
@@ -180,18 +203,31 @@ def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax
     else:
         loss = _scalar(total * loss_scale if red == "mean" else total, rdt)
     if return_grad:
-        grad = cast_result(unrows(grad, moved_shape, ax, x.ndim), rdt)
+        grad = _finish_grad(grad, grad_out, direct, moved_shape, ax, x.ndim, rdt)
     return _finish(loss, grad, return_grad)
 
 
-def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad):
+def _finish_grad(grad, grad_out, direct, moved_shape, ax, ndim, rdt):
+    """The (n, c) gradient in the first argument's layout and result dtype; in grad_out when given."""
+    if direct is not None:
+        return grad_out
+    grad = cast_result(unrows(grad, moved_shape, ax, ndim), rdt)
+    return grad if grad_out is None else copy_into(grad_out, grad)
+
+
+def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad, grad_out):
     return_grad = check_flag(return_grad, "return_grad")
+    if grad_out is not None:
+        check_grad_out(grad_out, return_grad, x.shape, rdt)
     xm, moved_shape = rows(x, ax, cdt)
     pm, _ = rows(p, ax, cdt)
     n = xm.shape[0]
+    direct = None
+    if grad_out is not None and ax == x.ndim - 1:
+        direct = direct_out(grad_out, cdt, (xm, pm, w))
     loss_scale, grad_scale = _mean_scale(n) if red == "mean" else (1.0, 1.0)
     loss_rows = np.empty(n, dtype=cdt) if red == "none" else None
-    grad = np.empty((n, c), dtype=cdt) if return_grad else None
+    grad = _grad_buffer(direct, (n, c), cdt) if return_grad else None
     total = _core.cross_entropy_prob(xm, pm, w, eps, grad_scale, loss_rows, grad)
     if red == "none":
         loss = cast_result(loss_rows.reshape(moved_shape[:-1]), rdt)
@@ -199,7 +235,7 @@ def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad):
     else:
         loss = _scalar(total * loss_scale if red == "mean" else total, rdt)
     if return_grad:
-        grad = cast_result(unrows(grad, moved_shape, ax, x.ndim), rdt)
+        grad = _finish_grad(grad, grad_out, direct, moved_shape, ax, x.ndim, rdt)
     return _finish(loss, grad, return_grad)
 
 
@@ -220,15 +256,19 @@ def entropy(p, axis=-1):
 
 # ------------------------------------------------------------------ elementwise
 
-def _elementwise(kernel, params, first, second, shape, red, return_grad, extra=(), mean_denominator=None,
+def _elementwise(kernel, params, first, second, shape, red, return_grad, grad_out, extra=(), mean_denominator=None,
                  pred_shape=None):
     """Run an elementwise loss kernel over `shape` (the broadcast shape of the inputs).
 
     first = (array, compute dtype, result dtype); kernel(a, b, *extra, *params, grad_scale,
     loss, grad) -> sum of the losses; extra are flat arrays of the broadcast size (or None).
+    The gradient has pred_shape (the first argument's; summed over broadcast dimensions).
     """
     return_grad = check_flag(return_grad, "return_grad")
     cdt, rdt = first[1], first[2]
+    gshape = pred_shape if pred_shape is not None else shape
+    if grad_out is not None:
+        check_grad_out(grad_out, return_grad, gshape, rdt)
     a, b = first[0], second
     if a.shape != shape:
         a = np.broadcast_to(a, shape)
@@ -241,8 +281,11 @@ def _elementwise(kernel, params, first, second, shape, red, return_grad, extra=(
     if red in ("mean", "batchmean"):
         denom = size if mean_denominator is None else mean_denominator
         loss_scale, grad_scale = _mean_scale(denom)
+    direct = None
+    if grad_out is not None and gshape == shape:  # (else a broadcast gradient is summed: a temporary)
+        direct = direct_out(grad_out, cdt, (a, b) + tuple(extra), elementwise=True)
     loss_rows = np.empty(size, dtype=cdt) if red == "none" else None
-    grad = np.empty(size, dtype=cdt) if return_grad else None
+    grad = _grad_buffer(direct, size, cdt) if return_grad else None
     total = kernel(a, b, *extra, *params, grad_scale, loss_rows, grad)
     if red == "none":
         loss = cast_result(loss_rows.reshape(shape), rdt)
@@ -250,8 +293,12 @@ def _elementwise(kernel, params, first, second, shape, red, return_grad, extra=(
     else:
         loss = _scalar(total * loss_scale, rdt)
     if return_grad:
-        grad = sum_to_shape(grad.reshape(shape), pred_shape if pred_shape is not None else shape)
-        grad = cast_result(grad, rdt)
+        if direct is not None:
+            grad = grad_out
+        else:
+            grad = cast_result(sum_to_shape(grad.reshape(shape), gshape), rdt)
+            if grad_out is not None:
+                grad = copy_into(grad_out, grad)
     return _finish(loss, grad, return_grad)
 
 
@@ -268,7 +315,7 @@ def _optional_weight(weight, name, shape, cdt, what):
 
 
 def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None, reduction="mean",
-                                     return_grad=False):
+                                     return_grad=False, grad_out=None):
     """-w [pos_weight * y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], stable for any x,
     as torch.nn.functional.binary_cross_entropy_with_logits ("mean" = mean over elements)."""
     x = asarray(logits, "logits")
@@ -278,11 +325,11 @@ def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=
     cdt, rdt = float_dtypes(x)
     w = _optional_weight(weight, "weight", x.shape, cdt, "logits")
     pw = _optional_weight(pos_weight, "pos_weight", x.shape, cdt, "logits")
-    return _elementwise(_core.bce_with_logits, (), (x, cdt, rdt), y, x.shape, red, return_grad,
+    return _elementwise(_core.bce_with_logits, (), (x, cdt, rdt), y, x.shape, red, return_grad, grad_out,
                         extra=(w, pw))
 
 
-def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return_grad=False):
+def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None):
     """-w [y log p + (1 - y) log(1 - p)] with the logs clamped at -100, as
     torch.nn.functional.binary_cross_entropy; probs must lie in [0, 1] (NaN propagates)."""
     p = asarray(probs, "probs")
@@ -292,14 +339,14 @@ def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return
     cdt, rdt = float_dtypes(p)
     w = _optional_weight(weight, "weight", p.shape, cdt, "probs")
     try:
-        return _elementwise(_core.bce, (), (p, cdt, rdt), y, p.shape, red, return_grad,
+        return _elementwise(_core.bce, (), (p, cdt, rdt), y, p.shape, red, return_grad, grad_out,
                             extra=(w,))
     except _core.KernelError as e:
         i = e.args[1]
         raise ValueError(f"probs{position(i, p.shape)} = {np.asarray(p).ravel()[i]} is outside [0, 1]") from None
 
 
-def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=False):
+def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=False, grad_out=None):
     """Pointwise target * (log(target) - log_q) (0 log 0 = 0), or exp(target) * (target - log_q)
     with log_target=True, as torch.nn.functional.kl_div; reduction also "batchmean"
     (sum / log_q.shape[0])."""
@@ -312,11 +359,11 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
     if red == "batchmean":
         denom = lq.shape[0] if lq.ndim else 1
     log_target = check_flag(log_target, "log_target")
-    return _elementwise(_core.kl_div, (log_target,), (lq, cdt, rdt), t, shape, red, return_grad,
+    return _elementwise(_core.kl_div, (log_target,), (lq, cdt, rdt), t, shape, red, return_grad, grad_out,
                         mean_denominator=denom, pred_shape=lq.shape)
 
 
-def _regression(kind, param, pred, target, weight, reduction, return_grad, mean_by_weight):
+def _regression(kind, param, pred, target, weight, reduction, return_grad, mean_by_weight, grad_out):
     """A regression loss.  `weight` broadcasts to the broadcast shape of pred and target;
     with a weight, reduction "mean" is sum(w * l) / sum(w) when `mean_by_weight` (torch's
     mse_loss / l1_loss) and sum(w * l) / size otherwise (torch's huber_loss)."""
@@ -333,34 +380,34 @@ def _regression(kind, param, pred, target, weight, reduction, return_grad, mean_
     def kernel(a, b, w_, gs, loss_rows, grad):
         return _core.regression(kind, a, b, w_, param, gs, loss_rows, grad)
 
-    return _elementwise(kernel, (), (p, cdt, rdt), t, shape, red, return_grad, extra=(w,),
+    return _elementwise(kernel, (), (p, cdt, rdt), t, shape, red, return_grad, grad_out, extra=(w,),
                         mean_denominator=denom, pred_shape=p.shape)
 
 
-def mse_loss(pred, target, *, weight=None, reduction="mean", return_grad=False):
+def mse_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None):
     """(pred - target)^2, as torch.nn.functional.mse_loss; `weight` broadcasts to the loss's
     shape and the weighted "mean" is sum(w * l) / sum(w) (torch's rule for mse_loss)."""
-    return _regression(_core.MSE, 0.0, pred, target, weight, reduction, return_grad, True)
+    return _regression(_core.MSE, 0.0, pred, target, weight, reduction, return_grad, True, grad_out)
 
 
-def l1_loss(pred, target, *, weight=None, reduction="mean", return_grad=False):
+def l1_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None):
     """|pred - target| (gradient sign(d), 0 at d = 0), as torch.nn.functional.l1_loss; `weight`
     broadcasts to the loss's shape and the weighted "mean" is sum(w * l) / sum(w) (torch's
     rule for l1_loss)."""
-    return _regression(_core.L1, 0.0, pred, target, weight, reduction, return_grad, True)
+    return _regression(_core.L1, 0.0, pred, target, weight, reduction, return_grad, True, grad_out)
 
 
-def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return_grad=False):
+def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None):
     """0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta), delta > 0, as
     torch.nn.functional.huber_loss; `weight` broadcasts to the loss's shape and the weighted
     "mean" is mean(w * l) = sum(w * l) / size (torch's rule for huber_loss, unlike mse/l1)."""
     dl = check_scalar(delta, "delta")
     if not dl > 0:
         raise ValueError(f"delta must be > 0, got {delta!r}")
-    return _regression(_core.HUBER, dl, pred, target, weight, reduction, return_grad, False)
+    return _regression(_core.HUBER, dl, pred, target, weight, reduction, return_grad, False, grad_out)
 
 
-def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", return_grad=False):
+def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None):
     """0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta; beta = 0 is L1, as
     torch.nn.functional.smooth_l1_loss.  torch's function takes no weight; here `weight`
     broadcasts to the loss's shape and the weighted "mean" is mean(w * l) = sum(w * l) / size,
@@ -368,4 +415,4 @@ def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", ret
     bt = check_scalar(beta, "beta")
     if not bt >= 0:
         raise ValueError(f"beta must be >= 0, got {beta!r}")
-    return _regression(_core.SMOOTH_L1, bt, pred, target, weight, reduction, return_grad, False)
+    return _regression(_core.SMOOTH_L1, bt, pred, target, weight, reduction, return_grad, False, grad_out)

@@ -146,6 +146,12 @@ def logsumexp(x, axis=None, *, b=None, keepdims=False, return_sign=False):
     otherwise a negative sum gives NaN. An empty reduction gives -inf. The result
     has x's float dtype; a 0-d result is a NumPy scalar.
     """
+    # Fast path for the common call: over the last axis (or all of a 1-D x), no b, no keepdims,
+    # no sign; identity tests keep 0, np.False_ and other spellings on the checked path.
+    if b is None and keepdims is False and return_sign is False:
+        r = _core.logsumexp_fast(x, axis)
+        if r is not None:
+            return r
     keepdims = check_flag(keepdims, "keepdims")
     return_sign = check_flag(return_sign, "return_sign")
     a = asarray(x, "x")

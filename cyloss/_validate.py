@@ -183,16 +183,56 @@ def unrows(mat, moved_shape, axis, ndim):
     return res
 
 
-def check_out(out, shape, dtype):
+def check_out(out, shape, dtype, name="out"):
     if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
-    _check_not_masked(out, "out")
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
+    _check_not_masked(out, name)
     if out.shape != tuple(shape):
-        raise ValueError(f"out has shape {out.shape}, expected {tuple(shape)}")
+        raise ValueError(f"{name} has shape {out.shape}, expected {tuple(shape)}")
     if out.dtype != dtype:
-        raise TypeError(f"out has dtype {out.dtype}, expected {dtype}")
+        raise TypeError(f"{name} has dtype {out.dtype}, expected {dtype}")
     if not out.flags.writeable:
-        raise ValueError("out is read-only")
+        raise ValueError(f"{name} is read-only")
+    return out
+
+
+def check_grad_out(grad_out, return_grad, shape, dtype):
+    """grad_out= of a loss (return_grad already a bool): an out= array of the gradient's
+    shape and dtype; without return_grad=True it would never be written: an error."""
+    if not return_grad:
+        raise ValueError("grad_out is given but return_grad is False: pass return_grad=True to have the "
+                         "gradient written into grad_out")
+    return check_out(grad_out, shape, dtype, "grad_out")
+
+
+def _same_memory(a, b):
+    """a and b (C-contiguous, one dtype) start at the same byte and have the same size."""
+    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0] and a.nbytes == b.nbytes
+            and a.dtype == b.dtype)
+
+
+def direct_out(out, dtype, inputs, elementwise=False):
+    """A plain-ndarray view of a validated out= array that a kernel computing in `dtype` may
+    write straight into (no temporary, no copy), or None: out must be C-contiguous, aligned,
+    of that dtype, and share no memory with the arrays the kernel reads (`inputs`: the
+    kernel's own C-contiguous arrays, None skipped).  With `elementwise` (kernels that read
+    element i of every input before writing element i of the result, and nothing else),
+    an input occupying exactly out's memory is allowed too: that is in place."""
+    if out.dtype != dtype:
+        return None
+    flags = out.flags
+    if not (flags.c_contiguous and flags.aligned):
+        return None
+    for a in inputs:
+        if a is not None and np.may_share_memory(a, out) and not (elementwise and _same_memory(a, out)):
+            return None
+    return out if type(out) is np.ndarray else out.view(np.ndarray)
+
+
+def copy_into(out, result):
+    """Copy a result (of out's shape and dtype) into a validated out= array (any layout or
+    ndarray subclass); returns out."""
+    np.copyto(out if type(out) is np.ndarray else out.view(np.ndarray), result)
     return out
 
 

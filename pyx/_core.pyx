@@ -507,10 +507,33 @@ def softmax_fast(object x, bint log):
     return y
 
 
-def cross_entropy_fast(object logits, object target, int64_t ignore_index, bint mean, bint want_grad):
+cdef inline bint _overlap(cnp.ndarray a, cnp.ndarray b) noexcept:
+    """Whether two C-contiguous arrays share a byte."""
+    cdef char *pa = <char *>cnp.PyArray_DATA(a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(b)
+    cdef ptrdiff_t na = cnp.PyArray_NBYTES(a), nb = cnp.PyArray_NBYTES(b)
+    return na > 0 and nb > 0 and pa < pb + nb and pb < pa + na
+
+
+cdef inline bint _grad_out_fits(object grad_out, cnp.ndarray a, cnp.ndarray t) noexcept:
+    """grad_out can receive the gradient of the 2-D a directly: a plain ndarray of a's shape
+    and type, C-contiguous, aligned, native, writeable, sharing no byte with a or t (any
+    other grad_out is the general path's: validated, or written through a temporary)."""
+    if not cnp.PyArray_CheckExact(grad_out):
+        return False
+    cdef cnp.ndarray g = <cnp.ndarray>grad_out
+    return (cnp.PyArray_NDIM(g) == 2 and cnp.PyArray_DIMS(g)[0] == cnp.PyArray_DIMS(a)[0]
+            and cnp.PyArray_DIMS(g)[1] == cnp.PyArray_DIMS(a)[1] and cnp.PyArray_TYPE(g) == cnp.PyArray_TYPE(a)
+            and cnp.PyArray_IS_C_CONTIGUOUS(g) and cnp.PyArray_ISALIGNED(g) and cnp.PyArray_ISNOTSWAPPED(g)
+            and cnp.PyArray_ISWRITEABLE(g) and not _overlap(g, a) and not _overlap(g, t))
+
+
+def cross_entropy_fast(object logits, object target, int64_t ignore_index, bint mean, bint want_grad,
+                       object grad_out=None):
     """Unweighted, unsmoothed class-target cross-entropy, reduction mean or sum, for
-    (n, c) logits (class axis last) and an int64 target of n; None if they do not fit or
-    a target is out of range (the general path then reports it)."""
+    (n, c) logits (class axis last) and an int64 target of n, the gradient into a new array
+    or straight into grad_out; None if they do not fit or a target is out of range (the
+    general path then reports it)."""
     cdef int kind = _float_kind(logits)
     if kind == 0 or not cnp.PyArray_CheckExact(target):
         return None
@@ -523,6 +546,8 @@ def cross_entropy_fast(object logits, object target, int64_t ignore_index, bint 
     cdef ptrdiff_t n = cnp.PyArray_DIMS(a)[0], c = cnp.PyArray_DIMS(a)[1], err = -1
     if n == 0 or c == 0 or cnp.PyArray_DIMS(t)[0] != n:
         return None
+    if grad_out is not None and not (want_grad and _grad_out_fits(grad_out, a, t)):
+        return None
     cdef const int64_t *pt = <const int64_t *>cnp.PyArray_DATA(t)
     cdef void *px = cnp.PyArray_DATA(a)
     cdef double wsum = 0.0, total = 0.0, scale = 1.0
@@ -530,7 +555,8 @@ def cross_entropy_fast(object logits, object target, int64_t ignore_index, bint 
     cdef cnp.ndarray g = None
     cdef void *pg = NULL
     if want_grad:
-        g = cnp.PyArray_EMPTY(2, cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
+        g = <cnp.ndarray>grad_out if grad_out is not None else \
+            cnp.PyArray_EMPTY(2, cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
         pg = cnp.PyArray_DATA(g)
     with nogil:
         st = C.cyl_class_weight_sum_f64(n, c, pt, NULL, ignore_index, &wsum, &err)
@@ -545,8 +571,99 @@ def cross_entropy_fast(object logits, object target, int64_t ignore_index, bint 
                                                        scale, NULL, &total, <double *>pg, c, &err)
     if st != 0:
         return None
-    if mean:
-        total = total / wsum if wsum != 0 else float("nan")
+    if mean:  # (total * (1 / wsum), as the general path: the same bits on both paths)
+        total = total * scale if wsum != 0 else float("nan")
     # the float32 rounding in C: np.float32(total) would warn when total overflows float32
     loss = _F32(<float>total) if kind == 1 else _F64(total)
     return (loss, g) if want_grad else loss
+
+
+def nll_loss_fast(object log_probs, object target, int64_t ignore_index, bint mean, bint want_grad,
+                  object grad_out=None):
+    """Unweighted NLL loss, reduction mean or sum, for (n, c) log-probabilities (class axis
+    last) and an int64 target of n, the gradient into a new array or straight into
+    grad_out; None if they do not fit or a target is out of range (the general path then
+    reports it).  The same arithmetic as the general path."""
+    cdef int kind = _float_kind(log_probs)
+    if kind == 0 or not cnp.PyArray_CheckExact(target):
+        return None
+    cdef cnp.ndarray a = <cnp.ndarray>log_probs
+    cdef cnp.ndarray t = <cnp.ndarray>target
+    if cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_NDIM(t) != 1 or cnp.PyArray_TYPE(t) != cnp.NPY_INT64 \
+            or not cnp.PyArray_IS_C_CONTIGUOUS(t) or not cnp.PyArray_ISALIGNED(t) \
+            or not cnp.PyArray_ISNOTSWAPPED(t):
+        return None
+    cdef ptrdiff_t n = cnp.PyArray_DIMS(a)[0], c = cnp.PyArray_DIMS(a)[1], err = -1
+    if n == 0 or c == 0 or cnp.PyArray_DIMS(t)[0] != n:
+        return None
+    if grad_out is not None and not (want_grad and _grad_out_fits(grad_out, a, t)):
+        return None
+    cdef const int64_t *pt = <const int64_t *>cnp.PyArray_DATA(t)
+    cdef void *px = cnp.PyArray_DATA(a)
+    cdef double wsum = 0.0, total = 0.0, scale = 1.0
+    cdef int st = 0
+    cdef cnp.ndarray g = None
+    cdef void *pg = NULL
+    if want_grad:
+        g = <cnp.ndarray>grad_out if grad_out is not None else \
+            cnp.PyArray_EMPTY(2, cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
+        pg = cnp.PyArray_DATA(g)
+    with nogil:
+        if mean:  # the denominator (the number of kept rows) first: the gradient needs it
+            st = C.cyl_class_weight_sum_f64(n, c, pt, NULL, ignore_index, &wsum, &err)
+            scale = 1.0 / wsum if wsum != 0 else 0.0   # (no weight: wsum == 0 only if all ignored)
+        if st == 0:
+            if kind == 1:
+                st = C.cyl_nll_loss_grad_f32(n, c, <const float *>px, c, pt, NULL, ignore_index, scale, NULL,
+                                             &total, <float *>pg, c, &err)
+            else:
+                st = C.cyl_nll_loss_grad_f64(n, c, <const double *>px, c, pt, NULL, ignore_index, scale, NULL,
+                                             &total, <double *>pg, c, &err)
+    if st != 0:
+        return None
+    if mean:
+        total = total * scale if wsum != 0 else float("nan")
+    loss = _F32(<float>total) if kind == 1 else _F64(total)
+    return (loss, g) if want_grad else loss
+
+
+def logsumexp_fast(object x, object axis):
+    """logsumexp over the last axis of x (axis -1 / ndim - 1, or None for 1-D x) without b,
+    keepdims or return_sign; None if x does not fit (the general path takes it)."""
+    cdef int kind = _float_kind(x)
+    if kind == 0:
+        return None
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef int nd = cnp.PyArray_NDIM(a)
+    if axis is None:
+        if nd != 1:
+            return None
+    elif type(axis) is int:
+        if axis != -1 and axis != nd - 1:
+            return None
+    else:
+        return None
+    cdef ptrdiff_t c = cnp.PyArray_DIMS(a)[nd - 1]
+    cdef ptrdiff_t size = cnp.PyArray_SIZE(a)
+    if c == 0 or size == 0:
+        return None
+    cdef ptrdiff_t n = size // c
+    cdef void *px = cnp.PyArray_DATA(a)
+    cdef float r32 = 0
+    cdef double r64 = 0
+    cdef cnp.ndarray res = None
+    cdef void *pr = &r32 if kind == 1 else <void *>&r64
+    if nd > 1:
+        res = cnp.PyArray_EMPTY(nd - 1, cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
+        pr = cnp.PyArray_DATA(res)
+    cdef int st
+    with nogil:
+        if kind == 1:
+            st = C.cyl_logsumexp_f32(n, c, <const float *>px, c, NULL, 0, <float *>pr, NULL)
+        else:
+            st = C.cyl_logsumexp_f64(n, c, <const double *>px, c, NULL, 0, <double *>pr, NULL)
+    if st != 0:
+        return None
+    if nd > 1:
+        return res
+    return _F32(r32) if kind == 1 else _F64(r64)

@@ -2,7 +2,9 @@
 dimensions anywhere, up to 40 dimensions), dtypes (float16 .. long double, integers, bool,
 complex, object, structured, strings, datetimes), layouts (transposed, negative strides,
 strided, Fortran, unaligned, read-only, memmap, non-native byte order, lists, np.matrix),
-keyword values (valid, of the wrong type, NaN / inf, out of range) and out= aliasing.
+keyword values (valid, of the wrong type, NaN / inf, out of range), out= and grad_out= (fresh
+in any layout, the first argument or another input itself, a view overlapping one, or a bad
+one) aliasing.
 
 Each example draws a valid call (structure from hypothesis, values from a seeded NumPy
 generator), re-lays its arrays out and, in about half of the examples, breaks exactly one
@@ -11,10 +13,10 @@ argument.  The only allowed outcomes:
 * a valid call returns the correct result: the independent float64 reference
   (tests/_reference.py, plain NumPy) on the inputs as the documented dtype rules convert
   them, in the documented result dtype and type (NumPy scalars for 0-d results), written
-  into and returned as out= when given;
+  into and returned as out= / grad_out= when given;
 * a call with a broken argument raises ValueError, TypeError or IndexError whose message
   names that argument;
-* either way the inputs are unmodified (except through out=), no warning is emitted and
+* either way the inputs are unmodified (except through out= / grad_out=), no warning is emitted and
   every array handed to a kernel wrapper of cyloss._core is aligned.
 
 Data: moderate values, sometimes with a NaN, a -inf (softmax family, logsumexp) or large
@@ -883,6 +885,70 @@ def add_out(draw, rng, call):
     call.error = (("out",), (TypeError, ValueError))
 
 
+def add_grad_out(draw, rng, call):
+    """grad_out= for a loss (with return_grad=True): a fresh array of the gradient's shape and
+    dtype (any layout or subclass), the first argument or another array input of that shape
+    itself, a view overlapping the first argument, or a wrong one (dtype, shape, read-only,
+    list, masked, non-native, or given without return_grad=True)."""
+    first = call.get(call.first)
+    fa = np.asarray(first)
+    rdt = compute_dtypes(fa)[1]
+    kind = draw(st.sampled_from(["none", "none", "fresh", "fresh", "self", "overlap", "bad"]))
+    event(f"grad_out {kind}")
+    if kind == "none":
+        return
+    call.kw["return_grad"] = draw(st.sampled_from([True, np.True_, 1]))
+    if kind == "fresh":
+        layout = draw(st.sampled_from(["contiguous", "contiguous", "fortran", "strided", "reversed", "unaligned",
+                                       "memmap", "matrix"]))
+        call.kw["grad_out"] = relayout(np.full(fa.shape, np.nan, dtype=rdt), layout)
+        return
+    if kind == "self":  # an array argument of the gradient's shape is grad_out as well
+        names = [n for n in call.arrays if isinstance(call.get(n), (np.ndarray, list))
+                 and np.shape(call.get(n)) == fa.shape and np.asarray(call.get(n)).dtype.kind in "biuf"]
+        if not names:
+            return
+        which = draw(st.sampled_from(names))
+        a = np.array(np.asarray(call.get(which)), dtype=rdt)   # the input, in the result dtype
+        call.set(which, a)
+        call.kw["grad_out"] = a
+        call.aliased = (which,)
+        return
+    if kind == "overlap":
+        if fa.size < 2:
+            return
+        shift = draw(st.sampled_from([1, -1, max(1, fa.size // 2), -(fa.size - 1)]))
+        buf = np.empty(fa.size + abs(shift), dtype=rdt)
+        a0, o0 = (0, shift) if shift >= 0 else (-shift, 0)
+        inp = buf[a0:a0 + fa.size].reshape(fa.shape)
+        with np.errstate(over="ignore"):
+            inp[...] = fa
+        call.set(call.first, inp)
+        call.kw["grad_out"] = buf[o0:o0 + fa.size].reshape(fa.shape)
+        call.aliased = (call.first,)
+        return
+    other = F32 if rdt != F32 else F64
+    bad = draw(st.sampled_from(["dtype", "int", "shape", "readonly", "list", "masked", "bigendian",
+                                "no_return_grad"]))
+    outs = {
+        "dtype": lambda: np.empty(fa.shape, dtype=other),
+        "int": lambda: np.empty(fa.shape, dtype=np.int64),
+        "shape": lambda: np.empty(fa.shape + (1,), dtype=rdt),
+        "readonly": lambda: relayout(np.empty(fa.shape, dtype=rdt), "readonly"),
+        "list": lambda: np.empty(fa.shape, dtype=rdt).tolist(),
+        "masked": lambda: np.ma.array(np.empty(fa.shape, dtype=rdt), mask=False),
+        "bigendian": lambda: np.empty(fa.shape, dtype=rdt.newbyteorder("S")),
+        "no_return_grad": lambda: np.empty(fa.shape, dtype=rdt),
+    }
+    call.kw["grad_out"] = outs[bad]()
+    if bad == "no_return_grad":
+        if draw(st.booleans()):
+            del call.kw["return_grad"]
+        else:
+            call.kw["return_grad"] = draw(st.sampled_from([False, np.False_, 0]))
+    call.error = (("grad_out",), (TypeError, ValueError))
+
+
 # ----------------------------------------------------------------------------- checking
 TOL = {F16: (2e-3, 1e-3), F32: (2e-5, 2e-6), F64: (1e-12, 1e-13)}
 
@@ -916,7 +982,7 @@ def magnitude(values, summed):
     elements for a sum (reduction "sum" / "batchmean")."""
     s, n = 1.0, 1
     for name, v in values.items():
-        if name != "out" and (isinstance(v, (np.ndarray, list)) or np.isscalar(v)):
+        if name not in ("out", "grad_out") and (isinstance(v, (np.ndarray, list)) or np.isscalar(v)):
             a = np.asarray(v)
             if a.dtype.kind in "biuf" and a.size:
                 f = np.abs(a.astype(np.float64))
@@ -953,6 +1019,8 @@ def hostile_calls(draw, func):
             call.set(name, relayout(v, draw(st.sampled_from(LAYOUTS))))
     if func in OUT_FUNCS:
         add_out(draw, rng, call)
+    elif getattr(call, "loss", False):
+        add_grad_out(draw, rng, call)
     if call.error is None and not call.out_optional and call.mutations and draw(st.booleans()):
         desc, names, exc, apply = draw(st.sampled_from(call.mutations))
         apply(call)
@@ -970,9 +1038,11 @@ def test_hostile_arguments(func, data):
     call = data.draw(hostile_calls(func))
     note(call.describe())
     values = call.values()
-    snaps = {n: snapshot(v) for n, v in values.items() if n != "out"}
+    snaps = {n: snapshot(v) for n, v in values.items() if n not in ("out", "grad_out")}
     before = {n: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for n, v in values.items()}
     out = call.kw.get("out")
+    grad_out = call.kw.get("grad_out")
+    written = [a for a in (out, grad_out) if isinstance(a, np.ndarray)]
     must_raise = call.error is not None or broadcast_too_many_dims(call)
     result = exc = None
     with warnings.catch_warnings(record=True) as caught, aligned_kernels():
@@ -987,8 +1057,8 @@ def test_hostile_arguments(func, data):
     many = any(np.ndim(v) > MAX_BROADCAST_DIMS for v in values.values() if isinstance(v, np.ndarray))
     event(f"ndim {'> 32' if many else '<= 32'}")
     for n, s in snaps.items():
-        if n in call.aliased or (isinstance(out, np.ndarray) and isinstance(values[n], np.ndarray)
-                                 and np.shares_memory(out, values[n])):
+        if n in call.aliased or (isinstance(values[n], np.ndarray)
+                                 and any(np.shares_memory(w, values[n]) for w in written)):
             continue
         assert_unmodified(values[n], s, n)
     if must_raise:
@@ -1015,6 +1085,9 @@ def test_hostile_arguments(func, data):
     if out is not None:
         assert result is out, "out= must be returned"
         check_result(np.asarray(out), expected, rdt, scale, "out", array_ok=True)
+    elif grad_out is not None:
+        assert isinstance(result, tuple) and result[1] is grad_out, "grad_out= must be returned as the gradient"
+        check_result((result[0], np.asarray(grad_out)), expected, rdt, scale, call.func)
     else:
         check_result(result, expected, rdt, scale, call.func)
 

@@ -1,8 +1,9 @@
 """The type stubs (cyloss/__init__.pyi) under mypy --strict.
 
 One mypy run over two snippet files: `good.py` calls every public function, the losses with
-return_grad=True / False / omitted / a `bool` variable (logsumexp likewise with return_sign),
-and pins each result type with assert_type, so a missing or wrong overload is an error;
+return_grad=True / False / omitted / a `bool` variable and with grad_out (logsumexp likewise
+with return_sign), and pins each result type with assert_type, so a missing or wrong
+overload is an error;
 `bad.py` holds obvious misuses, each of which must be reported on its own line (marked
 `# E`) -- and nothing else may be.  Skipped when mypy is not installed.
 """
@@ -73,6 +74,8 @@ assert_type(cyloss.{fn}({args}), Loss)
 assert_type(cyloss.{fn}({args}, reduction="none", return_grad=False), Loss)
 assert_type(cyloss.{fn}({args}, return_grad=True), Pair)
 assert_type(cyloss.{fn}({args}, return_grad=flag), Union[Loss, Pair])
+assert_type(cyloss.{fn}({args}, return_grad=True, grad_out=np.empty((4, 3))), Pair)
+assert_type(cyloss.{fn}({args}, return_grad=flag, grad_out=None), Union[Loss, Pair])
 r_{fn} = cyloss.{fn}({args}, return_grad=flag)
 if isinstance(r_{fn}, tuple):
     loss_{fn}, grad_{fn} = r_{fn}
@@ -92,6 +95,8 @@ g: Arr = cyloss.l1_loss(x, y, return_grad=flag)  # E: may be a tuple
 cyloss.softmax(x, axis=None)  # E: an integer axis only
 cyloss.kl_div(x, y, return_grad="yes")  # E: not a bool
 cyloss.nll_loss(x, t, reduction="avg")  # E: not a reduction
+cyloss.mse_loss(x, y, grad_out=np.empty((4, 3)))  # E: grad_out goes with return_grad=True
+cyloss.binary_cross_entropy(y, y, return_grad=True, grad_out=[[0.0]])  # E: not an ndarray
 """
 
 
