@@ -39,6 +39,12 @@ cdef extern from "cyloss.h" nogil:
         CYL_L1
         CYL_HUBER
         CYL_SMOOTH_L1
+        CYL_HALF_POISSON
+        CYL_HALF_GAMMA
+        CYL_HALF_TWEEDIE
+        CYL_HALF_TWEEDIE_IDENTITY
+        CYL_PINBALL
+        CYL_EXPONENTIAL
 
 
 # array-level kernels (cyloss._core)
@@ -49,12 +55,17 @@ from cyloss._core cimport (
     nll_loss_grad_f32, bce_logits_loss_grad_f32, bce_loss_grad_f32,
     kl_div_loss_grad_f32, regression_loss_grad_f32, sum_f32,
     vexp_f32, vlog_f32, vexpneg_f32,
-    softmax_f64, log_softmax_f64, logsumexp_f64,
-    softmax_backward_f64, log_softmax_backward_f64, entropy_f64,
-    class_weight_sum_f64, cross_entropy_loss_grad_f64, cross_entropy_prob_loss_grad_f64,
-    nll_loss_grad_f64, bce_logits_loss_grad_f64, bce_loss_grad_f64,
-    kl_div_loss_grad_f64, regression_loss_grad_f64, sum_f64,
-    vexp_f64, vlog_f64, vexpneg_f64,
+    cross_entropy_loss_grad_hess_f32, cross_entropy_prob_loss_grad_hess_f32, bce_logits_loss_grad_hess_f32,
+    bce_loss_grad_hess_f32, kl_div_loss_grad_hess_f32, regression_loss_grad_hess_f32,
+    glm_loss_grad_hess_f32, softmax_f64, log_softmax_f64,
+    logsumexp_f64, softmax_backward_f64, log_softmax_backward_f64,
+    entropy_f64, class_weight_sum_f64, cross_entropy_loss_grad_f64,
+    cross_entropy_prob_loss_grad_f64, nll_loss_grad_f64, bce_logits_loss_grad_f64,
+    bce_loss_grad_f64, kl_div_loss_grad_f64, regression_loss_grad_f64,
+    sum_f64, vexp_f64, vlog_f64,
+    vexpneg_f64, cross_entropy_loss_grad_hess_f64, cross_entropy_prob_loss_grad_hess_f64,
+    bce_logits_loss_grad_hess_f64, bce_loss_grad_hess_f64, kl_div_loss_grad_hess_f64,
+    regression_loss_grad_hess_f64, glm_loss_grad_hess_f64,
 )
 
 cdef inline int softmax_row_f32(const float *x, float *y, ptrdiff_t c) noexcept nogil:

@@ -35,7 +35,8 @@ def gen_extern(kernels):
     out = [BANNER, "from libc.stdint cimport int64_t", "from libc.stddef cimport ptrdiff_t", "",
            'cdef extern from "cyloss.h" nogil:']
     for const in ("CYL_OK", "CYL_ERR_TARGET", "CYL_ERR_DOMAIN", "CYL_ERR_ARG", "CYL_ERR_NOMEM",
-                  "CYL_MSE", "CYL_L1", "CYL_HUBER", "CYL_SMOOTH_L1"):
+                  "CYL_MSE", "CYL_L1", "CYL_HUBER", "CYL_SMOOTH_L1", "CYL_HALF_POISSON", "CYL_HALF_GAMMA",
+                  "CYL_HALF_TWEEDIE", "CYL_HALF_TWEEDIE_IDENTITY", "CYL_PINBALL", "CYL_EXPONENTIAL"):
         out.append(f"    int {const}")
     out += ["    void cyl_init(int force_baseline) noexcept",
             "    const char *cyl_cpu_target() noexcept",
@@ -117,6 +118,12 @@ cdef extern from "cyloss.h" nogil:
         CYL_L1
         CYL_HUBER
         CYL_SMOOTH_L1
+        CYL_HALF_POISSON
+        CYL_HALF_GAMMA
+        CYL_HALF_TWEEDIE
+        CYL_HALF_TWEEDIE_IDENTITY
+        CYL_PINBALL
+        CYL_EXPONENTIAL
 
 '''
 
