@@ -97,6 +97,17 @@ cdef inline int cross_entropy_row_f32(const float *x, ptrdiff_t c, int64_t targe
         return CYL_ERR_TARGET
     return cross_entropy_loss_grad_f32(1, c, x, c, &target, NULL, -1, 0.0, 1.0, NULL, loss, grad, c, &err)
 
+cdef inline int cross_entropy_grad_hess_row_f32(const float *x, ptrdiff_t c, int64_t target, double *loss,
+                                                float *grad, float *hess) noexcept nogil:
+    """As cross_entropy_row, and hess = p (1 - p) (the diagonal of the row's Hessian over
+    x; grad and hess not NULL): the per-sample gradient and Hessian a boosting objective
+    needs."""
+    cdef ptrdiff_t err = -1
+    if target < 0 or target >= c:
+        return CYL_ERR_TARGET
+    return cross_entropy_loss_grad_hess_f32(1, c, x, c, &target, NULL, -1, 0.0, 1.0, NULL, loss, grad, c,
+                                            hess, c, &err)
+
 cdef inline float entropy_row_f32(const float *p, ptrdiff_t c) noexcept nogil:
     cdef float out = 0
     entropy_f32(1, c, p, c, &out)
@@ -131,6 +142,17 @@ cdef inline int cross_entropy_row_f64(const double *x, ptrdiff_t c, int64_t targ
     if target < 0 or target >= c:
         return CYL_ERR_TARGET
     return cross_entropy_loss_grad_f64(1, c, x, c, &target, NULL, -1, 0.0, 1.0, NULL, loss, grad, c, &err)
+
+cdef inline int cross_entropy_grad_hess_row_f64(const double *x, ptrdiff_t c, int64_t target, double *loss,
+                                                double *grad, double *hess) noexcept nogil:
+    """As cross_entropy_row, and hess = p (1 - p) (the diagonal of the row's Hessian over
+    x; grad and hess not NULL): the per-sample gradient and Hessian a boosting objective
+    needs."""
+    cdef ptrdiff_t err = -1
+    if target < 0 or target >= c:
+        return CYL_ERR_TARGET
+    return cross_entropy_loss_grad_hess_f64(1, c, x, c, &target, NULL, -1, 0.0, 1.0, NULL, loss, grad, c,
+                                            hess, c, &err)
 
 cdef inline double entropy_row_f64(const double *p, ptrdiff_t c) noexcept nogil:
     cdef double out = 0

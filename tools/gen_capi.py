@@ -157,6 +157,17 @@ cdef inline int cross_entropy_row_{s}(const {t} *x, ptrdiff_t c, int64_t target,
         return CYL_ERR_TARGET
     return cross_entropy_loss_grad_{s}(1, c, x, c, &target, NULL, -1, 0.0, 1.0, NULL, loss, grad, c, &err)
 
+cdef inline int cross_entropy_grad_hess_row_{s}(const {t} *x, ptrdiff_t c, int64_t target, double *loss,
+                                                {t} *grad, {t} *hess) noexcept nogil:
+    """As cross_entropy_row, and hess = p (1 - p) (the diagonal of the row's Hessian over
+    x; grad and hess not NULL): the per-sample gradient and Hessian a boosting objective
+    needs."""
+    cdef ptrdiff_t err = -1
+    if target < 0 or target >= c:
+        return CYL_ERR_TARGET
+    return cross_entropy_loss_grad_hess_{s}(1, c, x, c, &target, NULL, -1, 0.0, 1.0, NULL, loss, grad, c,
+                                            hess, c, &err)
+
 cdef inline {t} entropy_row_{s}(const {t} *p, ptrdiff_t c) noexcept nogil:
     cdef {t} out = 0
     entropy_{s}(1, c, p, c, &out)
