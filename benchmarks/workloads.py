@@ -562,6 +562,146 @@ for _lab in ("cross_entropy", "nll_loss", "bce_with_logits", "kl_div"):
     SETUPS[_lab + "+grad"] = (lambda env, shape, dt, _f=SETUPS[_lab], **kw: _f(env, shape, dt, grad=True, **kw))
 
 
+# ------------------------------------------------------------------ second order (issue 10)
+# Gradient and diagonal Hessian per sample, what a boosting round needs: cyloss with
+# reduction="sum" (per-sample gradient and Hessian, unscaled; the summed loss comes free),
+# sklearn._loss's gradient_hessian, and NumPy written the way custom objectives are.
+# Every contender returns (grad, hess).
+
+def np_ce_grad_hess(x, t, rows):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    g = p.copy()
+    g[rows, t] -= 1.0
+    return g, p * (1.0 - p)
+
+
+@setup_fn("cross_entropy+hess")
+def _cross_entropy_hess(env, shape, dt, out=False):
+    """out: cyloss writes into preallocated grad_out / hess_out, sklearn into gradient_out /
+    hessian_out; NumPy allocates as usual."""
+    n, c = shape
+    x = env.normal(shape, dt, 3.0)
+    t = env.targets(n, c)
+    rows = np.arange(n)
+    tf = t.astype(x.dtype)
+    g_o, h_o = (np.empty_like(x), np.empty_like(x)) if out else (None, None)
+
+    def cy():
+        return cyloss.cross_entropy(x, t, reduction="sum", return_hessian=True, grad_out=g_o, hess_out=h_o)[1:]
+
+    def sk_make(skl, k):
+        obj = skl.HalfMultinomialLoss(n_classes=c)
+        sg, sh = (np.empty_like(x), np.empty_like(x)) if out else (None, None)
+        return lambda: obj.gradient_hessian(tf, x, gradient_out=sg, hessian_out=sh, n_threads=k)
+    return (env.cy(cy) + env.numpy(lambda: np_ce_grad_hess(x, t, rows)) + env.sklearn(sk_make)
+            + env.copy(x) + env.read(x))
+
+
+def _np_grad_hess(kind, r, y, p):
+    """The usual NumPy objective: per-sample (gradient, Hessian) of the unreduced loss."""
+    if kind == "mse_loss":
+        return 2.0 * (r - y), np.full_like(r, 2.0)
+    if kind == "l1_loss":
+        return np.sign(r - y), np.zeros_like(r)
+    if kind in ("huber_loss", "smooth_l1_loss"):
+        d = r - y
+        small = np.abs(d) <= p
+        if kind == "huber_loss":
+            return np.where(small, d, p * np.sign(d)), small.astype(r.dtype)
+        return np.where(small, d / p, np.sign(d)), small.astype(r.dtype) / p
+    if kind == "bce_with_logits":
+        s = 1.0 / (1.0 + np.exp(-r))
+        return s - y, s * (1.0 - s)
+    if kind == "binary_cross_entropy":
+        den = np.maximum(r * (1.0 - r), 1e-12)
+        return (r - y) / den, (r * r - 2.0 * r * y + y) / (den * den)
+    if kind == "half_poisson":
+        e = np.exp(r)
+        return e - y, e
+    if kind == "half_gamma":
+        e = y * np.exp(-r)
+        return 1.0 - e, e
+    if kind == "half_tweedie":
+        e1, e2 = y * np.exp((1.0 - p) * r), np.exp((2.0 - p) * r)
+        return e2 - e1, (2.0 - p) * e2 - (1.0 - p) * e1
+    if kind == "half_tweedie_identity":
+        rp = r ** -p
+        return rp * (r - y), rp * ((1.0 - p) + p * y / r)
+    if kind == "pinball":
+        return np.where(y >= r, -p, 1.0 - p).astype(r.dtype), np.ones_like(r)
+    if kind == "exponential":
+        a, b = y * np.exp(-r), (1.0 - y) * np.exp(r)
+        return b - a, a + b
+    raise ValueError(kind)
+
+
+_HESS = {  # label: (cyloss function, its keyword, parameter, data (raw, y), sklearn class + keyword + scale)
+    "mse_loss": ("mse_loss", None, 0.0, ("normal", "normal"), ("HalfSquaredError", None, 2.0)),
+    "l1_loss": ("l1_loss", None, 0.0, ("normal", "normal"), None),      # sklearn's Hessian stand-in is 1
+    "huber_loss": ("huber_loss", "delta", 1.0, ("normal", "normal"), ("HuberLoss", "delta", 1.0)),
+    "smooth_l1_loss": ("smooth_l1_loss", "beta", 1.0, ("normal", "normal"), None),
+    "bce_with_logits": ("binary_cross_entropy_with_logits", None, 0.0, ("normal", "unit"),
+                        ("HalfBinomialLoss", None, 1.0)),
+    "binary_cross_entropy": ("binary_cross_entropy", None, 0.0, ("prob", "unit"), None),
+    "half_poisson": ("half_poisson_loss", None, 0.0, ("small", "count"), ("HalfPoissonLoss", None, 1.0)),
+    "half_gamma": ("half_gamma_loss", None, 0.0, ("small", "positive"), ("HalfGammaLoss", None, 1.0)),
+    "half_tweedie": ("half_tweedie_loss", "power", 1.5, ("small", "count"), ("HalfTweedieLoss", "power", 1.0)),
+    "half_tweedie_identity": ("half_tweedie_loss_identity", "power", 1.5, ("positive", "count"),
+                              ("HalfTweedieLossIdentity", "power", 1.0)),
+    "pinball": ("pinball_loss", "quantile", 0.9, ("normal", "normal"), ("PinballLoss", "quantile", 1.0)),
+    "exponential": ("exponential_loss", None, 0.0, ("small", "binary"), ("ExponentialLoss", None, 1.0)),
+}
+
+
+def _hess_data(env, kind, shape, dt):
+    if kind == "normal":
+        return env.normal(shape, dt)
+    if kind == "small":
+        return env.normal(shape, dt, 0.5)
+    if kind == "unit":
+        return env.uniform(shape, dt)
+    if kind == "prob":
+        return env.uniform(shape, dt, 0.02, 0.98)
+    if kind == "positive":
+        return env.uniform(shape, dt, 0.1, 3.0)
+    if kind == "count":
+        return env.rng.poisson(1.5, size=shape).astype(np.float64 if dt == "f64" else np.float32)
+    if kind == "binary":
+        return (env.rng.random(shape) < 0.5).astype(np.float64 if dt == "f64" else np.float32)
+    raise ValueError(kind)
+
+
+def _elementwise_hess(env, shape, dt, kind):
+    cy_name, kw_name, param, (rk, yk), sk = _HESS[kind]
+    r, y = _hess_data(env, rk, shape, dt), _hess_data(env, yk, shape, dt)
+    cy_fn = getattr(cyloss, cy_name)
+    kw = {kw_name: param} if kw_name else {}
+
+    def sk_make(skl, k):
+        cls, sk_kw, scale = sk
+        obj = getattr(skl, cls)(**({sk_kw: param} if sk_kw else {}))
+        if scale == 1.0:
+            return lambda: obj.gradient_hessian(y, r, n_threads=k)
+
+        def f():
+            g, h = obj.gradient_hessian(y, r, n_threads=k)
+            g *= scale
+            h *= scale
+            return g, h
+        return f
+
+    out = (env.cy(lambda: cy_fn(r, y, reduction="sum", return_hessian=True, **kw)[1:])
+           + env.numpy(lambda: _np_grad_hess(kind, r, y, param)))
+    if sk is not None:
+        out += env.sklearn(sk_make)
+    return out + env.copy(r) + env.read(r, y)
+
+
+for _kind in _HESS:
+    SETUPS[_kind + "+hess"] = (lambda env, shape, dt, _k=_kind, **kw: _elementwise_hess(env, shape, dt, _k, **kw))
+
+
 # ------------------------------------------------------------------ the list
 def _build():
     F32, F64 = "f32", "f64"
@@ -599,6 +739,11 @@ def _build():
     register("huber_loss", "huber_loss+grad", N7, F32, quick=True)
     register("mse_loss", "mse_loss", N7, F64)
     register("huber_loss", "huber_loss+grad", N7, F64)
+    for dt in (F32, F64):                                  # second order (issue 10)
+        register("cross_entropy", "cross_entropy+hess", (10**6, 10), dt, quick=dt == F32)
+        register("cross_entropy", "cross_entropy+hess", (10**6, 10), dt, out=True)
+        for kind in _HESS:
+            register(_HESS[kind][0], kind + "+hess", N7, dt, quick=dt == F32 and kind == "half_poisson")
     register("softmax", "softmax", (1, 10), F64, tiny=True, quick=True)
     register("logsumexp", "logsumexp", (1, 10), F64, tiny=True)
     register("cross_entropy", "cross_entropy", (1, 10), F64, tiny=True, quick=True)
