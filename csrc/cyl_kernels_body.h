@@ -382,6 +382,44 @@ static inline void CYL_FN(row_stats)(const T *x, ptrdiff_t c, T *mx, T *mn, int 
     *mn = n;
     *nan = isnan;
 }
+
+#if CYL_VBYTES == 32
+/* Helpers of the few-classes cross-entropy groups (ce_tblock): a vector of CYL_VL
+ * elements x[0], x[stride], ... (one column of CYL_VL rows), and a lane permutation
+ * (vpermps; float64 lanes are permuted as pairs of float32 lanes). */
+#ifndef CYL_V8_TYPES
+#define CYL_V8_TYPES
+typedef float cyl_v8f __attribute__((vector_size(32)));
+typedef int32_t cyl_v8i __attribute__((vector_size(32)));
+typedef float cyl_v4f __attribute__((vector_size(16)));
+typedef double cyl_v4d __attribute__((vector_size(32)));
+#endif
+/* s += e lane-wise in double (s: CYL_VL / 4 vectors of 4 doubles) */
+CYL_INLINE void CYL_FN(vaccd)(cyl_v4d *s, vT e)
+{
+#if CYL_T_F32
+    cyl_v4f lo, hi;
+    memcpy(&lo, &e, sizeof lo);
+    memcpy(&hi, (const char *)&e + sizeof lo, sizeof hi);
+    s[0] += __builtin_convertvector(lo, cyl_v4d);
+    s[1] += __builtin_convertvector(hi, cyl_v4d);
+#else
+    s[0] += e;
+#endif
+}
+CYL_INLINE vT CYL_FN(vcol)(const T *x, ptrdiff_t stride)
+{
+    vT v;
+    for (int l = 0; l < CYL_VL; l++)
+        v[l] = x[l * stride];
+    return v;
+}
+
+CYL_INLINE vT CYL_FN(vperm)(vT v, cyl_v8i idx)
+{
+    return (vT)__builtin_shuffle((cyl_v8f)v, idx);
+}
+#endif
 #endif /* CYL_VEC */
 
 /* The exponentials of one row and their sum, relative to a shift near s max(x):
@@ -1015,10 +1053,129 @@ typedef struct {
     int small;
 } CYL_FN(ce_ctx);
 
+#ifdef CYL_VEC
+/* ce_tblock's output vectors: float32 recomputes e = exp(x - m) in row order (a
+ * permuted max; as fast as reading e back lane by lane), float64 reads e back from
+ * the group's columns (its exponential costs twice the float32 one).  Measured with
+ * both choices for both dtypes, 1e6 x 10, one thread. */
+#ifndef CYL_CE_RECOMP
+#define CYL_CE_RECOMP CYL_T_F32
+#endif
+#if CYL_VBYTES == 32
+/* Few classes (2 <= c <= CYL_SMALL_C, contiguous rows), no label smoothing, AVX2: the
+ * block in groups of CYL_VL rows, which span exactly c vectors.  Per group, with the
+ * lanes across the group's rows: the columns (gathered into tb) give each row's max
+ * m and e = exp(x - m) (kept in tb) with the row sums s in double, so no row is
+ * reduced by scalar code.  When the gradient is wanted, the group's c output vectors
+ * follow at once: e back in row order (gix, or recomputed), each lane's A / s and 1 / s
+ * put in place by a permutation (pix), g = e A / s, h = g (1 - e / s) = A p (1 - p),
+ * then the target column.  The row logs (vectorized) and losses come after the
+ * groups.  A group holding a NaN or an infinity (or a row of -inf) is redone by the
+ * general path (ce_small_rows), with its exact conventions, by the caller; bad[]
+ * marks those groups, whose rows the returned loss sum leaves out. */
+static double CYL_FN(ce_tblock)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrdiff_t ng, void *scratch,
+                                unsigned char *bad)
+{
+    const ptrdiff_t c = k->c, VL = CYL_VL, rows = ng * CYL_VL;
+    enum { RMAX = CYL_SMALL_BLOCK / 2 + CYL_VL };
+    T *mm = (T *)scratch, *tb = mm + RMAX;
+    double *sums = (double *)(tb + CYL_SMALL_C * CYL_VL), *lsums = sums + RMAX;
+    int32_t *pix = (int32_t *)(lsums + RMAX), *gix = pix + 8 * CYL_SMALL_C; /* c vectors of 8 lanes each */
+    const T *xb = k->x + i0 * c;
+    const vT M = CYL_FN(vsplat)(CYL_MAGIC);
+    if (k->grad) {
+        for (int32_t q = 0, r = 0, col = 0; q < c * CYL_VL; q++) { /* lane q of a group: row r, column col */
+#if CYL_T_F32
+            pix[q] = r;
+#else
+            pix[2 * q] = 2 * r;
+            pix[2 * q + 1] = 2 * r + 1;
+#endif
+            gix[q] = col * CYL_VL + r;
+            if (++col == c) {
+                col = 0;
+                r++;
+            }
+        }
+    }
+#define CYL_GATHER(p, ix) CYL_FN(vcol)((p), c)
+    for (ptrdiff_t gi = 0; gi < ng; gi++) {
+        const ptrdiff_t r0 = gi * VL;
+        const T *xg = xb + r0 * c;
+        vT mx = CYL_FN(vcol)(xg, c);
+        vI nan = mx != mx;
+        CYL_FN(vst)(tb, mx);
+        for (ptrdiff_t j = 1; j < c; j++) {
+            const vT col = CYL_FN(vcol)(xg + j, c);
+            CYL_FN(vst)(tb + j * VL, col);
+            nan |= col != col;
+            mx = CYL_FN(vsel)(col > mx, col, mx);
+        }
+        cyl_v4d s[CYL_VL / 4] = {{0}};
+        for (ptrdiff_t j = 0; j < c; j++) {
+            const vT e = CYL_FN(vexpshift)(CYL_FN(vld)(tb + j * VL) - mx, (T)1, M, 0, 1);
+            CYL_FN(vst)(tb + j * VL, e);
+            CYL_FN(vaccd)(s, e);
+        }
+        const vI inf = (mx == (T)INFINITY) | (mx == -(T)INFINITY);
+        int any = 0;
+        for (int l = 0; l < CYL_VL; l++)
+            any |= (nan[l] | inf[l]) != 0;
+        bad[gi] = (unsigned char)any;
+        CYL_FN(vst)(mm + r0, mx);
+        memcpy(sums + r0, s, sizeof s);
+        if (!k->grad || any) continue;
+        T av[CYL_VL], rs[CYL_VL];
+        for (int l = 0; l < CYL_VL; l++) {
+            const int64_t t = k->target[i0 + r0 + l];
+            av[l] = t == k->ignore ? (T)0 : (T)(k->grad_scale * (k->weight ? (double)k->weight[t] : 1.0));
+            rs[l] = (T)(1.0 / sums[r0 + l]);
+        }
+        const vT rv = CYL_FN(vld)(rs), fv = CYL_FN(vld)(av) * rv;
+        T *gg = k->grad + (i0 + r0) * c, *hg = k->hess ? k->hess + (i0 + r0) * c : NULL;
+        for (ptrdiff_t v = 0; v < c; v++) {
+            cyl_v8i I;
+            memcpy(&I, pix + v * 8, sizeof I);
+#if CYL_CE_RECOMP
+            const vT e = CYL_FN(vexpshift)(CYL_FN(vld)(xg + v * VL) - CYL_FN(vperm)(mx, I), (T)1, M, 0, 1);
+#else
+            vT e;
+            for (int l = 0; l < CYL_VL; l++)
+                e[l] = tb[gix[v * CYL_VL + l]];
+#endif
+            const vT g = e * CYL_FN(vperm)(fv, I);
+            CYL_FN(vst)(gg + v * VL, g);
+            if (hg) CYL_FN(vst)(hg + v * VL, g * ((T)1 - e * CYL_FN(vperm)(rv, I)));
+        }
+        for (int l = 0; l < CYL_VL; l++) {
+            const int64_t t = k->target[i0 + r0 + l];
+            if (t != k->ignore) gg[l * c + t] -= av[l];
+        }
+    }
+#pragma omp simd
+    for (ptrdiff_t i = 0; i < rows; i++)
+        lsums[i] = cyl_log_f64(sums[i]);
+    double acc = 0.0;
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        const int64_t t = k->target[i0 + i];
+        double li = 0.0;
+        if (bad[i / CYL_VL]) continue;
+        if (t != k->ignore) {
+            const double wt = k->weight ? (double)k->weight[t] : 1.0;
+            li = wt * (((double)mm[i] - (double)xb[i * c + t]) + lsums[i]);
+        }
+        if (k->loss) k->loss[i0 + i] = (T)li;
+        acc += li;
+    }
+    return acc;
+}
+#endif
+#endif /* CYL_VEC */
+
 /* Few classes: the block's exponentials in one loop (into the gradient rows when
  * wanted), the row logs vectorized too (one libm call per short row would dominate).
  * Scratch: sh, eb (T), sums, lsums (double), CYL_SMALL_BLOCK each. */
-static double CYL_FN(ce_small_block)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrdiff_t i1, void *scratch)
+static double CYL_FN(ce_small_rows)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrdiff_t i1, void *scratch)
 {
     const ptrdiff_t c = k->c;
     T *sh = (T *)scratch, *eb = sh + CYL_SMALL_BLOCK;
@@ -1031,6 +1188,55 @@ static double CYL_FN(ce_small_block)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrd
 #pragma omp simd
     for (ptrdiff_t i = 0; i < i1 - i0; i++)
         lsums[i] = cyl_log_f64(sums[i]);
+    if (k->grad && k->eps == 0) {
+        /* the gradient (and Hessian) in flat loops over the block: per row, the loss and
+         * the factors A / sum (into sh, after the row's max is read) and 1 / sum (into eb,
+         * free: the exponentials are in the gradient) spread over the row's elements;
+         * then g = e A / sum, h = g (1 - e / sum) = A p (1 - p), and the target column */
+        const ptrdiff_t rows = i1 - i0, nel = rows * c;
+        const T *xb = k->x + i0 * c;
+        T *g = e, *h = k->hess ? k->hess + i0 * c : NULL;
+        for (ptrdiff_t i = 0; i < rows; i++) {
+            const int64_t t = k->target[i0 + i];
+            double li = 0.0, a = 0.0;
+            if (t != k->ignore) {
+                const double wt = k->weight ? (double)k->weight[t] : 1.0;
+                li = wt * (((double)sh[i * c] - (double)xb[i * c + t]) + lsums[i]);
+                a = k->grad_scale * wt;
+            }
+            const T f = (T)(a / sums[i]), r = (T)(1.0 / sums[i]);
+            for (ptrdiff_t j = 0; j < c; j++)
+                sh[i * c + j] = f;
+            if (h)
+                for (ptrdiff_t j = 0; j < c; j++)
+                    eb[i * c + j] = r;
+            sums[i] = a;
+            if (k->loss) k->loss[i0 + i] = (T)li;
+            acc += li;
+        }
+        if (h) {
+#pragma omp simd
+            for (ptrdiff_t q = 0; q < nel; q++) {
+                const T gq = g[q] * sh[q];
+                h[q] = gq * ((T)1 - g[q] * eb[q]);
+                g[q] = gq;
+            }
+        } else {
+#pragma omp simd
+            for (ptrdiff_t q = 0; q < nel; q++)
+                g[q] *= sh[q];
+        }
+        for (ptrdiff_t i = 0; i < rows; i++) {
+            const int64_t t = k->target[i0 + i];
+            if (t == k->ignore) { /* zero, also where the row holds NaN */
+                CYL_FN(row_zero)(g + i * c, c);
+                if (h) CYL_FN(row_zero)(h + i * c, c);
+            } else {
+                g[i * c + t] -= (T)sums[i];
+            }
+        }
+        return acc;
+    }
     for (ptrdiff_t i = i0; i < i1; i++) {
         T *er = e + (i - i0) * c;
         T *hr = k->hess ? k->hess + i * c : NULL;
@@ -1047,6 +1253,22 @@ static double CYL_FN(ce_small_block)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrd
         acc += li;
     }
     return acc;
+}
+
+static double CYL_FN(ce_small_block)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrdiff_t i1, void *scratch)
+{
+#if defined(CYL_VEC) && CYL_VBYTES == 32
+    if (k->eps == 0 && k->c >= 2) {
+        unsigned char bad[CYL_SMALL_BLOCK / 2 / CYL_VL + 1];
+        const ptrdiff_t ng = (i1 - i0) / CYL_VL;
+        double acc = ng ? CYL_FN(ce_tblock)(k, i0, ng, scratch, bad) : 0.0;
+        for (ptrdiff_t gi = 0; gi < ng; gi++)
+            if (bad[gi]) acc += CYL_FN(ce_small_rows)(k, i0 + gi * CYL_VL, i0 + (gi + 1) * CYL_VL, scratch);
+        if (i0 + ng * CYL_VL < i1) acc += CYL_FN(ce_small_rows)(k, i0 + ng * CYL_VL, i1, scratch);
+        return acc;
+    }
+#endif
+    return CYL_FN(ce_small_rows)(k, i0, i1, scratch);
 }
 
 static void CYL_FN(ce_block)(void *vctx, ptrdiff_t b, void *scratch)
@@ -1103,7 +1325,8 @@ int CYL_FN(cross_entropy_loss_grad_hess)(ptrdiff_t n, ptrdiff_t c, const T *x, p
             k.wtot += (double)weight[j];
     }
     k.small = c > 0 && c <= CYL_SMALL_C && ldx == c && (!grad || ldg == c) && (!hess || ldh == c);
-    k.rb = k.small ? CYL_SMALL_BLOCK / c : CYL_FN(rows_per_block)(c);
+    /* a multiple of 8 rows (whole ce_tblock groups), whatever the CPU target */
+    k.rb = k.small ? (CYL_SMALL_BLOCK / c) & ~(ptrdiff_t)7 : CYL_FN(rows_per_block)(c);
     const ptrdiff_t nb = (n + k.rb - 1) / k.rb;
     double one;
     if (!(k.part = CYL_FN(parts)(nb, &one))) return CYL_ERR_NOMEM;

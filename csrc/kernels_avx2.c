@@ -12,6 +12,7 @@
 #pragma GCC target("avx2,fma")
 #endif
 
+#include <immintrin.h>
 #define CYL_VBYTES 32 /* vector width of the row exponentials (vector extensions) */
 #define CYL_ISA avx2
 #include "cyl_kernels_inst.h"
