@@ -415,6 +415,22 @@ CYL_INLINE vT CYL_FN(vcol)(const T *x, ptrdiff_t stride)
     return v;
 }
 
+#if !CYL_T_F32
+/* in-place transpose of 4 x 4 doubles */
+typedef int64_t cyl_v4l __attribute__((vector_size(32)));
+CYL_INLINE void cyl_tr4_f64(cyl_v4d *a)
+{
+    const cyl_v4d t0 = __builtin_shuffle(a[0], a[1], (cyl_v4l){0, 4, 2, 6});
+    const cyl_v4d t1 = __builtin_shuffle(a[0], a[1], (cyl_v4l){1, 5, 3, 7});
+    const cyl_v4d t2 = __builtin_shuffle(a[2], a[3], (cyl_v4l){0, 4, 2, 6});
+    const cyl_v4d t3 = __builtin_shuffle(a[2], a[3], (cyl_v4l){1, 5, 3, 7});
+    a[0] = __builtin_shuffle(t0, t2, (cyl_v4l){0, 1, 4, 5});
+    a[1] = __builtin_shuffle(t1, t3, (cyl_v4l){0, 1, 4, 5});
+    a[2] = __builtin_shuffle(t0, t2, (cyl_v4l){2, 3, 6, 7});
+    a[3] = __builtin_shuffle(t1, t3, (cyl_v4l){2, 3, 6, 7});
+}
+#endif
+
 CYL_INLINE vT CYL_FN(vperm)(vT v, cyl_v8i idx)
 {
     return (vT)__builtin_shuffle((cyl_v8f)v, idx);
@@ -1064,13 +1080,12 @@ typedef struct {
 #if CYL_VBYTES == 32
 /* Few classes (2 <= c <= CYL_SMALL_C, contiguous rows), no label smoothing, AVX2: the
  * block in groups of CYL_VL rows, which span exactly c vectors.  Per group, with the
- * lanes across the group's rows: the columns (gathered into tb) give each row's max
- * m and e = exp(x - m) (kept in tb) with the row sums s in double, so no row is
- * reduced by scalar code.  When the gradient is wanted, the group's c output vectors
+ * lanes across the group's rows: the columns (into tb: lane by lane, or float64 4 x 4
+ * transposes) give each row's max m and e = exp(x - m) (kept in tb) with the row sums s
+ * in double, so no row is reduced by scalar code.  When the gradient is wanted, the group's c output vectors
  * follow at once: e back in row order (gix, or recomputed), each lane's A / s and 1 / s
  * put in place by a permutation (pix), g = e A / s, h = g (1 - e / s) = A p (1 - p),
- * then the target column.  The row logs (vectorized) and losses come after the
- * groups.  A group holding a NaN or an infinity (or a row of -inf) is redone by the
+ * then the target column.  The row logs (vectorized) and losses after the groups.  A group holding a NaN or an infinity (or a row of -inf) is redone by the
  * general path (ce_small_rows), with its exact conventions, by the caller; bad[]
  * marks those groups, whose rows the returned loss sum leaves out. */
 static double CYL_FN(ce_tblock)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrdiff_t ng, void *scratch,
@@ -1080,9 +1095,10 @@ static double CYL_FN(ce_tblock)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrdiff_t
     enum { RMAX = CYL_SMALL_BLOCK / 2 + CYL_VL };
     T *mm = (T *)scratch, *tb = mm + RMAX;
     double *sums = (double *)(tb + CYL_SMALL_C * CYL_VL), *lsums = sums + RMAX;
-    int32_t *pix = (int32_t *)(lsums + RMAX), *gix = pix + 8 * CYL_SMALL_C; /* c vectors of 8 lanes each */
+    int32_t *pix = (int32_t *)(lsums + RMAX), *gix = pix + 8 * CYL_SMALL_C; /* c vectors of 8 lanes */
     const T *xb = k->x + i0 * c;
     const vT M = CYL_FN(vsplat)(CYL_MAGIC);
+    double acc = 0.0;
     if (k->grad) {
         for (int32_t q = 0, r = 0, col = 0; q < c * CYL_VL; q++) { /* lane q of a group: row r, column col */
 #if CYL_T_F32
@@ -1098,18 +1114,44 @@ static double CYL_FN(ce_tblock)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrdiff_t
             }
         }
     }
-#define CYL_GATHER(p, ix) CYL_FN(vcol)((p), c)
+#if CYL_T_F32
+#define CYL_VMAX(a, b) ((vT)_mm256_max_ps((__m256)(a), (__m256)(b)))
+#else
+#define CYL_VMAX(a, b) ((vT)_mm256_max_pd((__m256d)(a), (__m256d)(b)))
+#endif
     for (ptrdiff_t gi = 0; gi < ng; gi++) {
         const ptrdiff_t r0 = gi * VL;
         const T *xg = xb + r0 * c;
-        vT mx = CYL_FN(vcol)(xg, c);
-        vI nan = mx != mx;
-        CYL_FN(vst)(tb, mx);
-        for (ptrdiff_t j = 1; j < c; j++) {
-            const vT col = CYL_FN(vcol)(xg + j, c);
-            CYL_FN(vst)(tb + j * VL, col);
-            nan |= col != col;
-            mx = CYL_FN(vsel)(col > mx, col, mx);
+        vT mx;
+        vI nan;
+#if !CYL_T_F32
+        if (c >= 4) { /* 4 x 4 blocks of the group's rows transposed (the last overlaps when 4 does not divide c) */
+            mx = CYL_FN(vsplat)(-(T)INFINITY);
+            nan = (vI){0};
+            for (ptrdiff_t cb = 0; cb < c; cb += 4) {
+                const ptrdiff_t o = cb + 4 <= c ? cb : c - 4;
+                cyl_v4d a[4];
+                for (int l = 0; l < 4; l++)
+                    a[l] = CYL_FN(vld)(xg + l * c + o);
+                cyl_tr4_f64(a);
+                for (int j = 0; j < 4; j++) {
+                    CYL_FN(vst)(tb + (o + j) * VL, a[j]);
+                    nan |= a[j] != a[j];
+                    mx = CYL_VMAX(a[j], mx); /* NaN: flagged above */
+                }
+            }
+        } else
+#endif
+        {
+            mx = CYL_FN(vcol)(xg, c);
+            nan = mx != mx;
+            CYL_FN(vst)(tb, mx);
+            for (ptrdiff_t j = 1; j < c; j++) {
+                const vT col = CYL_FN(vcol)(xg + j, c);
+                CYL_FN(vst)(tb + j * VL, col);
+                nan |= col != col;
+                mx = CYL_VMAX(col, mx); /* NaN: flagged above */
+            }
         }
         cyl_v4d s[CYL_VL / 4] = {{0}};
         for (ptrdiff_t j = 0; j < c; j++) {
@@ -1125,14 +1167,43 @@ static double CYL_FN(ce_tblock)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrdiff_t
         CYL_FN(vst)(mm + r0, mx);
         memcpy(sums + r0, s, sizeof s);
         if (!k->grad || any) continue;
-        T av[CYL_VL], rs[CYL_VL];
-        for (int l = 0; l < CYL_VL; l++) {
-            const int64_t t = k->target[i0 + r0 + l];
-            av[l] = t == k->ignore ? (T)0 : (T)(k->grad_scale * (k->weight ? (double)k->weight[t] : 1.0));
-            rs[l] = (T)(1.0 / sums[r0 + l]);
-        }
-        const vT rv = CYL_FN(vld)(rs), fv = CYL_FN(vld)(av) * rv;
+        T av[CYL_VL];
+        int64_t tg[CYL_VL];
+        memcpy(tg, k->target + i0 + r0, sizeof tg);
+        if (k->weight)
+            for (int l = 0; l < CYL_VL; l++)
+                av[l] = tg[l] == k->ignore ? (T)0 : (T)(k->grad_scale * (double)k->weight[tg[l]]);
+        else
+            for (int l = 0; l < CYL_VL; l++)
+                av[l] = tg[l] == k->ignore ? (T)0 : (T)k->grad_scale;
+#if CYL_T_F32
+        const vT rv = (vT)_mm256_set_m128(_mm256_cvtpd_ps((__m256d)(1.0 / s[1])), _mm256_cvtpd_ps((__m256d)(1.0 / s[0])));
+#else
+        const vT rv = 1.0 / s[0];
+#endif
+        const vT fv = CYL_FN(vld)(av) * rv;
         T *gg = k->grad + (i0 + r0) * c, *hg = k->hess ? k->hess + (i0 + r0) * c : NULL;
+#if !CYL_T_F32
+        if (c >= 4) { /* the exponentials transposed back, 4 x 4 blocks; the row factors broadcast */
+            vT fl[4], rl[4];
+            for (int l = 0; l < 4; l++) {
+                fl[l] = CYL_FN(vsplat)(fv[l]);
+                rl[l] = CYL_FN(vsplat)(rv[l]);
+            }
+            for (ptrdiff_t cb = 0; cb < c; cb += 4) {
+                const ptrdiff_t o = cb + 4 <= c ? cb : c - 4;
+                cyl_v4d a[4];
+                for (int j = 0; j < 4; j++)
+                    a[j] = CYL_FN(vld)(tb + (o + j) * VL);
+                cyl_tr4_f64(a);
+                for (int l = 0; l < 4; l++) {
+                    const vT g = a[l] * fl[l];
+                    CYL_FN(vst)(gg + l * c + o, g);
+                    if (hg) CYL_FN(vst)(hg + l * c + o, g * ((T)1 - a[l] * rl[l]));
+                }
+            }
+        } else
+#endif
         for (ptrdiff_t v = 0; v < c; v++) {
             cyl_v8i I;
             memcpy(&I, pix + v * 8, sizeof I);
@@ -1147,25 +1218,26 @@ static double CYL_FN(ce_tblock)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrdiff_t
             CYL_FN(vst)(gg + v * VL, g);
             if (hg) CYL_FN(vst)(hg + v * VL, g * ((T)1 - e * CYL_FN(vperm)(rv, I)));
         }
-        for (int l = 0; l < CYL_VL; l++) {
-            const int64_t t = k->target[i0 + r0 + l];
-            if (t != k->ignore) gg[l * c + t] -= av[l];
-        }
+        for (int l = 0; l < CYL_VL; l++)
+            if (tg[l] != k->ignore) gg[l * c + tg[l]] -= av[l];
     }
+#undef CYL_VMAX
+    /* the row logs vectorized over the block, then each row's loss w_t (m - x_t + log s) */
 #pragma omp simd
     for (ptrdiff_t i = 0; i < rows; i++)
         lsums[i] = cyl_log_f64(sums[i]);
-    double acc = 0.0;
-    for (ptrdiff_t i = 0; i < rows; i++) {
-        const int64_t t = k->target[i0 + i];
-        double li = 0.0;
-        if (bad[i / CYL_VL]) continue;
-        if (t != k->ignore) {
-            const double wt = k->weight ? (double)k->weight[t] : 1.0;
-            li = wt * (((double)mm[i] - (double)xb[i * c + t]) + lsums[i]);
+    for (ptrdiff_t gi = 0; gi < ng; gi++) {
+        if (bad[gi]) continue;
+        for (ptrdiff_t i = gi * VL; i < (gi + 1) * VL; i++) {
+            const int64_t t = k->target[i0 + i];
+            double li = 0.0;
+            if (t != k->ignore) {
+                const double wt = k->weight ? (double)k->weight[t] : 1.0;
+                li = wt * (((double)mm[i] - (double)xb[i * c + t]) + lsums[i]);
+            }
+            if (k->loss) k->loss[i0 + i] = (T)li;
+            acc += li;
         }
-        if (k->loss) k->loss[i0 + i] = (T)li;
-        acc += li;
     }
     return acc;
 }
