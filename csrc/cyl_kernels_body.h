@@ -249,21 +249,22 @@ CYL_INLINE vT CYL_FN(vexpshift)(vT x, T s, vT M, const int HS, const int MASK)
     p = p * r + 0.04166620224714279f;
     p = p * r + 0.16666516661643982f;
     p = p * r + 0.5f;
-#else
-    vT p = CYL_FN(vsplat)(1.0 / 6227020800.0);
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-#endif
     p = (T)1 + (r + r * r * p);
+#else
+    /* exp(r) = 1 + r + r^2 p(r), p of degree 9 fitted (Chebyshev, mpmath) to
+     * (exp(r) - 1 - r) / r^2 on [-ln2/2, ln2/2]: relative error 1.8e-17 (0.16 ulp)
+     * before rounding, against 13 Taylor terms before; evaluated by Estrin's scheme
+     * (dependency chain of 5 operations instead of 12) */
+    const vT r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    const vT q01 = r * 0.16666666666666667452 + 0.50000000000000010211;
+    const vT q23 = r * 0.0083333333333300644495 + 0.041666666666624161903;
+    const vT q45 = r * 0.00019841269863040545271 + 0.0013888888917196719077;
+    const vT q67 = r * 2.7557268480310025526e-6 + 0.000024801521322368693266;
+    const vT q89 = r * 2.5100375832561233664e-8 + 2.7620075879983366586e-7;
+    const vT q03 = q23 * r2 + q01, q47 = q67 * r2 + q45;
+    vT p = (q47 * r4 + q03) + q89 * r8;
+    p = (T)1 + (r + r2 * p);
+#endif
     vT e = (vT)((vU)p + ((vU)t << CYL_MANT));
     if (MASK) {
         /* bits(t) - bits(MAGIC) = k - N while t stays in [2^p, 2^(p+1)); below that
@@ -1026,8 +1027,11 @@ static inline double CYL_FN(cross_entropy_row_finish)(const T *xr, ptrdiff_t c, 
         li += epc * (sm + wtot * lsum);
     }
     if (gr) {
-        if (hr) CYL_FN(row_hess)(gr, c, sum, grad_scale * ((1.0 - eps) * wt + epc * wtot), hr);
-        T a = (T)(grad_scale * ((1.0 - eps) * wt + epc * wtot) / sum);
+        /* A = (1 - eps) w_t + eps/C sum(w); the smoothing term only when eps > 0 (an
+         * infinite class weight leaves the other rows' gradients finite, as in torch) */
+        const double A = (1.0 - eps) * wt + (eps > 0 ? epc * wtot : 0.0);
+        if (hr) CYL_FN(row_hess)(gr, c, sum, grad_scale * A, hr);
+        T a = (T)(grad_scale * A / sum);
         if (eps > 0 && weight) {
             T b = (T)(grad_scale * epc);
 #pragma omp simd

@@ -153,7 +153,11 @@ def cross_entropy(logits, target, axis=-1, weight=None, ignore_index=-100,
         if eps:  # (skip when 0 so that masked -inf logits give 0, not 0 * inf)
             l = l + (eps / C) * -np.sum(w * logp, axis=-1)
         l = np.where(valid, l, 0.0)
-        g = p * ((1.0 - eps) * wt + (eps / C) * w.sum())[..., None] - (eps / C) * w
+        # (the smoothing terms only when eps > 0: an infinite class weight then leaves the
+        # other rows' gradients finite, as in torch)
+        g = p * ((1.0 - eps) * wt + ((eps / C) * w.sum() if eps else 0.0))[..., None]
+        if eps:
+            g = g - (eps / C) * w
         onehot = np.arange(C) == tc[..., None]
         g = g - onehot * ((1.0 - eps) * wt)[..., None]
         g = np.where(valid[..., None], g, 0.0)

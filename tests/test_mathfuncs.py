@@ -182,3 +182,21 @@ def test_expneg_special_values(dtype):
     assert y[2] == 0 and not np.signbit(y[2])
     assert np.isnan(y[3]) and np.isnan(y[4])
     assert (y[5:] == 0).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_row_exp_accuracy_through_softmax(dtype):
+    """The row kernels' vector exponential (a separate polynomial from expneg): in a row
+    whose max is 0 and whose other terms are all below 2^-60, the sum rounds to 1, so
+    softmax returns each exp(x) itself; checked against mpmath (error of the result
+    against the exact value, in ulp of the result's binade)."""
+    mpmath = pytest.importorskip("mpmath")
+    rng = np.random.default_rng(11)
+    lo = -85.0 if dtype == np.float32 else -700.0
+    z = rng.uniform(lo, -45.0, 20000).astype(dtype)
+    y = cyloss.softmax(np.concatenate([[dtype(0)], z])[None, :], axis=-1)[0, 1:]
+    with mpmath.workdps(40):
+        exact = [mpmath.exp(mpmath.mpf(float(v))) for v in z]
+        err = np.array([float(abs(mpmath.mpf(float(a)) - e)) for a, e in zip(y, exact)])
+    ulp = err / np.spacing(y.astype(np.float64) if dtype == np.float64 else y).astype(np.float64)
+    assert ulp.max() <= EXPNEG_BOUND, f"{ulp.max():.3f} ulp at {z[np.argmax(ulp)]!r}"
