@@ -15,6 +15,8 @@ _Reduction = Literal["none", "mean", "sum"]
 _Axis = Union[int, Sequence[int], None]
 # Losses: grad_out (an array of the gradient's shape and dtype, written and returned as the
 # gradient) goes with return_grad=True only.
+# cyloss.boosting (XGBoost / LightGBM objectives) is a submodule that `import cyloss` does not
+# import (`import cyloss.boosting`); it is typed inline, in cyloss/boosting.py.
 
 def softmax(x: ArrayLike, axis: int = ..., *, temperature: float = ...,
             out: Optional[_Array] = ...) -> _Array: ...

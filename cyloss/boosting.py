@@ -227,7 +227,7 @@ def _f32(a: _Array, like: _Array, scale: Any = None) -> _Array:
     """`a` (times `scale`) as a new float32 array in the layout of `like` (Fortran order for
     LightGBM's multiclass predictions)."""
     order = "F" if (like.ndim > 1 and like.flags.f_contiguous and not like.flags.c_contiguous) else "C"
-    out = np.empty(a.shape, dtype=_F32, order=order)
+    out: _Array = np.empty(a.shape, dtype=_F32, order=order)
     if scale is None:
         np.copyto(out, a, casting="same_kind")
     else:
@@ -245,7 +245,7 @@ def _pos_weight(x: _Array, y: _Array, w: Optional[_Array], spw: float) -> Option
     """XGBoost's RegLossObj weight: w, times scale_pos_weight where the label is exactly 1."""
     if spw == 1.0:
         return w
-    f = np.where(y == 1.0, x.dtype.type(spw), x.dtype.type(1.0))
+    f: _Array = np.where(y == 1.0, x.dtype.type(spw), x.dtype.type(1.0))
     if w is not None:
         np.multiply(f, w, out=f, casting="same_kind")
     return f
