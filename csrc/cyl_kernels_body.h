@@ -940,9 +940,21 @@ int CYL_FN(class_weight_sum)(ptrdiff_t n, ptrdiff_t c, const int64_t *target, co
 /* Loss of one row with class target t (checked), gradient row written when gr. */
 /* Loss (and gradient) of one row from its max m and sum of exp(x - m); when gr is
  * not NULL it holds the exponentials exp(x - m) and is turned into the gradient. */
+/* The loss of a row is A lse - sum_c beta_c x_c with A = sum_c beta_c, beta_c = (1-eps) w_t [c = t]
+ * + eps/C w_c: its gradient A p - beta, the diagonal of its Hessian A p (1 - p). */
+static inline void CYL_FN(row_hess)(const T *e, ptrdiff_t c, double sum, double scaled_a, T *hr)
+{
+    const T inv = (T)(1.0 / sum), ca = (T)scaled_a;
+#pragma omp simd
+    for (ptrdiff_t j = 0; j < c; j++) {
+        const T p = e[j] * inv;
+        hr[j] = ca * (p * ((T)1 - p));
+    }
+}
+
 static inline double CYL_FN(cross_entropy_row_finish)(const T *xr, ptrdiff_t c, int64_t t, const T *weight,
                                                       double eps, double epc, double wtot, double grad_scale,
-                                                      T *gr, T m, double sum, double lsum)
+                                                      T *gr, T *hr, T m, double sum, double lsum)
 {
     double wt = weight ? (double)weight[t] : 1.0;
     double li = (1.0 - eps) * wt * (((double)m - (double)xr[t]) + lsum);
@@ -960,6 +972,7 @@ static inline double CYL_FN(cross_entropy_row_finish)(const T *xr, ptrdiff_t c, 
         li += epc * (sm + wtot * lsum);
     }
     if (gr) {
+        if (hr) CYL_FN(row_hess)(gr, c, sum, grad_scale * ((1.0 - eps) * wt + epc * wtot), hr);
         T a = (T)(grad_scale * ((1.0 - eps) * wt + epc * wtot) / sum);
         if (eps > 0 && weight) {
             T b = (T)(grad_scale * epc);
@@ -983,22 +996,22 @@ static inline double CYL_FN(cross_entropy_row_finish)(const T *xr, ptrdiff_t c, 
 
 static inline double CYL_FN(cross_entropy_row)(const T *xr, ptrdiff_t c, int64_t t, const T *weight,
                                                double eps, double epc, double wtot, double grad_scale, T *gr,
-                                               const T *pf, T *buf)
+                                               T *hr, const T *pf, T *buf)
 {
     T m;
     double sum, lsm;
     CYL_FN(row_exp)(xr, c, (T)1, gr, pf, buf, &m, &sum, &lsm, 1);
-    return CYL_FN(cross_entropy_row_finish)(xr, c, t, weight, eps, epc, wtot, grad_scale, gr, m, sum, lsm);
+    return CYL_FN(cross_entropy_row_finish)(xr, c, t, weight, eps, epc, wtot, grad_scale, gr, hr, m, sum, lsm);
 }
 
 typedef struct {
     const T *x, *weight;
     const int64_t *target;
-    T *loss, *grad;
+    T *loss, *grad, *hess;
     double *part;
     double eps, epc, wtot, grad_scale;
     int64_t ignore;
-    ptrdiff_t n, c, ldx, ldg, rb;
+    ptrdiff_t n, c, ldx, ldg, ldh, rb;
     int small;
 } CYL_FN(ce_ctx);
 
@@ -1020,12 +1033,14 @@ static double CYL_FN(ce_small_block)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrd
         lsums[i] = cyl_log_f64(sums[i]);
     for (ptrdiff_t i = i0; i < i1; i++) {
         T *er = e + (i - i0) * c;
+        T *hr = k->hess ? k->hess + i * c : NULL;
         double li = 0.0;
         if (k->target[i] == k->ignore) {
             if (k->grad) CYL_FN(row_zero)(er, c);
+            if (hr) CYL_FN(row_zero)(hr, c);
         } else {
             li = CYL_FN(cross_entropy_row_finish)(k->x + i * c, c, k->target[i], k->weight, k->eps, k->epc, k->wtot,
-                                                  k->grad_scale, k->grad ? er : NULL, sh[(i - i0) * c],
+                                                  k->grad_scale, k->grad ? er : NULL, hr, sh[(i - i0) * c],
                                                   sums[i - i0], lsums[i - i0]);
         }
         if (k->loss) k->loss[i] = (T)li;
@@ -1046,12 +1061,15 @@ static void CYL_FN(ce_block)(void *vctx, ptrdiff_t b, void *scratch)
     double acc = 0.0;
     for (ptrdiff_t i = i0; i < i1; i++) {
         T *gr = k->grad ? k->grad + i * k->ldg : NULL;
+        T *hr = k->hess ? k->hess + i * k->ldh : NULL;
         double li = 0.0;
         if (k->target[i] == k->ignore) {
             if (gr) CYL_FN(row_zero)(gr, k->c);
+            if (hr) CYL_FN(row_zero)(hr, k->c);
         } else {
             li = CYL_FN(cross_entropy_row)(k->x + i * k->ldx, k->c, k->target[i], k->weight, k->eps, k->epc, k->wtot,
-                                           k->grad_scale, gr, CYL_FN(next_row)(k->x, i, i1, k->ldx), (T *)scratch);
+                                           k->grad_scale, gr, hr, CYL_FN(next_row)(k->x, i, i1, k->ldx),
+                                           (T *)scratch);
         }
         if (k->loss) k->loss[i] = (T)li;
         acc += li;
@@ -1065,26 +1083,26 @@ static inline double *CYL_FN(parts)(ptrdiff_t nb, double *one)
     return nb > 1 ? (double *)malloc((size_t)nb * sizeof(double)) : one;
 }
 
-int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx,
-                                    const int64_t *target, const T *weight, int64_t ignore_index,
-                                    double label_smoothing, double grad_scale, T *loss, double *loss_sum,
-                                    T *grad, ptrdiff_t ldg, ptrdiff_t *err_index)
+int CYL_FN(cross_entropy_loss_grad_hess)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx,
+                                         const int64_t *target, const T *weight, int64_t ignore_index,
+                                         double label_smoothing, double grad_scale, T *loss, double *loss_sum,
+                                         T *grad, ptrdiff_t ldg, T *hess, ptrdiff_t ldh, ptrdiff_t *err_index)
 {
-    if (n < 0 || c < 0) return CYL_ERR_ARG;
+    if (n < 0 || c < 0 || (hess && !grad)) return CYL_ERR_ARG;
     ptrdiff_t bad = CYL_FN(bad_target)(n, c, target, ignore_index);
     if (bad >= 0) {
         if (err_index) *err_index = bad;
         return CYL_ERR_TARGET;
     }
-    CYL_FN(ce_ctx) k = {x, weight, target, loss, grad, NULL, label_smoothing, 0.0, (double)c, grad_scale,
-                        ignore_index, n, c, ldx, ldg, 0, 0};
+    CYL_FN(ce_ctx) k = {x, weight, target, loss, grad, hess, NULL, label_smoothing, 0.0, (double)c, grad_scale,
+                        ignore_index, n, c, ldx, ldg, ldh, 0, 0};
     k.epc = c > 0 ? k.eps / (double)c : 0.0;
     if (weight) { /* sum of the class weights */
         k.wtot = 0.0;
         for (ptrdiff_t j = 0; j < c; j++)
             k.wtot += (double)weight[j];
     }
-    k.small = c > 0 && c <= CYL_SMALL_C && ldx == c && (!grad || ldg == c);
+    k.small = c > 0 && c <= CYL_SMALL_C && ldx == c && (!grad || ldg == c) && (!hess || ldh == c);
     k.rb = k.small ? CYL_SMALL_BLOCK / c : CYL_FN(rows_per_block)(c);
     const ptrdiff_t nb = (n + k.rb - 1) / k.rb;
     double one;
@@ -1095,8 +1113,18 @@ int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdif
     return st;
 }
 
+int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx,
+                                    const int64_t *target, const T *weight, int64_t ignore_index,
+                                    double label_smoothing, double grad_scale, T *loss, double *loss_sum,
+                                    T *grad, ptrdiff_t ldg, ptrdiff_t *err_index)
+{
+    return CYL_FN(cross_entropy_loss_grad_hess)(n, c, x, ldx, target, weight, ignore_index, label_smoothing,
+                                                grad_scale, loss, loss_sum, grad, ldg, NULL, 0, err_index);
+}
+
 static inline double CYL_FN(cross_entropy_prob_row)(const T *xr, const T *pr, ptrdiff_t c, const T *weight,
-                                                    T keep, T add, double grad_scale, T *gr, const T *pf, T *buf)
+                                                    T keep, T add, double grad_scale, T *gr, T *hr, const T *pf,
+                                                    T *buf)
 {
     if (c == 0) return 0.0; /* -sum over no class (else 0 * log(0) = NaN below) */
     T m;
@@ -1119,6 +1147,7 @@ static inline double CYL_FN(cross_entropy_prob_row)(const T *xr, const T *pr, pt
         }
     }
     if (gr) {
+        if (hr) CYL_FN(row_hess)(gr, c, sum, grad_scale * sp, hr); /* A = sum w p' */
         T a = (T)(grad_scale * sp / sum);
         T gs = (T)grad_scale;
         if (weight) {
@@ -1136,11 +1165,11 @@ static inline double CYL_FN(cross_entropy_prob_row)(const T *xr, const T *pr, pt
 
 typedef struct {
     const T *x, *p, *weight;
-    T *loss, *grad;
+    T *loss, *grad, *hess;
     double *part;
     double grad_scale;
     T keep, add;
-    ptrdiff_t n, c, ldx, ldp, ldg, rb;
+    ptrdiff_t n, c, ldx, ldp, ldg, ldh, rb;
 } CYL_FN(ce_prob_ctx);
 
 static void CYL_FN(ce_prob_block)(void *vctx, ptrdiff_t b, void *scratch)
@@ -1152,6 +1181,7 @@ static void CYL_FN(ce_prob_block)(void *vctx, ptrdiff_t b, void *scratch)
     for (ptrdiff_t i = i0; i < i1; i++) {
         double li = CYL_FN(cross_entropy_prob_row)(k->x + i * k->ldx, k->p + i * k->ldp, k->c, k->weight, k->keep,
                                                    k->add, k->grad_scale, k->grad ? k->grad + i * k->ldg : NULL,
+                                                   k->hess ? k->hess + i * k->ldh : NULL,
                                                    CYL_FN(next_row)(k->x, i, i1, k->ldx), (T *)scratch);
         if (k->loss) k->loss[i] = (T)li;
         acc += li;
@@ -1159,13 +1189,14 @@ static void CYL_FN(ce_prob_block)(void *vctx, ptrdiff_t b, void *scratch)
     k->part[b] = acc;
 }
 
-int CYL_FN(cross_entropy_prob_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *p,
-                                         ptrdiff_t ldp, const T *weight, double label_smoothing,
-                                         double grad_scale, T *loss, double *loss_sum, T *grad, ptrdiff_t ldg)
+int CYL_FN(cross_entropy_prob_loss_grad_hess)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *p,
+                                              ptrdiff_t ldp, const T *weight, double label_smoothing,
+                                              double grad_scale, T *loss, double *loss_sum, T *grad, ptrdiff_t ldg,
+                                              T *hess, ptrdiff_t ldh)
 {
-    if (n < 0 || c < 0) return CYL_ERR_ARG;
-    CYL_FN(ce_prob_ctx) k = {x, p, weight, loss, grad, NULL, grad_scale, (T)(1.0 - label_smoothing),
-                             c > 0 ? (T)(label_smoothing / (double)c) : (T)0, n, c, ldx, ldp, ldg,
+    if (n < 0 || c < 0 || (hess && !grad)) return CYL_ERR_ARG;
+    CYL_FN(ce_prob_ctx) k = {x, p, weight, loss, grad, hess, NULL, grad_scale, (T)(1.0 - label_smoothing),
+                             c > 0 ? (T)(label_smoothing / (double)c) : (T)0, n, c, ldx, ldp, ldg, ldh,
                              CYL_FN(rows_per_block)(c)};
     const ptrdiff_t nb = (n + k.rb - 1) / k.rb;
     double one;
@@ -1174,6 +1205,14 @@ int CYL_FN(cross_entropy_prob_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, p
     double total = cyl_sum_parts(k.part, nb, &one);
     if (loss_sum && st == CYL_OK) *loss_sum = total;
     return st;
+}
+
+int CYL_FN(cross_entropy_prob_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *p,
+                                         ptrdiff_t ldp, const T *weight, double label_smoothing,
+                                         double grad_scale, T *loss, double *loss_sum, T *grad, ptrdiff_t ldg)
+{
+    return CYL_FN(cross_entropy_prob_loss_grad_hess)(n, c, x, ldx, p, ldp, weight, label_smoothing, grad_scale,
+                                                     loss, loss_sum, grad, ldg, NULL, 0);
 }
 
 typedef struct {
@@ -1264,16 +1303,23 @@ int CYL_FN(nll_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, c
  * (threaded, deterministic sum).  Pointers are offset to the block before the call. */
 
 #define CYL_SPEC_L(F, ...) do { if (loss) F(__VA_ARGS__, 1); else F(__VA_ARGS__, 0); } while (0)
-#define CYL_SPEC_G(F, ...) do { if (grad) CYL_SPEC_L(F, __VA_ARGS__, 1); else CYL_SPEC_L(F, __VA_ARGS__, 0); } while (0)
+/* (HG, HH): the Hessian comes with the gradient (the facade always asks for both) */
+#define CYL_SPEC_G(F, ...) \
+    do { \
+        if (hess) CYL_SPEC_L(F, __VA_ARGS__, 1, 1); \
+        else if (grad) CYL_SPEC_L(F, __VA_ARGS__, 1, 0); \
+        else CYL_SPEC_L(F, __VA_ARGS__, 0, 0); \
+    } while (0)
 #define CYL_SPEC_W(F, ...) do { if (weight) CYL_SPEC_G(F, __VA_ARGS__, 1); else CYL_SPEC_G(F, __VA_ARGS__, 0); } while (0)
 #define CYL_OFF(p) ((p) ? (p) + i0 : NULL)
 
 /* The body of a run function: return the sum over i in [0, n) of (double)ELEM, ELEM an
  * expression of the index i (an always-inline element function that also stores the
- * element's loss and gradient).  Lane k adds the elements i = k mod CYL_LANES in order,
- * then the lanes and the tail are added in order: the sum does not depend on whether
- * or how the compiler vectorizes the loop, so a loss is the same bit for bit with or
- * without its gradient (another specialization of the loop) and whatever the flags. */
+ * element's loss, gradient and Hessian).  Lane k adds the elements i = k mod CYL_LANES in
+ * order, then the lanes and the tail are added in order: the sum does not depend on
+ * whether or how the compiler vectorizes the loop, so a loss is the same bit for bit
+ * with or without its gradient (another specialization of the loop) and whatever the
+ * flags. */
 #define CYL_LANES 16
 #define CYL_LANE_SUM(n, ELEM) \
     double lanes_[CYL_LANES]; \
@@ -1297,7 +1343,7 @@ int CYL_FN(nll_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, c
 /* the arguments of an elementwise kernel (a, b: its two inputs; w, pw: optional weights) */
 typedef struct {
     const T *a, *b, *w, *pw;
-    T *loss, *grad;
+    T *loss, *grad, *hess;
     double *part;
     T gs, prm;
     ptrdiff_t n;
@@ -1308,7 +1354,7 @@ typedef struct {
     const ptrdiff_t i0 = b_ * CYL_BLOCK_WORK; \
     const ptrdiff_t len = k_->n - i0 < CYL_BLOCK_WORK ? k_->n - i0 : CYL_BLOCK_WORK; \
     const T *weight = k_->w; \
-    T *loss = k_->loss, *grad = k_->grad; \
+    T *loss = k_->loss, *grad = k_->grad, *hess = k_->hess; \
     const T gs = k_->gs; \
     double acc = 0.0; \
     (void)scratch_; \
@@ -1327,8 +1373,23 @@ static int CYL_FN(ew_run)(CYL_FN(ew_ctx) *k, double cost, cyl_block_fn f, double
     return st;
 }
 
+/* store the element's outputs: loss l, gradient g and Hessian h, each times the weight,
+ * g and h times the gradient scale */
+#define CYL_EW_STORE(l, g, h) \
+    do { \
+        if (HW) { \
+            l *= w[i]; \
+            g *= w[i]; \
+            h *= w[i]; \
+        } \
+        if (HL) loss[i] = l; \
+        if (HG) grad[i] = g * gs; \
+        if (HH) hess[i] = h * gs; \
+    } while (0)
+
 CYL_INLINE T CYL_FN(bce_logits_elem)(ptrdiff_t i, const T *x, const T *y, const T *w, const T *pw, T gs,
-                                     T *loss, T *grad, const int HP, const int HW, const int HG, const int HL)
+                                     T *loss, T *grad, T *hess, const int HP, const int HW, const int HG,
+                                     const int HH, const int HL)
 {
     T xi = x[i], yi = y[i];
     T ax = xi < 0 ? -xi : xi;
@@ -1337,29 +1398,28 @@ CYL_INLINE T CYL_FN(bce_logits_elem)(ptrdiff_t i, const T *x, const T *y, const 
     T sp_pos = (xi > 0 ? xi : (T)0) + lg;  /* softplus(x)  = -log(1 - sigmoid(x)) */
     T sp_neg = (xi < 0 ? -xi : (T)0) + lg; /* softplus(-x) = -log(sigmoid(x)) */
     T py = HP ? pw[i] * yi : yi;
-    T l = py * sp_neg + ((T)1 - yi) * sp_pos;
-    if (HW) l *= w[i];
-    if (HL) loss[i] = l;
+    T l = py * sp_neg + ((T)1 - yi) * sp_pos, g = 0, h = 0;
     if (HG) {
         T inv = (T)1 / ((T)1 + e);
         T sig = xi >= 0 ? inv : e * inv;
-        T g = (py + (T)1 - yi) * sig - py;
-        if (HW) g *= w[i];
-        grad[i] = g * gs;
+        g = (py + (T)1 - yi) * sig - py;
+        /* sigmoid (1 - sigmoid) = e / (1 + e)^2, e = exp(-|x|): no cancellation */
+        if (HH) h = (py + (T)1 - yi) * (e * inv * inv);
     }
+    CYL_EW_STORE(l, g, h);
     return l;
 }
 
 CYL_INLINE double CYL_FN(bce_logits_run)(ptrdiff_t n, const T *x, const T *y, const T *w, const T *pw,
-                                         T gs, T *loss, T *grad, const int HP, const int HW, const int HG,
-                                         const int HL)
+                                         T gs, T *loss, T *grad, T *hess, const int HP, const int HW,
+                                         const int HG, const int HH, const int HL)
 {
-    CYL_LANE_SUM(n, CYL_FN(bce_logits_elem)(i, x, y, w, pw, gs, loss, grad, HP, HW, HG, HL));
+    CYL_LANE_SUM(n, CYL_FN(bce_logits_elem)(i, x, y, w, pw, gs, loss, grad, hess, HP, HW, HG, HH, HL));
 }
 
-#define CYL_BCEL_CALL(HP, HW, HG, HL) \
+#define CYL_BCEL_CALL(HP, HW, HG, HH, HL) \
     acc = CYL_FN(bce_logits_run)(len, x + i0, y + i0, CYL_OFF(weight), CYL_OFF(pos_weight), gs, CYL_OFF(loss), \
-                                 CYL_OFF(grad), HP, HW, HG, HL)
+                                 CYL_OFF(grad), CYL_OFF(hess), HP, HW, HG, HH, HL)
 
 static void CYL_FN(bce_logits_block)(void *vctx, ptrdiff_t b_, void *scratch_)
 {
@@ -1369,42 +1429,49 @@ static void CYL_FN(bce_logits_block)(void *vctx, ptrdiff_t b_, void *scratch_)
     k_->part[b_] = acc;
 }
 
-int CYL_FN(bce_logits_loss_grad)(ptrdiff_t n, const T *x, const T *y, const T *weight, const T *pos_weight,
-                                 double grad_scale, T *loss, double *loss_sum, T *grad)
+int CYL_FN(bce_logits_loss_grad_hess)(ptrdiff_t n, const T *x, const T *y, const T *weight, const T *pos_weight,
+                                      double grad_scale, T *loss, double *loss_sum, T *grad, T *hess)
 {
-    CYL_FN(ew_ctx) k = {x, y, weight, pos_weight, loss, grad, NULL, (T)grad_scale, (T)0, n};
+    if (hess && !grad) return CYL_ERR_ARG;
+    CYL_FN(ew_ctx) k = {x, y, weight, pos_weight, loss, grad, hess, NULL, (T)grad_scale, (T)0, n};
     return CYL_FN(ew_run)(&k, 8.0, CYL_FN(bce_logits_block), loss_sum);
 }
 
-CYL_INLINE T CYL_FN(bce_elem)(ptrdiff_t i, const T *p, const T *y, const T *w, T gs, T *loss, T *grad,
-                              const int HW, const int HG, const int HL)
+int CYL_FN(bce_logits_loss_grad)(ptrdiff_t n, const T *x, const T *y, const T *weight, const T *pos_weight,
+                                 double grad_scale, T *loss, double *loss_sum, T *grad)
+{
+    return CYL_FN(bce_logits_loss_grad_hess)(n, x, y, weight, pos_weight, grad_scale, loss, loss_sum, grad, NULL);
+}
+
+CYL_INLINE T CYL_FN(bce_elem)(ptrdiff_t i, const T *p, const T *y, const T *w, T gs, T *loss, T *grad, T *hess,
+                              const int HW, const int HG, const int HH, const int HL)
 {
     T pi = p[i], yi = y[i];
     T lp = LOG(pi);
     T lq = LOG((T)1 - pi);
     lp = lp < (T)-100 ? (T)-100 : lp; /* torch clamps the logs at -100 */
     lq = lq < (T)-100 ? (T)-100 : lq;
-    T l = (yi - (T)1) * lq - yi * lp;
-    if (HW) l *= w[i];
-    if (HL) loss[i] = l;
+    T l = (yi - (T)1) * lq - yi * lp, g = 0, h = 0;
     if (HG) {
         T den = pi * ((T)1 - pi);
         den = den < (T)1e-12f ? (T)1e-12f : den; /* torch: float EPSILON = 1e-12f */
-        T g = (pi - yi) / den;
-        if (HW) g *= w[i];
-        grad[i] = g * gs;
+        g = (pi - yi) / den;
+        /* d/dp (p - y) / (p (1 - p)) = (p^2 - 2 p y + y) / (p (1 - p))^2, same clamp */
+        if (HH) h = (pi * pi - (T)2 * pi * yi + yi) / (den * den);
     }
+    CYL_EW_STORE(l, g, h);
     return l;
 }
 
 CYL_INLINE double CYL_FN(bce_run)(ptrdiff_t n, const T *p, const T *y, const T *w, T gs, T *loss, T *grad,
-                                  const int HW, const int HG, const int HL)
+                                  T *hess, const int HW, const int HG, const int HH, const int HL)
 {
-    CYL_LANE_SUM(n, CYL_FN(bce_elem)(i, p, y, w, gs, loss, grad, HW, HG, HL));
+    CYL_LANE_SUM(n, CYL_FN(bce_elem)(i, p, y, w, gs, loss, grad, hess, HW, HG, HH, HL));
 }
 
-#define CYL_BCE_CALL(UNUSED, HW, HG, HL) \
-    acc = CYL_FN(bce_run)(len, p + i0, y + i0, CYL_OFF(weight), gs, CYL_OFF(loss), CYL_OFF(grad), HW, HG, HL)
+#define CYL_BCE_CALL(UNUSED, HW, HG, HH, HL) \
+    acc = CYL_FN(bce_run)(len, p + i0, y + i0, CYL_OFF(weight), gs, CYL_OFF(loss), CYL_OFF(grad), CYL_OFF(hess), \
+                          HW, HG, HH, HL)
 
 static void CYL_FN(bce_block)(void *vctx, ptrdiff_t b_, void *scratch_)
 {
@@ -1414,31 +1481,54 @@ static void CYL_FN(bce_block)(void *vctx, ptrdiff_t b_, void *scratch_)
     k_->part[b_] = acc;
 }
 
-int CYL_FN(bce_loss_grad)(ptrdiff_t n, const T *p, const T *y, const T *weight, double grad_scale,
-                          T *loss, double *loss_sum, T *grad, ptrdiff_t *err_index)
+/* first i with bad(x[i]) (the facade reports the position), or -1 */
+#define CYL_FIRST_BAD(n, x, BAD, out) \
+    do { \
+        ptrdiff_t nbad_ = 0; \
+        _Pragma("omp simd reduction(+:nbad_)") \
+        for (ptrdiff_t i_ = 0; i_ < (n); i_++) { \
+            const T v = (x)[i_]; \
+            nbad_ += (BAD); \
+        } \
+        (out) = -1; \
+        if (nbad_) \
+            for (ptrdiff_t i_ = 0; i_ < (n); i_++) { \
+                const T v = (x)[i_]; \
+                if (BAD) { \
+                    (out) = i_; \
+                    break; \
+                } \
+            } \
+    } while (0)
+
+int CYL_FN(bce_loss_grad_hess)(ptrdiff_t n, const T *p, const T *y, const T *weight, double grad_scale,
+                               T *loss, double *loss_sum, T *grad, T *hess, ptrdiff_t *err_index)
 {
-    if (n < 0) return CYL_ERR_ARG;
+    if (n < 0 || (hess && !grad)) return CYL_ERR_ARG;
     /* probabilities outside [0, 1] are an error (torch); NaN is data */
-    ptrdiff_t nbad = 0;
-#pragma omp simd reduction(+:nbad)
-    for (ptrdiff_t i = 0; i < n; i++)
-        nbad += (p[i] < 0) | (p[i] > 1);
-    if (nbad) {
-        for (ptrdiff_t i = 0; i < n; i++)
-            if (p[i] < 0 || p[i] > 1) {
-                if (err_index) *err_index = i;
-                break;
-            }
+    ptrdiff_t bad;
+    CYL_FIRST_BAD(n, p, (v < 0) | (v > 1), bad);
+    if (bad >= 0) {
+        if (err_index) *err_index = bad;
         return CYL_ERR_DOMAIN;
     }
-    CYL_FN(ew_ctx) k = {p, y, weight, NULL, loss, grad, NULL, (T)grad_scale, (T)0, n};
+    CYL_FN(ew_ctx) k = {p, y, weight, NULL, loss, grad, hess, NULL, (T)grad_scale, (T)0, n};
     return CYL_FN(ew_run)(&k, 8.0, CYL_FN(bce_block), loss_sum);
 }
 
-CYL_INLINE T CYL_FN(kl_elem)(ptrdiff_t i, const T *lq, const T *t, T gs, T *loss, T *grad, const int LT,
-                             const int HG, const int HL)
+int CYL_FN(bce_loss_grad)(ptrdiff_t n, const T *p, const T *y, const T *weight, double grad_scale,
+                          T *loss, double *loss_sum, T *grad, ptrdiff_t *err_index)
 {
-    T ti = t[i], qi = lq[i], l, g;
+    return CYL_FN(bce_loss_grad_hess)(n, p, y, weight, grad_scale, loss, loss_sum, grad, NULL, err_index);
+}
+
+CYL_INLINE T CYL_FN(kl_elem)(ptrdiff_t i, const T *lq, const T *t, T gs, T *loss, T *grad, T *hess,
+                             const int LT, const int HG, const int HH, const int HL)
+{
+    const T *w = NULL;
+    const int HW = 0;
+    T ti = t[i], qi = lq[i], l, g, h = 0; /* linear in log_q: Hessian 0 */
+    (void)w;
     if (LT) {
         T et = EXP(ti);
         l = et * (ti - qi);
@@ -1449,19 +1539,18 @@ CYL_INLINE T CYL_FN(kl_elem)(ptrdiff_t i, const T *lq, const T *t, T gs, T *loss
         l = tl - ti * qi;
         g = -ti;
     }
-    if (HL) loss[i] = l;
-    if (HG) grad[i] = g * gs;
+    CYL_EW_STORE(l, g, h);
     return l;
 }
 
-CYL_INLINE double CYL_FN(kl_run)(ptrdiff_t n, const T *lq, const T *t, T gs, T *loss, T *grad,
-                                 const int LT, const int HG, const int HL)
+CYL_INLINE double CYL_FN(kl_run)(ptrdiff_t n, const T *lq, const T *t, T gs, T *loss, T *grad, T *hess,
+                                 const int LT, const int HG, const int HH, const int HL)
 {
-    CYL_LANE_SUM(n, CYL_FN(kl_elem)(i, lq, t, gs, loss, grad, LT, HG, HL));
+    CYL_LANE_SUM(n, CYL_FN(kl_elem)(i, lq, t, gs, loss, grad, hess, LT, HG, HH, HL));
 }
 
-#define CYL_KL_CALL(LT, HG, HL) \
-    acc = CYL_FN(kl_run)(len, log_q + i0, t + i0, gs, CYL_OFF(loss), CYL_OFF(grad), LT, HG, HL)
+#define CYL_KL_CALL(LT, HG, HH, HL) \
+    acc = CYL_FN(kl_run)(len, log_q + i0, t + i0, gs, CYL_OFF(loss), CYL_OFF(grad), CYL_OFF(hess), LT, HG, HH, HL)
 
 static void CYL_FN(kl_block)(void *vctx, ptrdiff_t b_, void *scratch_)
 {
@@ -1472,60 +1561,70 @@ static void CYL_FN(kl_block)(void *vctx, ptrdiff_t b_, void *scratch_)
     k_->part[b_] = acc;
 }
 
+int CYL_FN(kl_div_loss_grad_hess)(ptrdiff_t n, const T *log_q, const T *t, int log_target, double grad_scale,
+                                  T *loss, double *loss_sum, T *grad, T *hess)
+{
+    if (hess && !grad) return CYL_ERR_ARG;
+    /* log_target travels as a non-NULL pw (kl has no pos_weight) */
+    CYL_FN(ew_ctx) k = {log_q, t, NULL, log_target ? log_q : NULL, loss, grad, hess, NULL, (T)grad_scale, (T)0, n};
+    return CYL_FN(ew_run)(&k, 4.0, CYL_FN(kl_block), loss_sum);
+}
+
 int CYL_FN(kl_div_loss_grad)(ptrdiff_t n, const T *log_q, const T *t, int log_target, double grad_scale,
                              T *loss, double *loss_sum, T *grad)
 {
-    /* log_target travels as a non-NULL pw (kl has no pos_weight) */
-    CYL_FN(ew_ctx) k = {log_q, t, NULL, log_target ? log_q : NULL, loss, grad, NULL, (T)grad_scale, (T)0, n};
-    return CYL_FN(ew_run)(&k, 4.0, CYL_FN(kl_block), loss_sum);
+    return CYL_FN(kl_div_loss_grad_hess)(n, log_q, t, log_target, grad_scale, loss, loss_sum, grad, NULL);
 }
 
 /* sign(d) with sign(0) = 0 and sign(NaN) = NaN */
 #define CYL_SIGN(d) ((d) > 0 ? (T)1 : (d) < 0 ? (T)-1 : (d))
 
+/* Hessians at the kinks follow sklearn: Huber 1 for |d| <= delta (smooth L1 1/beta for
+ * |d| <= beta, so that huber(delta) = delta * smooth_l1(beta = delta) holds for it too),
+ * L1 0 */
 CYL_INLINE T CYL_FN(regression_elem)(ptrdiff_t i, const T *pred, const T *target, const T *w, T param, T inv,
-                                     T gs, T *loss, T *grad, const int KIND, const int HW, const int HG,
-                                     const int HL)
+                                     T gs, T *loss, T *grad, T *hess, const int KIND, const int HW, const int HG,
+                                     const int HH, const int HL)
 {
     const T half = (T)0.5;
     T d = pred[i] - target[i];
     T ad = d < 0 ? -d : d;
-    T l, g;
+    T l, g, h;
     if (KIND == CYL_MSE) {
         l = d * d;
         g = (T)2 * d;
+        h = (T)2;
     } else if (KIND == CYL_L1) {
         l = ad;
         g = CYL_SIGN(d);
+        h = 0;
     } else if (KIND == CYL_HUBER) {
         int in = ad < param;
         l = in ? half * d * d : param * (ad - half * param);
         g = in ? d : param * CYL_SIGN(d);
+        h = ad <= param ? (T)1 : (T)0;
     } else { /* smooth L1, param = beta > 0 */
         int in = ad < param;
         l = in ? half * d * d * inv : ad - half * param;
         g = in ? d * inv : CYL_SIGN(d);
+        h = ad <= param ? inv : (T)0;
     }
-    if (HW) {
-        l *= w[i];
-        g *= w[i];
-    }
-    if (HL) loss[i] = l;
-    if (HG) grad[i] = g * gs;
+    CYL_EW_STORE(l, g, h);
     return l;
 }
 
 CYL_INLINE double CYL_FN(regression_run)(ptrdiff_t n, const T *pred, const T *target, const T *w, T param,
-                                         T gs, T *loss, T *grad, const int KIND, const int HW, const int HG,
-                                         const int HL)
+                                         T gs, T *loss, T *grad, T *hess, const int KIND, const int HW,
+                                         const int HG, const int HH, const int HL)
 {
     const T inv = KIND == CYL_SMOOTH_L1 ? (T)1 / param : (T)1;
-    CYL_LANE_SUM(n, CYL_FN(regression_elem)(i, pred, target, w, param, inv, gs, loss, grad, KIND, HW, HG, HL));
+    CYL_LANE_SUM(n, CYL_FN(regression_elem)(i, pred, target, w, param, inv, gs, loss, grad, hess, KIND, HW, HG,
+                                            HH, HL));
 }
 
-#define CYL_REG_CALL(KIND, HW, HG, HL) \
+#define CYL_REG_CALL(KIND, HW, HG, HH, HL) \
     acc = CYL_FN(regression_run)(len, pred + i0, target + i0, CYL_OFF(weight), prm, gs, CYL_OFF(loss), \
-                                 CYL_OFF(grad), KIND, HW, HG, HL)
+                                 CYL_OFF(grad), CYL_OFF(hess), KIND, HW, HG, HH, HL)
 
 #define CYL_REG_BLOCK(KIND) \
     { \
@@ -1540,12 +1639,14 @@ static void CYL_FN(huber_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_RE
 static void CYL_FN(smooth_l1_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_REG_BLOCK(CYL_SMOOTH_L1)
 #undef CYL_REG_BLOCK
 
-int CYL_FN(regression_loss_grad)(int kind, ptrdiff_t n, const T *pred, const T *target, const T *weight,
-                                 double param, double grad_scale, T *loss, double *loss_sum, T *grad)
+int CYL_FN(regression_loss_grad_hess)(int kind, ptrdiff_t n, const T *pred, const T *target, const T *weight,
+                                      double param, double grad_scale, T *loss, double *loss_sum, T *grad,
+                                      T *hess)
 {
+    if (hess && !grad) return CYL_ERR_ARG;
     if (kind == CYL_SMOOTH_L1 && param == 0) kind = CYL_L1; /* beta = 0 is L1 (torch) */
     if ((kind == CYL_HUBER || kind == CYL_SMOOTH_L1) && !(param > 0 && (T)param > 0)) return CYL_ERR_ARG;
-    CYL_FN(ew_ctx) k = {pred, target, weight, NULL, loss, grad, NULL, (T)grad_scale, (T)param, n};
+    CYL_FN(ew_ctx) k = {pred, target, weight, NULL, loss, grad, hess, NULL, (T)grad_scale, (T)param, n};
     switch (kind) {
     case CYL_MSE: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(mse_block), loss_sum);
     case CYL_L1: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(l1_block), loss_sum);
@@ -1553,6 +1654,191 @@ int CYL_FN(regression_loss_grad)(int kind, ptrdiff_t n, const T *pred, const T *
     case CYL_SMOOTH_L1: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(smooth_l1_block), loss_sum);
     default: return CYL_ERR_ARG;
     }
+}
+
+int CYL_FN(regression_loss_grad)(int kind, ptrdiff_t n, const T *pred, const T *target, const T *weight,
+                                 double param, double grad_scale, T *loss, double *loss_sum, T *grad)
+{
+    return CYL_FN(regression_loss_grad_hess)(kind, n, pred, target, weight, param, grad_scale, loss, loss_sum, grad,
+                                             NULL);
+}
+
+/* ------------------------------------------- scikit-learn's loss family (raw predictions)
+ * The definitions of sklearn._loss (its "half" deviances with the constant terms dropped,
+ * as HalfPoissonLoss.loss etc.), r = raw prediction, y = target:
+ *   Poisson (log link)   exp(r) - y r;           g = exp(r) - y;     h = exp(r)
+ *   Gamma (log link)     r + y exp(-r);          g = 1 - y exp(-r);  h = y exp(-r)
+ *   Tweedie p (log link) exp((2-p) r)/(2-p) - y exp((1-p) r)/(1-p); g = exp((2-p) r) - y exp((1-p) r);
+ *                        h = (2-p) exp((2-p) r) - (1-p) y exp((1-p) r); p = 0: 0.5 (exp(r) - y)^2,
+ *                        g = e (e - y), h = e (2 e - y); p = 1: Poisson; p = 2: Gamma
+ *   Tweedie p (identity) r^(2-p)/(2-p) - y r^(1-p)/(1-p) + max(y,0)^(2-p)/((1-p)(2-p));
+ *                        g = r^-p (r - y); h = r^-p ((1-p) + p y / r); p = 0: 0.5 (r - y)^2;
+ *                        p = 1: y log(y/r) + r - y (r if y = 0); p = 2: log(r/y) + y/r - 1
+ *   pinball q            q (y - r) if y >= r else (1-q) (r - y); g = -q if y >= r else 1-q; h = 1
+ *   exponential          y exp(-r) + (1-y) exp(r); g = -y exp(-r) + (1-y) exp(r); h = the loss
+ * computed in T with the library's exp and log (pow through them). */
+#define CYL_G_POISSON 0
+#define CYL_G_GAMMA 1
+#define CYL_G_TW0 2      /* Tweedie, log link, p = 0 */
+#define CYL_G_TW 3       /* Tweedie, log link, other p */
+#define CYL_G_TWI0 4     /* identity link p = 0 */
+#define CYL_G_TWI1 5
+#define CYL_G_TWI2 6
+#define CYL_G_TWI 7
+#define CYL_G_PINBALL 8
+#define CYL_G_EXP 9
+
+CYL_INLINE T CYL_FN(glm_elem)(ptrdiff_t i, const T *raw, const T *y, const T *w, T p, T gs, T *loss, T *grad,
+                              T *hess, const int KIND, const int HW, const int HG, const int HH, const int HL)
+{
+    const T r = raw[i], yi = y[i];
+    T l, g, h;
+    if (KIND == CYL_G_POISSON) {
+        const T e = EXP(r);
+        l = e - yi * r;
+        g = e - yi;
+        h = e;
+    } else if (KIND == CYL_G_GAMMA) {
+        const T e = EXP(-r);
+        l = r + yi * e;
+        g = (T)1 - yi * e;
+        h = yi * e;
+    } else if (KIND == CYL_G_TW0) {
+        const T e = EXP(r);
+        const T d = e - yi;
+        l = (T)0.5 * d * d;
+        g = e * d;
+        h = e * ((T)2 * e - yi);
+    } else if (KIND == CYL_G_TW) {
+        const T e1 = EXP(((T)1 - p) * r), e2 = EXP(((T)2 - p) * r);
+        l = e2 / ((T)2 - p) - yi * e1 / ((T)1 - p);
+        g = e2 - yi * e1;
+        h = ((T)2 - p) * e2 - ((T)1 - p) * yi * e1;
+    } else if (KIND == CYL_G_TWI0) {
+        const T d = r - yi;
+        l = (T)0.5 * d * d;
+        g = d;
+        h = (T)1;
+    } else if (KIND == CYL_G_TWI1) {
+        const T lr = yi == 0 ? r : yi * LOG(yi / r) + r - yi;
+        l = lr;
+        g = (T)1 - yi / r;
+        h = yi / (r * r);
+    } else if (KIND == CYL_G_TWI2) {
+        const T r2 = r * r;
+        l = LOG(r / yi) + yi / r - (T)1;
+        g = (r - yi) / r2;
+        h = ((T)-1 + (T)2 * yi / r) / r2;
+    } else if (KIND == CYL_G_TWI) {
+        const T lr = LOG(r);
+        const T t1 = EXP(((T)1 - p) * lr); /* r^(1-p) */
+        const T tp = EXP(-p * lr);         /* r^(-p) */
+        l = r * t1 / ((T)2 - p) - yi * t1 / ((T)1 - p);
+        l += yi > 0 ? EXP(((T)2 - p) * LOG(yi)) / (((T)1 - p) * ((T)2 - p)) : (T)0;
+        g = tp * (r - yi);
+        h = tp * (((T)1 - p) + p * yi / r);
+    } else if (KIND == CYL_G_PINBALL) {
+        const int up = yi >= r;
+        l = up ? p * (yi - r) : ((T)1 - p) * (r - yi);
+        g = up ? -p : (T)1 - p;
+        h = (T)1; /* the exact Hessian is 0 almost everywhere; sklearn's stand-in */
+    } else { /* exponential */
+        const T e = EXP(r), ie = EXP(-r);
+        l = yi * ie + ((T)1 - yi) * e;
+        g = -yi * ie + ((T)1 - yi) * e;
+        h = l;
+    }
+    CYL_EW_STORE(l, g, h);
+    return l;
+}
+
+CYL_INLINE double CYL_FN(glm_run)(ptrdiff_t n, const T *raw, const T *y, const T *w, T p, T gs, T *loss, T *grad,
+                                  T *hess, const int KIND, const int HW, const int HG, const int HH, const int HL)
+{
+    CYL_LANE_SUM(n, CYL_FN(glm_elem)(i, raw, y, w, p, gs, loss, grad, hess, KIND, HW, HG, HH, HL));
+}
+
+#define CYL_GLM_CALL(KIND, HW, HG, HH, HL) \
+    acc = CYL_FN(glm_run)(len, raw + i0, yv + i0, CYL_OFF(weight), prm, gs, CYL_OFF(loss), CYL_OFF(grad), \
+                          CYL_OFF(hess), KIND, HW, HG, HH, HL)
+/* the per-element losses always go somewhere (the thread's scratch, CYL_BLOCK_WORK
+ * elements, when not wanted): half the instantiations of these exp-heavy loops, for a
+ * few stores to L2 */
+#define CYL_GLM_BLOCK(KIND) \
+    { \
+        CYL_EW_PROLOGUE; \
+        const T *raw = k_->a, *yv = k_->b, prm = k_->prm; \
+        if (!loss) loss = (T *)scratch_ - i0; \
+        CYL_SPEC_WG_L1(CYL_GLM_CALL, KIND); \
+        k_->part[b_] = acc; \
+    }
+#define CYL_SPEC_G_L1(F, ...) \
+    do { \
+        if (hess) F(__VA_ARGS__, 1, 1, 1); \
+        else if (grad) F(__VA_ARGS__, 1, 0, 1); \
+        else F(__VA_ARGS__, 0, 0, 1); \
+    } while (0)
+#define CYL_SPEC_WG_L1(F, ...) do { if (weight) CYL_SPEC_G_L1(F, __VA_ARGS__, 1); else CYL_SPEC_G_L1(F, __VA_ARGS__, 0); } while (0)
+static void CYL_FN(g_poisson_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_POISSON)
+static void CYL_FN(g_gamma_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_GAMMA)
+static void CYL_FN(g_tw0_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TW0)
+static void CYL_FN(g_tw_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TW)
+static void CYL_FN(g_twi0_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TWI0)
+static void CYL_FN(g_twi1_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TWI1)
+static void CYL_FN(g_twi2_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TWI2)
+static void CYL_FN(g_twi_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TWI)
+static void CYL_FN(g_pinball_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_PINBALL)
+static void CYL_FN(g_exp_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_EXP)
+#undef CYL_GLM_BLOCK
+#undef CYL_SPEC_G_L1
+#undef CYL_SPEC_WG_L1
+
+int CYL_FN(glm_loss_grad_hess)(int kind, ptrdiff_t n, const T *raw, const T *y, const T *weight, double param,
+                               double grad_scale, T *loss, double *loss_sum, T *grad, T *hess, ptrdiff_t *err_index)
+{
+    if (n < 0 || (hess && !grad)) return CYL_ERR_ARG;
+    const double p = param;
+    cyl_block_fn f;
+    /* the y domain of each loss (sklearn's interval_y_true); NaN is data */
+    ptrdiff_t bad = -1;
+    switch (kind) {
+    case CYL_HALF_POISSON:
+        CYL_FIRST_BAD(n, y, v < 0, bad);
+        f = CYL_FN(g_poisson_block);
+        break;
+    case CYL_HALF_GAMMA:
+        CYL_FIRST_BAD(n, y, v <= 0, bad);
+        f = CYL_FN(g_gamma_block);
+        break;
+    case CYL_HALF_TWEEDIE:
+    case CYL_HALF_TWEEDIE_IDENTITY:
+        if (!(p == p) || p == INFINITY || p == -INFINITY) return CYL_ERR_ARG;
+        if (p > 0 && p < 2) CYL_FIRST_BAD(n, y, v < 0, bad);
+        else if (p >= 2) CYL_FIRST_BAD(n, y, v <= 0, bad);
+        if (kind == CYL_HALF_TWEEDIE)
+            f = p == 0 ? CYL_FN(g_tw0_block) : p == 1 ? CYL_FN(g_poisson_block)
+              : p == 2 ? CYL_FN(g_gamma_block) : CYL_FN(g_tw_block);
+        else
+            f = p == 0 ? CYL_FN(g_twi0_block) : p == 1 ? CYL_FN(g_twi1_block)
+              : p == 2 ? CYL_FN(g_twi2_block) : CYL_FN(g_twi_block);
+        break;
+    case CYL_PINBALL:
+        if (!(p > 0 && p < 1)) return CYL_ERR_ARG;
+        f = CYL_FN(g_pinball_block);
+        break;
+    case CYL_EXPONENTIAL:
+        CYL_FIRST_BAD(n, y, (v < 0) | (v > 1), bad);
+        f = CYL_FN(g_exp_block);
+        break;
+    default:
+        return CYL_ERR_ARG;
+    }
+    if (bad >= 0) {
+        if (err_index) *err_index = bad;
+        return CYL_ERR_DOMAIN;
+    }
+    CYL_FN(ew_ctx) k = {raw, y, weight, NULL, loss, grad, hess, NULL, (T)grad_scale, (T)param, n};
+    return CYL_FN(ew_run)(&k, 8.0, f, loss_sum);
 }
 
 /* ---------------------------------------------------------------- utilities */
@@ -1572,13 +1858,14 @@ static void CYL_FN(sum_block)(void *vctx, ptrdiff_t b_, void *scratch_)
     (void)weight;
     (void)loss;
     (void)grad;
+    (void)hess;
     acc = CYL_FN(sum_run)(len, k_->a + i0);
     k_->part[b_] = acc;
 }
 
 int CYL_FN(sum)(ptrdiff_t n, const T *x, double *out)
 {
-    CYL_FN(ew_ctx) k = {x, NULL, NULL, NULL, NULL, NULL, NULL, (T)0, (T)0, n};
+    CYL_FN(ew_ctx) k = {x, NULL, NULL, NULL, NULL, NULL, NULL, NULL, (T)0, (T)0, n};
     return CYL_FN(ew_run)(&k, 0.5, CYL_FN(sum_block), out);
 }
 
@@ -1632,6 +1919,19 @@ int CYL_FN(vexpneg)(ptrdiff_t n, const T *x, T *y)
 #undef CYL_BCE_CALL
 #undef CYL_KL_CALL
 #undef CYL_REG_CALL
+#undef CYL_GLM_CALL
+#undef CYL_EW_STORE
+#undef CYL_FIRST_BAD
+#undef CYL_G_POISSON
+#undef CYL_G_GAMMA
+#undef CYL_G_TW0
+#undef CYL_G_TW
+#undef CYL_G_TWI0
+#undef CYL_G_TWI1
+#undef CYL_G_TWI2
+#undef CYL_G_TWI
+#undef CYL_G_PINBALL
+#undef CYL_G_EXP
 #undef CYL_SPEC_L
 #undef CYL_SPEC_G
 #undef CYL_SPEC_W

@@ -41,6 +41,14 @@ extern "C" {
 #define CYL_HUBER 2      /* param = delta > 0 */
 #define CYL_SMOOTH_L1 3  /* param = beta >= 0 */
 
+/* kinds for cyl_glm_loss_grad_hess_* (scikit-learn's loss family, raw predictions) */
+#define CYL_HALF_POISSON 0           /* y >= 0 */
+#define CYL_HALF_GAMMA 1             /* y > 0 */
+#define CYL_HALF_TWEEDIE 2           /* param = power; y >= 0 for 0 < p < 2, y > 0 for p >= 2 */
+#define CYL_HALF_TWEEDIE_IDENTITY 3  /* param = power; identity link, same y domain */
+#define CYL_PINBALL 4                /* param = quantile in (0, 1) */
+#define CYL_EXPONENTIAL 5            /* y in [0, 1] */
+
 /*
  * The kernel list, X(S, name, parameters, arguments) for scalar type T and
  * suffix S.  Expanded below into the prototypes of the public functions and the
@@ -65,6 +73,15 @@ extern "C" {
  * kl_div_loss_grad:       elementwise xlogy(t, t) - t*log_q (or exp(t)(t - log_q)).
  * regression_loss_grad:   elementwise on d = pred - target, kind CYL_MSE.. above,
  *                         optional weight (loss and gradient are multiplied by it).
+ * *_grad_hess:            the same with the diagonal of the Hessian of grad_scale *
+ *                         sum(loss) in hess[] (NULL: none; needs grad): cross-entropy
+ *                         A p (1 - p) per row (A = sum of the row's target weights),
+ *                         BCE with logits (pw y + 1 - y) sigmoid (1 - sigmoid), MSE 2,
+ *                         L1 0, Huber 1 for |d| <= delta, smooth L1 1/beta for |d| <= beta,
+ *                         KL 0, BCE on probabilities (p^2 - 2py + y) / (p (1-p))^2.
+ * glm_loss_grad_hess:     scikit-learn's losses of raw predictions r (kinds CYL_HALF_POISSON..
+ *                         above, its definitions with the constant terms dropped), optional
+ *                         weight; CYL_ERR_DOMAIN with the first y outside the loss's domain.
  * sum:                    *out = sum of x in double.
  * vexp, vlog:             y = exp(x), log(x) elementwise with the library's own
  *                         inline functions (exposed for accuracy tests).
@@ -114,7 +131,32 @@ extern "C" {
   X(S, sum, (ptrdiff_t n, const T *x, double *out), (n, x, out)) \
   X(S, vexp, (ptrdiff_t n, const T *x, T *y), (n, x, y)) \
   X(S, vlog, (ptrdiff_t n, const T *x, T *y), (n, x, y)) \
-  X(S, vexpneg, (ptrdiff_t n, const T *x, T *y), (n, x, y))
+  X(S, vexpneg, (ptrdiff_t n, const T *x, T *y), (n, x, y)) \
+  X(S, cross_entropy_loss_grad_hess, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target, \
+                                      const T *weight, int64_t ignore_index, double label_smoothing, double grad_scale, \
+                                      T *loss, double *loss_sum, T *grad, ptrdiff_t ldg, T *hess, ptrdiff_t ldh, \
+                                      ptrdiff_t *err_index), \
+    (n, c, x, ldx, target, weight, ignore_index, label_smoothing, grad_scale, loss, loss_sum, grad, ldg, hess, ldh, \
+     err_index)) \
+  X(S, cross_entropy_prob_loss_grad_hess, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *p, \
+                                           ptrdiff_t ldp, const T *weight, double label_smoothing, double grad_scale, \
+                                           T *loss, double *loss_sum, T *grad, ptrdiff_t ldg, T *hess, ptrdiff_t ldh), \
+    (n, c, x, ldx, p, ldp, weight, label_smoothing, grad_scale, loss, loss_sum, grad, ldg, hess, ldh)) \
+  X(S, bce_logits_loss_grad_hess, (ptrdiff_t n, const T *x, const T *y, const T *weight, const T *pos_weight, \
+                                   double grad_scale, T *loss, double *loss_sum, T *grad, T *hess), \
+    (n, x, y, weight, pos_weight, grad_scale, loss, loss_sum, grad, hess)) \
+  X(S, bce_loss_grad_hess, (ptrdiff_t n, const T *p, const T *y, const T *weight, double grad_scale, \
+                            T *loss, double *loss_sum, T *grad, T *hess, ptrdiff_t *err_index), \
+    (n, p, y, weight, grad_scale, loss, loss_sum, grad, hess, err_index)) \
+  X(S, kl_div_loss_grad_hess, (ptrdiff_t n, const T *log_q, const T *t, int log_target, double grad_scale, \
+                               T *loss, double *loss_sum, T *grad, T *hess), \
+    (n, log_q, t, log_target, grad_scale, loss, loss_sum, grad, hess)) \
+  X(S, regression_loss_grad_hess, (int kind, ptrdiff_t n, const T *pred, const T *target, const T *weight, \
+                                   double param, double grad_scale, T *loss, double *loss_sum, T *grad, T *hess), \
+    (kind, n, pred, target, weight, param, grad_scale, loss, loss_sum, grad, hess)) \
+  X(S, glm_loss_grad_hess, (int kind, ptrdiff_t n, const T *raw, const T *y, const T *weight, double param, \
+                            double grad_scale, T *loss, double *loss_sum, T *grad, T *hess, ptrdiff_t *err_index), \
+    (kind, n, raw, y, weight, param, grad_scale, loss, loss_sum, grad, hess, err_index))
 
 #define CYL_DECLARE_(S, name, params, args) int cyl_##name##_##S params;
 CYL_KERNEL_LIST(CYL_DECLARE_, float, f32)

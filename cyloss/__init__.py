@@ -46,6 +46,8 @@ _threads.init()
 from ._softmax import softmax, log_softmax, logsumexp, softmax_backward, log_softmax_backward  # noqa: E402
 from ._losses import (cross_entropy, nll_loss, binary_cross_entropy_with_logits,  # noqa: E402
                       binary_cross_entropy, kl_div, entropy, mse_loss, l1_loss, huber_loss, smooth_l1_loss)
+from ._glm import (half_poisson_loss, half_gamma_loss, half_tweedie_loss,  # noqa: E402
+                   half_tweedie_loss_identity, pinball_loss, exponential_loss)
 
 
 def show_config():
@@ -73,5 +75,7 @@ __all__ = [
     "softmax", "log_softmax", "logsumexp", "softmax_backward", "log_softmax_backward",
     "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy",
     "kl_div", "entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+    "half_poisson_loss", "half_gamma_loss", "half_tweedie_loss", "half_tweedie_loss_identity", "pinball_loss",
+    "exponential_loss",
     "set_num_threads", "get_num_threads", "num_threads", "show_config", "get_include", "__version__",
 ]

@@ -15,8 +15,8 @@ import numpy as np
 
 from . import _core
 from ._validate import (_F32, _F64, asarray, broadcast_shape, broadcast_to, cast_result, check_flag,
-                        check_grad_out, check_reduction, check_scalar, contiguous, copy_into, direct_out,
-                        float_dtypes, norm_axis, plain, position, rows, sum_to_shape, unrows)
+                        check_grad_out, check_hess_out, check_reduction, check_scalar, contiguous, copy_into,
+                        direct_out, float_dtypes, norm_axis, plain, position, rows, sum_to_shape, unrows)
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy",
            "kl_div", "entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"]
@@ -36,8 +36,26 @@ def _scalar(value, dtype):
     return dtype.type(value)
 
 
-def _finish(loss, grad, return_grad):
+def _finish(loss, grad, return_grad, hess=None, return_hessian=False):
+    if return_hessian:
+        return loss, grad, hess
     return (loss, grad) if return_grad else loss
+
+
+def _flags(return_grad, return_hessian, grad_out, hess_out, gshape, rdt):
+    """(want_grad, return_grad, return_hessian) after checking the flags and the out arrays:
+    return_hessian=True returns (loss, grad, hess), so it computes the gradient too;
+    grad_out needs a returned gradient, hess_out return_hessian."""
+    return_grad = check_flag(return_grad, "return_grad")
+    return_hessian = check_flag(return_hessian, "return_hessian")
+    want_grad = return_grad or return_hessian
+    if grad_out is not None:
+        check_grad_out(grad_out, want_grad, gshape, rdt)
+    if hess_out is not None:
+        check_hess_out(hess_out, return_hessian, gshape, rdt)
+        if grad_out is not None and np.may_share_memory(grad_out, hess_out):
+            raise ValueError("hess_out overlaps grad_out: pass two separate arrays")
+    return want_grad, return_grad, return_hessian
 
 
 def _mean_scale(denominator):
@@ -104,7 +122,7 @@ def _check_ignore_index(ignore_index):
 
 
 def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
-                  label_smoothing=0.0, return_grad=False, grad_out=None):
+                  label_smoothing=0.0, return_grad=False, grad_out=None, return_hessian=False, hess_out=None):
     """Cross-entropy between logits and class targets or class probabilities.
 
     As torch.nn.functional.cross_entropy with the class axis `axis` (torch's (N, C, d1, ...)
@@ -113,11 +131,15 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     `label_smoothing` in [0, 1]; reduction "mean" divides by the summed weights of the kept
     samples (class targets) or the number of samples (probability targets).  With
     return_grad=True, `grad_out` (the logits' shape and result dtype) receives the gradient.
+    return_hessian=True returns (loss, grad, hess), hess the diagonal of each sample's Hessian
+    over its logits, A p (1 - p) with A the sample's total target weight (as the gradient:
+    weights, ignore_index, label smoothing, the reduction's scale); `hess_out` receives it.
     """
     # Fast path for the common call; the type tests keep True == 1, False == 0.0, arrays and
     # truthy strings ("no") out of it: they take the checked path below.
     if (weight is None and type(label_smoothing) is float and label_smoothing == 0.0 and type(axis) is int
             and axis == -1 and type(ignore_index) is int and (return_grad is False or return_grad is True)
+            and return_hessian is False and hess_out is None
             and type(reduction) is str and (reduction == "mean" or reduction == "sum")):
         r = _core.cross_entropy_fast(logits, target, _check_ignore_index(ignore_index), reduction == "mean",
                                      return_grad, grad_out)
@@ -135,22 +157,24 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
         if p.shape != x.shape:
             raise ValueError(f"target: float targets are class probabilities and must have the shape of "
                              f"logits {x.shape}, got {p.shape}; class indices must be integers")
-        return _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad, grad_out)
+        return _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad, grad_out, return_hessian,
+                                   hess_out)
     if t.dtype.kind not in "iu":
         asarray(t, "target")  # complex / object / string -> TypeError naming target
         raise TypeError(f"target must hold integer class indices or float probabilities, got dtype {t.dtype}")
     tf, t_shape = _class_targets(t, x, ax, c, "target", "logits", axis)
     xm, moved_shape = rows(x, ax, cdt)
     return _class_loss(_core.cross_entropy, (ignore, eps), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
-                       ax, c, red, ignore, return_grad, grad_out)
+                       ax, c, red, ignore, return_grad, grad_out, return_hessian, hess_out)
 
 
 def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
-             return_grad=False, grad_out=None):
-    """Negative log-likelihood -weight[t] * log_probs[t], as torch.nn.functional.nll_loss."""
+             return_grad=False, grad_out=None, return_hessian=False, hess_out=None):
+    """Negative log-likelihood -weight[t] * log_probs[t], as torch.nn.functional.nll_loss
+    (linear in log_probs: return_hessian=True gives a Hessian of zeros)."""
     # Fast path for the common call (as cross_entropy's).
     if (weight is None and type(axis) is int and axis == -1 and type(ignore_index) is int
-            and (return_grad is False or return_grad is True)
+            and (return_grad is False or return_grad is True) and return_hessian is False and hess_out is None
             and type(reduction) is str and (reduction == "mean" or reduction == "sum")):
         r = _core.nll_loss_fast(log_probs, target, _check_ignore_index(ignore_index), reduction == "mean",
                                 return_grad, grad_out)
@@ -162,7 +186,7 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, redu
     tf, t_shape = _class_targets(plain(target, "target"), x, ax, c, "target", "log_probs", axis)
     xm, moved_shape = rows(x, ax, cdt)
     return _class_loss(_core.nll_loss, (ignore,), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
-                       ax, c, red, ignore, return_grad, grad_out)
+                       ax, c, red, ignore, return_grad, grad_out, return_hessian, hess_out, zero_hessian=True)
 
 
 def _grad_buffer(direct, shape, cdt):
@@ -171,13 +195,14 @@ def _grad_buffer(direct, shape, cdt):
 
 
 def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax, c, red, ignore, return_grad,
-                grad_out):
-    return_grad = check_flag(return_grad, "return_grad")
-    direct = None
-    if grad_out is not None:
-        check_grad_out(grad_out, return_grad, x.shape, rdt)
-        if ax == x.ndim - 1:  # (else the class axis moves: through a temporary)
+                grad_out, return_hessian=False, hess_out=None, zero_hessian=False):
+    want_grad, return_grad, return_hessian = _flags(return_grad, return_hessian, grad_out, hess_out, x.shape, rdt)
+    direct = hdirect = None
+    if ax == x.ndim - 1:  # (else the class axis moves: through a temporary)
+        if grad_out is not None:
             direct = direct_out(grad_out, cdt, (xm, tf, w))
+        if hess_out is not None and not zero_hessian:
+            hdirect = direct_out(hess_out, cdt, (xm, tf, w) + ((direct,) if direct is not None else ()))
     n = xm.shape[0]
     loss_scale = grad_scale = 1.0
     if red == "mean":
@@ -192,9 +217,15 @@ def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax
             loss_scale = math.nan
             grad_scale = math.nan if np.any(tf != ignore) else 0.0
     loss_rows = np.empty(n, dtype=cdt) if red == "none" else None
-    grad = _grad_buffer(direct, (n, c), cdt) if return_grad else None
+    grad = _grad_buffer(direct, (n, c), cdt) if want_grad else None
+    hess = None
+    if return_hessian and not zero_hessian:
+        hess = _grad_buffer(hdirect, (n, c), cdt)
     try:
-        total = kernel(xm, tf, w, *params, grad_scale, loss_rows, grad)
+        if hess is not None:
+            total = kernel(xm, tf, w, *params, grad_scale, loss_rows, grad, hess)
+        else:
+            total = kernel(xm, tf, w, *params, grad_scale, loss_rows, grad)
     except _core.KernelError as e:
         raise _target_error(e, tf, t_shape, c, ignore) from None
     if red == "none":
@@ -202,9 +233,14 @@ def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax
         loss = loss[()] if loss.ndim == 0 else loss
     else:
         loss = _scalar(total * loss_scale if red == "mean" else total, rdt)
-    if return_grad:
+    if want_grad:
         grad = _finish_grad(grad, grad_out, direct, moved_shape, ax, x.ndim, rdt)
-    return _finish(loss, grad, return_grad)
+    if return_hessian:
+        if zero_hessian:  # linear loss
+            hess = np.zeros(x.shape, dtype=rdt) if hess_out is None else copy_into(hess_out, 0)
+        else:
+            hess = _finish_grad(hess, hess_out, hdirect, moved_shape, ax, x.ndim, rdt)
+    return _finish(loss, grad, return_grad, hess, return_hessian)
 
 
 def _finish_grad(grad, grad_out, direct, moved_shape, ax, ndim, rdt):
@@ -215,28 +251,32 @@ def _finish_grad(grad, grad_out, direct, moved_shape, ax, ndim, rdt):
     return grad if grad_out is None else copy_into(grad_out, grad)
 
 
-def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad, grad_out):
-    return_grad = check_flag(return_grad, "return_grad")
-    if grad_out is not None:
-        check_grad_out(grad_out, return_grad, x.shape, rdt)
+def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad, grad_out, return_hessian, hess_out):
+    want_grad, return_grad, return_hessian = _flags(return_grad, return_hessian, grad_out, hess_out, x.shape, rdt)
     xm, moved_shape = rows(x, ax, cdt)
     pm, _ = rows(p, ax, cdt)
     n = xm.shape[0]
-    direct = None
-    if grad_out is not None and ax == x.ndim - 1:
-        direct = direct_out(grad_out, cdt, (xm, pm, w))
+    direct = hdirect = None
+    if ax == x.ndim - 1:
+        if grad_out is not None:
+            direct = direct_out(grad_out, cdt, (xm, pm, w))
+        if hess_out is not None:
+            hdirect = direct_out(hess_out, cdt, (xm, pm, w) + ((direct,) if direct is not None else ()))
     loss_scale, grad_scale = _mean_scale(n) if red == "mean" else (1.0, 1.0)
     loss_rows = np.empty(n, dtype=cdt) if red == "none" else None
-    grad = _grad_buffer(direct, (n, c), cdt) if return_grad else None
-    total = _core.cross_entropy_prob(xm, pm, w, eps, grad_scale, loss_rows, grad)
+    grad = _grad_buffer(direct, (n, c), cdt) if want_grad else None
+    hess = _grad_buffer(hdirect, (n, c), cdt) if return_hessian else None
+    total = _core.cross_entropy_prob(xm, pm, w, eps, grad_scale, loss_rows, grad, hess)
     if red == "none":
         loss = cast_result(loss_rows.reshape(moved_shape[:-1]), rdt)
         loss = loss[()] if loss.ndim == 0 else loss
     else:
         loss = _scalar(total * loss_scale if red == "mean" else total, rdt)
-    if return_grad:
+    if want_grad:
         grad = _finish_grad(grad, grad_out, direct, moved_shape, ax, x.ndim, rdt)
-    return _finish(loss, grad, return_grad)
+    if return_hessian:
+        hess = _finish_grad(hess, hess_out, hdirect, moved_shape, ax, x.ndim, rdt)
+    return _finish(loss, grad, return_grad, hess, return_hessian)
 
 
 def entropy(p, axis=-1):
@@ -257,18 +297,17 @@ def entropy(p, axis=-1):
 # ------------------------------------------------------------------ elementwise
 
 def _elementwise(kernel, params, first, second, shape, red, return_grad, grad_out, extra=(), mean_denominator=None,
-                 pred_shape=None):
+                 pred_shape=None, return_hessian=False, hess_out=None):
     """Run an elementwise loss kernel over `shape` (the broadcast shape of the inputs).
 
     first = (array, compute dtype, result dtype); kernel(a, b, *extra, *params, grad_scale,
-    loss, grad) -> sum of the losses; extra are flat arrays of the broadcast size (or None).
-    The gradient has pred_shape (the first argument's; summed over broadcast dimensions).
+    loss, grad, hess) -> sum of the losses; extra are flat arrays of the broadcast size (or None).
+    The gradient and the Hessian have pred_shape (the first argument's; summed over
+    broadcast dimensions).
     """
-    return_grad = check_flag(return_grad, "return_grad")
     cdt, rdt = first[1], first[2]
     gshape = pred_shape if pred_shape is not None else shape
-    if grad_out is not None:
-        check_grad_out(grad_out, return_grad, gshape, rdt)
+    want_grad, return_grad, return_hessian = _flags(return_grad, return_hessian, grad_out, hess_out, gshape, rdt)
     a, b = first[0], second
     if a.shape != shape:
         a = np.broadcast_to(a, shape)
@@ -281,25 +320,36 @@ def _elementwise(kernel, params, first, second, shape, red, return_grad, grad_ou
     if red in ("mean", "batchmean"):
         denom = size if mean_denominator is None else mean_denominator
         loss_scale, grad_scale = _mean_scale(denom)
-    direct = None
-    if grad_out is not None and gshape == shape:  # (else a broadcast gradient is summed: a temporary)
-        direct = direct_out(grad_out, cdt, (a, b) + tuple(extra), elementwise=True)
+    direct = hdirect = None
+    if gshape == shape:  # (else a broadcast gradient is summed: a temporary)
+        if grad_out is not None:
+            direct = direct_out(grad_out, cdt, (a, b) + tuple(extra), elementwise=True)
+        if hess_out is not None:
+            hdirect = direct_out(hess_out, cdt, (a, b) + tuple(extra) + ((direct,) if direct is not None else ()),
+                                 elementwise=True)
     loss_rows = np.empty(size, dtype=cdt) if red == "none" else None
-    grad = _grad_buffer(direct, size, cdt) if return_grad else None
-    total = kernel(a, b, *extra, *params, grad_scale, loss_rows, grad)
+    grad = _grad_buffer(direct, size, cdt) if want_grad else None
+    hess = _grad_buffer(hdirect, size, cdt) if return_hessian else None
+    total = kernel(a, b, *extra, *params, grad_scale, loss_rows, grad, hess)
     if red == "none":
         loss = cast_result(loss_rows.reshape(shape), rdt)
         loss = loss[()] if loss.ndim == 0 else loss
     else:
         loss = _scalar(total * loss_scale, rdt)
-    if return_grad:
-        if direct is not None:
-            grad = grad_out
-        else:
-            grad = cast_result(sum_to_shape(grad.reshape(shape), gshape), rdt)
-            if grad_out is not None:
-                grad = copy_into(grad_out, grad)
-    return _finish(loss, grad, return_grad)
+    if want_grad:
+        grad = _finish_elementwise(grad, grad_out, direct, shape, gshape, rdt)
+    if return_hessian:
+        hess = _finish_elementwise(hess, hess_out, hdirect, shape, gshape, rdt)
+    return _finish(loss, grad, return_grad, hess, return_hessian)
+
+
+def _finish_elementwise(g, g_out, direct, shape, gshape, rdt):
+    """A flat gradient or Hessian of the broadcast shape as the first argument's (summed over
+    the broadcast dimensions), result dtype; in g_out when given."""
+    if direct is not None:
+        return g_out
+    g = cast_result(sum_to_shape(g.reshape(shape), gshape), rdt)
+    return g if g_out is None else copy_into(g_out, g)
 
 
 def _same_shape(a, a_name, b, b_name):
@@ -315,7 +365,7 @@ def _optional_weight(weight, name, shape, cdt, what):
 
 
 def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None, reduction="mean",
-                                     return_grad=False, grad_out=None):
+                                     return_grad=False, grad_out=None, return_hessian=False, hess_out=None):
     """-w [pos_weight * y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], stable for any x,
     as torch.nn.functional.binary_cross_entropy_with_logits ("mean" = mean over elements)."""
     x = asarray(logits, "logits")
@@ -326,10 +376,11 @@ def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=
     w = _optional_weight(weight, "weight", x.shape, cdt, "logits")
     pw = _optional_weight(pos_weight, "pos_weight", x.shape, cdt, "logits")
     return _elementwise(_core.bce_with_logits, (), (x, cdt, rdt), y, x.shape, red, return_grad, grad_out,
-                        extra=(w, pw))
+                        extra=(w, pw), return_hessian=return_hessian, hess_out=hess_out)
 
 
-def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None):
+def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
+                         return_hessian=False, hess_out=None):
     """-w [y log p + (1 - y) log(1 - p)] with the logs clamped at -100, as
     torch.nn.functional.binary_cross_entropy; probs must lie in [0, 1] (NaN propagates)."""
     p = asarray(probs, "probs")
@@ -340,13 +391,14 @@ def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return
     w = _optional_weight(weight, "weight", p.shape, cdt, "probs")
     try:
         return _elementwise(_core.bce, (), (p, cdt, rdt), y, p.shape, red, return_grad, grad_out,
-                            extra=(w,))
+                            extra=(w,), return_hessian=return_hessian, hess_out=hess_out)
     except _core.KernelError as e:
         i = e.args[1]
         raise ValueError(f"probs{position(i, p.shape)} = {np.asarray(p).ravel()[i]} is outside [0, 1]") from None
 
 
-def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=False, grad_out=None):
+def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=False, grad_out=None,
+           return_hessian=False, hess_out=None):
     """Pointwise target * (log(target) - log_q) (0 log 0 = 0), or exp(target) * (target - log_q)
     with log_target=True, as torch.nn.functional.kl_div; reduction also "batchmean"
     (sum / log_q.shape[0])."""
@@ -360,10 +412,12 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
         denom = lq.shape[0] if lq.ndim else 1
     log_target = check_flag(log_target, "log_target")
     return _elementwise(_core.kl_div, (log_target,), (lq, cdt, rdt), t, shape, red, return_grad, grad_out,
-                        mean_denominator=denom, pred_shape=lq.shape)
+                        mean_denominator=denom, pred_shape=lq.shape, return_hessian=return_hessian,
+                        hess_out=hess_out)
 
 
-def _regression(kind, param, pred, target, weight, reduction, return_grad, mean_by_weight, grad_out):
+def _regression(kind, param, pred, target, weight, reduction, return_grad, mean_by_weight, grad_out,
+                return_hessian=False, hess_out=None):
     """A regression loss.  `weight` broadcasts to the broadcast shape of pred and target;
     with a weight, reduction "mean" is sum(w * l) / sum(w) when `mean_by_weight` (torch's
     mse_loss / l1_loss) and sum(w * l) / size otherwise (torch's huber_loss)."""
@@ -377,37 +431,43 @@ def _regression(kind, param, pred, target, weight, reduction, return_grad, mean_
     w = _optional_weight(weight, "weight", shape, cdt, "the loss")
     denom = _core.vsum(w) if (w is not None and red == "mean" and mean_by_weight) else None
 
-    def kernel(a, b, w_, gs, loss_rows, grad):
-        return _core.regression(kind, a, b, w_, param, gs, loss_rows, grad)
+    def kernel(a, b, w_, gs, loss_rows, grad, hess):
+        return _core.regression(kind, a, b, w_, param, gs, loss_rows, grad, hess)
 
     return _elementwise(kernel, (), (p, cdt, rdt), t, shape, red, return_grad, grad_out, extra=(w,),
-                        mean_denominator=denom, pred_shape=p.shape)
+                        mean_denominator=denom, pred_shape=p.shape, return_hessian=return_hessian,
+                        hess_out=hess_out)
 
 
-def mse_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None):
+def mse_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
+             return_hessian=False, hess_out=None):
     """(pred - target)^2, as torch.nn.functional.mse_loss; `weight` broadcasts to the loss's
     shape and the weighted "mean" is sum(w * l) / sum(w) (torch's rule for mse_loss)."""
-    return _regression(_core.MSE, 0.0, pred, target, weight, reduction, return_grad, True, grad_out)
+    return _regression(_core.MSE, 0.0, pred, target, weight, reduction, return_grad, True, grad_out, return_hessian, hess_out)
 
 
-def l1_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None):
+def l1_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
+             return_hessian=False, hess_out=None):
     """|pred - target| (gradient sign(d), 0 at d = 0), as torch.nn.functional.l1_loss; `weight`
     broadcasts to the loss's shape and the weighted "mean" is sum(w * l) / sum(w) (torch's
     rule for l1_loss)."""
-    return _regression(_core.L1, 0.0, pred, target, weight, reduction, return_grad, True, grad_out)
+    return _regression(_core.L1, 0.0, pred, target, weight, reduction, return_grad, True, grad_out, return_hessian, hess_out)
 
 
-def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None):
+def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None,
+               return_hessian=False, hess_out=None):
     """0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta), delta > 0, as
     torch.nn.functional.huber_loss; `weight` broadcasts to the loss's shape and the weighted
     "mean" is mean(w * l) = sum(w * l) / size (torch's rule for huber_loss, unlike mse/l1)."""
     dl = check_scalar(delta, "delta")
     if not dl > 0:
         raise ValueError(f"delta must be > 0, got {delta!r}")
-    return _regression(_core.HUBER, dl, pred, target, weight, reduction, return_grad, False, grad_out)
+    return _regression(_core.HUBER, dl, pred, target, weight, reduction, return_grad, False, grad_out, return_hessian,
+                       hess_out)
 
 
-def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None):
+def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None,
+                   return_hessian=False, hess_out=None):
     """0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta; beta = 0 is L1, as
     torch.nn.functional.smooth_l1_loss.  torch's function takes no weight; here `weight`
     broadcasts to the loss's shape and the weighted "mean" is mean(w * l) = sum(w * l) / size,
@@ -415,4 +475,5 @@ def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", ret
     bt = check_scalar(beta, "beta")
     if not bt >= 0:
         raise ValueError(f"beta must be >= 0, got {beta!r}")
-    return _regression(_core.SMOOTH_L1, bt, pred, target, weight, reduction, return_grad, False, grad_out)
+    return _regression(_core.SMOOTH_L1, bt, pred, target, weight, reduction, return_grad, False, grad_out, return_hessian,
+                       hess_out)

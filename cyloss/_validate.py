@@ -205,6 +205,14 @@ def check_grad_out(grad_out, return_grad, shape, dtype):
     return check_out(grad_out, shape, dtype, "grad_out")
 
 
+def check_hess_out(hess_out, return_hessian, shape, dtype):
+    """hess_out= of a loss: as grad_out, with return_hessian=True."""
+    if not return_hessian:
+        raise ValueError("hess_out is given but return_hessian is False: pass return_hessian=True to have the "
+                         "Hessian written into hess_out")
+    return check_out(hess_out, shape, dtype, "hess_out")
+
+
 def _same_memory(a, b):
     """a and b (C-contiguous, one dtype) start at the same byte and have the same size."""
     return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0] and a.nbytes == b.nbytes

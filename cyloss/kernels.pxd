@@ -39,6 +39,12 @@ cdef extern from "cyloss.h" nogil:
         CYL_L1
         CYL_HUBER
         CYL_SMOOTH_L1
+        CYL_HALF_POISSON
+        CYL_HALF_GAMMA
+        CYL_HALF_TWEEDIE
+        CYL_HALF_TWEEDIE_IDENTITY
+        CYL_PINBALL
+        CYL_EXPONENTIAL
 
 
 # array-level kernels (cyloss._core)
@@ -49,12 +55,17 @@ from cyloss._core cimport (
     nll_loss_grad_f32, bce_logits_loss_grad_f32, bce_loss_grad_f32,
     kl_div_loss_grad_f32, regression_loss_grad_f32, sum_f32,
     vexp_f32, vlog_f32, vexpneg_f32,
-    softmax_f64, log_softmax_f64, logsumexp_f64,
-    softmax_backward_f64, log_softmax_backward_f64, entropy_f64,
-    class_weight_sum_f64, cross_entropy_loss_grad_f64, cross_entropy_prob_loss_grad_f64,
-    nll_loss_grad_f64, bce_logits_loss_grad_f64, bce_loss_grad_f64,
-    kl_div_loss_grad_f64, regression_loss_grad_f64, sum_f64,
-    vexp_f64, vlog_f64, vexpneg_f64,
+    cross_entropy_loss_grad_hess_f32, cross_entropy_prob_loss_grad_hess_f32, bce_logits_loss_grad_hess_f32,
+    bce_loss_grad_hess_f32, kl_div_loss_grad_hess_f32, regression_loss_grad_hess_f32,
+    glm_loss_grad_hess_f32, softmax_f64, log_softmax_f64,
+    logsumexp_f64, softmax_backward_f64, log_softmax_backward_f64,
+    entropy_f64, class_weight_sum_f64, cross_entropy_loss_grad_f64,
+    cross_entropy_prob_loss_grad_f64, nll_loss_grad_f64, bce_logits_loss_grad_f64,
+    bce_loss_grad_f64, kl_div_loss_grad_f64, regression_loss_grad_f64,
+    sum_f64, vexp_f64, vlog_f64,
+    vexpneg_f64, cross_entropy_loss_grad_hess_f64, cross_entropy_prob_loss_grad_hess_f64,
+    bce_logits_loss_grad_hess_f64, bce_loss_grad_hess_f64, kl_div_loss_grad_hess_f64,
+    regression_loss_grad_hess_f64, glm_loss_grad_hess_f64,
 )
 
 cdef inline int softmax_row_f32(const float *x, float *y, ptrdiff_t c) noexcept nogil:
@@ -85,6 +96,17 @@ cdef inline int cross_entropy_row_f32(const float *x, ptrdiff_t c, int64_t targe
     if target < 0 or target >= c:
         return CYL_ERR_TARGET
     return cross_entropy_loss_grad_f32(1, c, x, c, &target, NULL, -1, 0.0, 1.0, NULL, loss, grad, c, &err)
+
+cdef inline int cross_entropy_grad_hess_row_f32(const float *x, ptrdiff_t c, int64_t target, double *loss,
+                                                float *grad, float *hess) noexcept nogil:
+    """As cross_entropy_row, and hess = p (1 - p) (the diagonal of the row's Hessian over
+    x; grad and hess not NULL): the per-sample gradient and Hessian a boosting objective
+    needs."""
+    cdef ptrdiff_t err = -1
+    if target < 0 or target >= c:
+        return CYL_ERR_TARGET
+    return cross_entropy_loss_grad_hess_f32(1, c, x, c, &target, NULL, -1, 0.0, 1.0, NULL, loss, grad, c,
+                                            hess, c, &err)
 
 cdef inline float entropy_row_f32(const float *p, ptrdiff_t c) noexcept nogil:
     cdef float out = 0
@@ -120,6 +142,17 @@ cdef inline int cross_entropy_row_f64(const double *x, ptrdiff_t c, int64_t targ
     if target < 0 or target >= c:
         return CYL_ERR_TARGET
     return cross_entropy_loss_grad_f64(1, c, x, c, &target, NULL, -1, 0.0, 1.0, NULL, loss, grad, c, &err)
+
+cdef inline int cross_entropy_grad_hess_row_f64(const double *x, ptrdiff_t c, int64_t target, double *loss,
+                                                double *grad, double *hess) noexcept nogil:
+    """As cross_entropy_row, and hess = p (1 - p) (the diagonal of the row's Hessian over
+    x; grad and hess not NULL): the per-sample gradient and Hessian a boosting objective
+    needs."""
+    cdef ptrdiff_t err = -1
+    if target < 0 or target >= c:
+        return CYL_ERR_TARGET
+    return cross_entropy_loss_grad_hess_f64(1, c, x, c, &target, NULL, -1, 0.0, 1.0, NULL, loss, grad, c,
+                                            hess, c, &err)
 
 cdef inline double entropy_row_f64(const double *p, ptrdiff_t c) noexcept nogil:
     cdef double out = 0

@@ -57,6 +57,27 @@ cdef int vlog_f32(ptrdiff_t n, const float *x, float *y) noexcept nogil:
 cdef int vexpneg_f32(ptrdiff_t n, const float *x, float *y) noexcept nogil:
     return C.cyl_vexpneg_f32(n, x, y)
 
+cdef int cross_entropy_loss_grad_hess_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const int64_t *target, const float *weight, int64_t ignore_index, double label_smoothing, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, float *hess, ptrdiff_t ldh, ptrdiff_t *err_index) noexcept nogil:
+    return C.cyl_cross_entropy_loss_grad_hess_f32(n, c, x, ldx, target, weight, ignore_index, label_smoothing, grad_scale, loss, loss_sum, grad, ldg, hess, ldh, err_index)
+
+cdef int cross_entropy_prob_loss_grad_hess_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const float *p, ptrdiff_t ldp, const float *weight, double label_smoothing, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, float *hess, ptrdiff_t ldh) noexcept nogil:
+    return C.cyl_cross_entropy_prob_loss_grad_hess_f32(n, c, x, ldx, p, ldp, weight, label_smoothing, grad_scale, loss, loss_sum, grad, ldg, hess, ldh)
+
+cdef int bce_logits_loss_grad_hess_f32(ptrdiff_t n, const float *x, const float *y, const float *weight, const float *pos_weight, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept nogil:
+    return C.cyl_bce_logits_loss_grad_hess_f32(n, x, y, weight, pos_weight, grad_scale, loss, loss_sum, grad, hess)
+
+cdef int bce_loss_grad_hess_f32(ptrdiff_t n, const float *p, const float *y, const float *weight, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess, ptrdiff_t *err_index) noexcept nogil:
+    return C.cyl_bce_loss_grad_hess_f32(n, p, y, weight, grad_scale, loss, loss_sum, grad, hess, err_index)
+
+cdef int kl_div_loss_grad_hess_f32(ptrdiff_t n, const float *log_q, const float *t, int log_target, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept nogil:
+    return C.cyl_kl_div_loss_grad_hess_f32(n, log_q, t, log_target, grad_scale, loss, loss_sum, grad, hess)
+
+cdef int regression_loss_grad_hess_f32(int kind, ptrdiff_t n, const float *pred, const float *target, const float *weight, double param, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept nogil:
+    return C.cyl_regression_loss_grad_hess_f32(kind, n, pred, target, weight, param, grad_scale, loss, loss_sum, grad, hess)
+
+cdef int glm_loss_grad_hess_f32(int kind, ptrdiff_t n, const float *raw, const float *y, const float *weight, double param, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess, ptrdiff_t *err_index) noexcept nogil:
+    return C.cyl_glm_loss_grad_hess_f32(kind, n, raw, y, weight, param, grad_scale, loss, loss_sum, grad, hess, err_index)
+
 cdef int softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept nogil:
     return C.cyl_softmax_f64(n, c, x, ldx, y, ldy, inv_temperature)
 
@@ -110,3 +131,24 @@ cdef int vlog_f64(ptrdiff_t n, const double *x, double *y) noexcept nogil:
 
 cdef int vexpneg_f64(ptrdiff_t n, const double *x, double *y) noexcept nogil:
     return C.cyl_vexpneg_f64(n, x, y)
+
+cdef int cross_entropy_loss_grad_hess_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const int64_t *target, const double *weight, int64_t ignore_index, double label_smoothing, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, double *hess, ptrdiff_t ldh, ptrdiff_t *err_index) noexcept nogil:
+    return C.cyl_cross_entropy_loss_grad_hess_f64(n, c, x, ldx, target, weight, ignore_index, label_smoothing, grad_scale, loss, loss_sum, grad, ldg, hess, ldh, err_index)
+
+cdef int cross_entropy_prob_loss_grad_hess_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const double *p, ptrdiff_t ldp, const double *weight, double label_smoothing, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, double *hess, ptrdiff_t ldh) noexcept nogil:
+    return C.cyl_cross_entropy_prob_loss_grad_hess_f64(n, c, x, ldx, p, ldp, weight, label_smoothing, grad_scale, loss, loss_sum, grad, ldg, hess, ldh)
+
+cdef int bce_logits_loss_grad_hess_f64(ptrdiff_t n, const double *x, const double *y, const double *weight, const double *pos_weight, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept nogil:
+    return C.cyl_bce_logits_loss_grad_hess_f64(n, x, y, weight, pos_weight, grad_scale, loss, loss_sum, grad, hess)
+
+cdef int bce_loss_grad_hess_f64(ptrdiff_t n, const double *p, const double *y, const double *weight, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess, ptrdiff_t *err_index) noexcept nogil:
+    return C.cyl_bce_loss_grad_hess_f64(n, p, y, weight, grad_scale, loss, loss_sum, grad, hess, err_index)
+
+cdef int kl_div_loss_grad_hess_f64(ptrdiff_t n, const double *log_q, const double *t, int log_target, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept nogil:
+    return C.cyl_kl_div_loss_grad_hess_f64(n, log_q, t, log_target, grad_scale, loss, loss_sum, grad, hess)
+
+cdef int regression_loss_grad_hess_f64(int kind, ptrdiff_t n, const double *pred, const double *target, const double *weight, double param, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept nogil:
+    return C.cyl_regression_loss_grad_hess_f64(kind, n, pred, target, weight, param, grad_scale, loss, loss_sum, grad, hess)
+
+cdef int glm_loss_grad_hess_f64(int kind, ptrdiff_t n, const double *raw, const double *y, const double *weight, double param, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess, ptrdiff_t *err_index) noexcept nogil:
+    return C.cyl_glm_loss_grad_hess_f64(kind, n, raw, y, weight, param, grad_scale, loss, loss_sum, grad, hess, err_index)

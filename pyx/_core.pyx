@@ -216,6 +216,22 @@ def class_weight_sum(const int64_t[::1] target, const floating[::1] weight, ptrd
     return wsum
 
 
+cdef int _check_hess2(floating[:, ::1] hess, bint has_grad, ptrdiff_t n, ptrdiff_t c) except -1:
+    if hess is not None:
+        if not has_grad:
+            raise ValueError("cyloss._core: hess needs grad")
+        _want2(hess.shape[0], hess.shape[1], n, c, "hess")
+    return 0
+
+
+cdef int _check_hess1(floating[::1] hess, bint has_grad, ptrdiff_t n) except -1:
+    if hess is not None:
+        if not has_grad:
+            raise ValueError("cyloss._core: hess needs grad")
+        _want1(hess.shape[0], n, "hess")
+    return 0
+
+
 cdef int _check_class_args(ptrdiff_t n, ptrdiff_t c, const int64_t[::1] target, const floating[::1] weight,
                            floating[::1] loss) except -1:
     _want1(target.shape[0], n, "target")
@@ -228,13 +244,16 @@ cdef int _check_class_args(ptrdiff_t n, ptrdiff_t c, const int64_t[::1] target, 
 
 def cross_entropy(const floating[:, ::1] x, const int64_t[::1] target, const floating[::1] weight,
                   int64_t ignore_index, double label_smoothing, double grad_scale,
-                  floating[::1] loss, floating[:, ::1] grad):
+                  floating[::1] loss, floating[:, ::1] grad, floating[:, ::1] hess=None):
     """Class-target cross-entropy: per-row losses into loss (or None), the gradient of
-    grad_scale * sum(loss) into grad (or None); returns the sum of the losses."""
+    grad_scale * sum(loss) into grad (or None) and the diagonal of its Hessian into hess
+    (or None; needs grad); returns the sum of the losses."""
     cdef ptrdiff_t n = x.shape[0], c = x.shape[1], err = -1
     _check_class_args(n, c, target, weight, loss)
     if grad is not None:
         _want2(grad.shape[0], grad.shape[1], n, c, "grad")
+    _check_hess2(hess, grad is not None, n, c)
+    cdef floating *ph = _w2(hess)
     cdef const floating *px = _c2(x)
     cdef const int64_t *pt = _ci(target)
     cdef const floating *pw = _c1(weight)
@@ -244,17 +263,18 @@ def cross_entropy(const floating[:, ::1] x, const int64_t[::1] target, const flo
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_cross_entropy_loss_grad_f32(n, c, px, c, pt, pw, ignore_index, label_smoothing,
-                                                   grad_scale, pl, &total, pg, c, &err)
+            st = C.cyl_cross_entropy_loss_grad_hess_f32(n, c, px, c, pt, pw, ignore_index, label_smoothing,
+                                                        grad_scale, pl, &total, pg, c, ph, c, &err)
         else:
-            st = C.cyl_cross_entropy_loss_grad_f64(n, c, px, c, pt, pw, ignore_index, label_smoothing,
-                                                   grad_scale, pl, &total, pg, c, &err)
+            st = C.cyl_cross_entropy_loss_grad_hess_f64(n, c, px, c, pt, pw, ignore_index, label_smoothing,
+                                                        grad_scale, pl, &total, pg, c, ph, c, &err)
     _check(st, err)
     return total
 
 
 def cross_entropy_prob(const floating[:, ::1] x, const floating[:, ::1] p, const floating[::1] weight,
-                       double label_smoothing, double grad_scale, floating[::1] loss, floating[:, ::1] grad):
+                       double label_smoothing, double grad_scale, floating[::1] loss, floating[:, ::1] grad,
+                       floating[:, ::1] hess=None):
     """Probability-target cross-entropy; returns the sum of the losses."""
     cdef ptrdiff_t n = x.shape[0], c = x.shape[1]
     _want2(p.shape[0], p.shape[1], n, c, "p")
@@ -264,6 +284,8 @@ def cross_entropy_prob(const floating[:, ::1] x, const floating[:, ::1] p, const
         _want1(loss.shape[0], n, "loss")
     if grad is not None:
         _want2(grad.shape[0], grad.shape[1], n, c, "grad")
+    _check_hess2(hess, grad is not None, n, c)
+    cdef floating *ph = _w2(hess)
     cdef const floating *px = _c2(x)
     cdef const floating *pp = _c2(p)
     cdef const floating *pw = _c1(weight)
@@ -273,11 +295,11 @@ def cross_entropy_prob(const floating[:, ::1] x, const floating[:, ::1] p, const
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_cross_entropy_prob_loss_grad_f32(n, c, px, c, pp, c, pw, label_smoothing, grad_scale,
-                                                        pl, &total, pg, c)
+            st = C.cyl_cross_entropy_prob_loss_grad_hess_f32(n, c, px, c, pp, c, pw, label_smoothing, grad_scale,
+                                                             pl, &total, pg, c, ph, c)
         else:
-            st = C.cyl_cross_entropy_prob_loss_grad_f64(n, c, px, c, pp, c, pw, label_smoothing, grad_scale,
-                                                        pl, &total, pg, c)
+            st = C.cyl_cross_entropy_prob_loss_grad_hess_f64(n, c, px, c, pp, c, pw, label_smoothing, grad_scale,
+                                                             pl, &total, pg, c, ph, c)
     _check(st, -1)
     return total
 
@@ -318,9 +340,12 @@ cdef int _check_elementwise(ptrdiff_t n, const floating[::1] other, const floati
 
 
 def bce_with_logits(const floating[::1] x, const floating[::1] y, const floating[::1] weight,
-                    const floating[::1] pos_weight, double grad_scale, floating[::1] loss, floating[::1] grad):
+                    const floating[::1] pos_weight, double grad_scale, floating[::1] loss, floating[::1] grad,
+                    floating[::1] hess=None):
     cdef ptrdiff_t n = x.shape[0]
     _check_elementwise(n, y, weight, loss, grad)
+    _check_hess1(hess, grad is not None, n)
+    cdef floating *ph = _w1(hess)
     if pos_weight is not None:
         _want1(pos_weight.shape[0], n, "pos_weight")
     cdef const floating *px = _c1(x)
@@ -333,17 +358,19 @@ def bce_with_logits(const floating[::1] x, const floating[::1] y, const floating
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_bce_logits_loss_grad_f32(n, px, py, pw, ppw, grad_scale, pl, &total, pg)
+            st = C.cyl_bce_logits_loss_grad_hess_f32(n, px, py, pw, ppw, grad_scale, pl, &total, pg, ph)
         else:
-            st = C.cyl_bce_logits_loss_grad_f64(n, px, py, pw, ppw, grad_scale, pl, &total, pg)
+            st = C.cyl_bce_logits_loss_grad_hess_f64(n, px, py, pw, ppw, grad_scale, pl, &total, pg, ph)
     _check(st, -1)
     return total
 
 
 def bce(const floating[::1] p, const floating[::1] y, const floating[::1] weight, double grad_scale,
-        floating[::1] loss, floating[::1] grad):
+        floating[::1] loss, floating[::1] grad, floating[::1] hess=None):
     cdef ptrdiff_t n = p.shape[0], err = -1
     _check_elementwise(n, y, weight, loss, grad)
+    _check_hess1(hess, grad is not None, n)
+    cdef floating *ph = _w1(hess)
     cdef const floating *pp = _c1(p)
     cdef const floating *py = _c1(y)
     cdef const floating *pw = _c1(weight)
@@ -353,21 +380,23 @@ def bce(const floating[::1] p, const floating[::1] y, const floating[::1] weight
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_bce_loss_grad_f32(n, pp, py, pw, grad_scale, pl, &total, pg, &err)
+            st = C.cyl_bce_loss_grad_hess_f32(n, pp, py, pw, grad_scale, pl, &total, pg, ph, &err)
         else:
-            st = C.cyl_bce_loss_grad_f64(n, pp, py, pw, grad_scale, pl, &total, pg, &err)
+            st = C.cyl_bce_loss_grad_hess_f64(n, pp, py, pw, grad_scale, pl, &total, pg, ph, &err)
     _check(st, err)
     return total
 
 
 def kl_div(const floating[::1] log_q, const floating[::1] t, bint log_target, double grad_scale,
-           floating[::1] loss, floating[::1] grad):
+           floating[::1] loss, floating[::1] grad, floating[::1] hess=None):
     cdef ptrdiff_t n = log_q.shape[0]
     _want1(t.shape[0], n, "t")
     if loss is not None:
         _want1(loss.shape[0], n, "loss")
     if grad is not None:
         _want1(grad.shape[0], n, "grad")
+    _check_hess1(hess, grad is not None, n)
+    cdef floating *ph = _w1(hess)
     cdef const floating *pq = _c1(log_q)
     cdef const floating *pt = _c1(t)
     cdef floating *pl = _w1(loss)
@@ -376,9 +405,9 @@ def kl_div(const floating[::1] log_q, const floating[::1] t, bint log_target, do
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_kl_div_loss_grad_f32(n, pq, pt, log_target, grad_scale, pl, &total, pg)
+            st = C.cyl_kl_div_loss_grad_hess_f32(n, pq, pt, log_target, grad_scale, pl, &total, pg, ph)
         else:
-            st = C.cyl_kl_div_loss_grad_f64(n, pq, pt, log_target, grad_scale, pl, &total, pg)
+            st = C.cyl_kl_div_loss_grad_hess_f64(n, pq, pt, log_target, grad_scale, pl, &total, pg, ph)
     _check(st, -1)
     return total
 
@@ -387,9 +416,12 @@ MSE, L1, HUBER, SMOOTH_L1 = C.CYL_MSE, C.CYL_L1, C.CYL_HUBER, C.CYL_SMOOTH_L1
 
 
 def regression(int kind, const floating[::1] pred, const floating[::1] target, const floating[::1] weight,
-               double param, double grad_scale, floating[::1] loss, floating[::1] grad):
+               double param, double grad_scale, floating[::1] loss, floating[::1] grad,
+               floating[::1] hess=None):
     cdef ptrdiff_t n = pred.shape[0]
     _check_elementwise(n, target, weight, loss, grad)
+    _check_hess1(hess, grad is not None, n)
+    cdef floating *ph = _w1(hess)
     cdef const floating *pp = _c1(pred)
     cdef const floating *pt = _c1(target)
     cdef const floating *pw = _c1(weight)
@@ -399,10 +431,38 @@ def regression(int kind, const floating[::1] pred, const floating[::1] target, c
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_regression_loss_grad_f32(kind, n, pp, pt, pw, param, grad_scale, pl, &total, pg)
+            st = C.cyl_regression_loss_grad_hess_f32(kind, n, pp, pt, pw, param, grad_scale, pl, &total, pg, ph)
         else:
-            st = C.cyl_regression_loss_grad_f64(kind, n, pp, pt, pw, param, grad_scale, pl, &total, pg)
+            st = C.cyl_regression_loss_grad_hess_f64(kind, n, pp, pt, pw, param, grad_scale, pl, &total, pg, ph)
     _check(st, -1)
+    return total
+
+
+HALF_POISSON, HALF_GAMMA, HALF_TWEEDIE = C.CYL_HALF_POISSON, C.CYL_HALF_GAMMA, C.CYL_HALF_TWEEDIE
+HALF_TWEEDIE_IDENTITY, PINBALL, EXPONENTIAL = C.CYL_HALF_TWEEDIE_IDENTITY, C.CYL_PINBALL, C.CYL_EXPONENTIAL
+
+
+def glm(int kind, const floating[::1] raw, const floating[::1] y, const floating[::1] weight,
+        double param, double grad_scale, floating[::1] loss, floating[::1] grad, floating[::1] hess=None):
+    """scikit-learn's losses of raw predictions (kind HALF_POISSON..); KernelError(CYL_ERR_DOMAIN,
+    index) for the first y outside the loss's domain."""
+    cdef ptrdiff_t n = raw.shape[0], err = -1
+    _check_elementwise(n, y, weight, loss, grad)
+    _check_hess1(hess, grad is not None, n)
+    cdef const floating *pr = _c1(raw)
+    cdef const floating *py = _c1(y)
+    cdef const floating *pw = _c1(weight)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w1(grad)
+    cdef floating *ph = _w1(hess)
+    cdef double total = 0.0
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_glm_loss_grad_hess_f32(kind, n, pr, py, pw, param, grad_scale, pl, &total, pg, ph, &err)
+        else:
+            st = C.cyl_glm_loss_grad_hess_f64(kind, n, pr, py, pw, param, grad_scale, pl, &total, pg, ph, &err)
+    _check(st, err)
     return total
 
 

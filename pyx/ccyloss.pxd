@@ -13,6 +13,12 @@ cdef extern from "cyloss.h" nogil:
     int CYL_L1
     int CYL_HUBER
     int CYL_SMOOTH_L1
+    int CYL_HALF_POISSON
+    int CYL_HALF_GAMMA
+    int CYL_HALF_TWEEDIE
+    int CYL_HALF_TWEEDIE_IDENTITY
+    int CYL_PINBALL
+    int CYL_EXPONENTIAL
     void cyl_init(int force_baseline) noexcept
     const char *cyl_cpu_target() noexcept
     const char *cyl_cpu_targets_built() noexcept
@@ -44,6 +50,13 @@ cdef extern from "cyloss.h" nogil:
     int cyl_vexp_f32(ptrdiff_t n, const float *x, float *y) noexcept
     int cyl_vlog_f32(ptrdiff_t n, const float *x, float *y) noexcept
     int cyl_vexpneg_f32(ptrdiff_t n, const float *x, float *y) noexcept
+    int cyl_cross_entropy_loss_grad_hess_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const int64_t *target, const float *weight, int64_t ignore_index, double label_smoothing, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, float *hess, ptrdiff_t ldh, ptrdiff_t *err_index) noexcept
+    int cyl_cross_entropy_prob_loss_grad_hess_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const float *p, ptrdiff_t ldp, const float *weight, double label_smoothing, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, float *hess, ptrdiff_t ldh) noexcept
+    int cyl_bce_logits_loss_grad_hess_f32(ptrdiff_t n, const float *x, const float *y, const float *weight, const float *pos_weight, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept
+    int cyl_bce_loss_grad_hess_f32(ptrdiff_t n, const float *p, const float *y, const float *weight, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess, ptrdiff_t *err_index) noexcept
+    int cyl_kl_div_loss_grad_hess_f32(ptrdiff_t n, const float *log_q, const float *t, int log_target, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept
+    int cyl_regression_loss_grad_hess_f32(int kind, ptrdiff_t n, const float *pred, const float *target, const float *weight, double param, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept
+    int cyl_glm_loss_grad_hess_f32(int kind, ptrdiff_t n, const float *raw, const float *y, const float *weight, double param, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess, ptrdiff_t *err_index) noexcept
 
     int cyl_softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept
     int cyl_log_softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept
@@ -63,3 +76,10 @@ cdef extern from "cyloss.h" nogil:
     int cyl_vexp_f64(ptrdiff_t n, const double *x, double *y) noexcept
     int cyl_vlog_f64(ptrdiff_t n, const double *x, double *y) noexcept
     int cyl_vexpneg_f64(ptrdiff_t n, const double *x, double *y) noexcept
+    int cyl_cross_entropy_loss_grad_hess_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const int64_t *target, const double *weight, int64_t ignore_index, double label_smoothing, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, double *hess, ptrdiff_t ldh, ptrdiff_t *err_index) noexcept
+    int cyl_cross_entropy_prob_loss_grad_hess_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const double *p, ptrdiff_t ldp, const double *weight, double label_smoothing, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, double *hess, ptrdiff_t ldh) noexcept
+    int cyl_bce_logits_loss_grad_hess_f64(ptrdiff_t n, const double *x, const double *y, const double *weight, const double *pos_weight, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept
+    int cyl_bce_loss_grad_hess_f64(ptrdiff_t n, const double *p, const double *y, const double *weight, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess, ptrdiff_t *err_index) noexcept
+    int cyl_kl_div_loss_grad_hess_f64(ptrdiff_t n, const double *log_q, const double *t, int log_target, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept
+    int cyl_regression_loss_grad_hess_f64(int kind, ptrdiff_t n, const double *pred, const double *target, const double *weight, double param, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept
+    int cyl_glm_loss_grad_hess_f64(int kind, ptrdiff_t n, const double *raw, const double *y, const double *weight, double param, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess, ptrdiff_t *err_index) noexcept

@@ -306,6 +306,61 @@ def smooth_l1_loss(pred, target, beta=1.0, weight=None, reduction="mean"):
 
 
 # --------------------------------------------------------------------------- mpmath
+# ------------------------------------------------- scikit-learn's losses of raw predictions
+def _glm_pointwise(kind, r, y, p):
+    """(loss, gradient, Hessian) per element, sklearn._loss's formulas written out in NumPy."""
+    with np.errstate(all="ignore"):
+        if kind == "poisson" or (kind == "tweedie" and p == 1):
+            return np.exp(r) - y * r, np.exp(r) - y, np.exp(r)
+        if kind == "gamma" or (kind == "tweedie" and p == 2):
+            return r + y * np.exp(-r), 1 - y * np.exp(-r), y * np.exp(-r)
+        if kind == "tweedie":
+            if p == 0:
+                e = np.exp(r)
+                return 0.5 * (e - y) ** 2, e * (e - y), e * (2 * e - y)
+            e1, e2 = np.exp((1 - p) * r), np.exp((2 - p) * r)
+            return e2 / (2 - p) - y * e1 / (1 - p), e2 - y * e1, (2 - p) * e2 - (1 - p) * y * e1
+        if kind == "tweedie_identity":
+            if p == 0:
+                return 0.5 * (r - y) ** 2, r - y, np.ones_like(r)
+            if p == 1:
+                return (np.where(y == 0, r, y * np.log(y / r) + r - y), 1 - y / r, y / r ** 2)
+            if p == 2:
+                return np.log(r / y) + y / r - 1, (r - y) / r ** 2, (-1 + 2 * y / r) / r ** 2
+            t1 = r ** (1 - p)
+            loss = r * t1 / (2 - p) - y * t1 / (1 - p) + np.where(y > 0, np.maximum(y, 0) ** (2 - p), 0) / (
+                (1 - p) * (2 - p))
+            return loss, r ** -p * (r - y), r ** -p * ((1 - p) + p * y / r)
+        if kind == "pinball":
+            up = y >= r
+            return (np.where(up, p * (y - r), (1 - p) * (r - y)), np.where(up, -p, 1 - p), np.ones_like(r))
+        if kind == "exponential":
+            return (y * np.exp(-r) + (1 - y) * np.exp(r), -y * np.exp(-r) + (1 - y) * np.exp(r),
+                    y * np.exp(-r) + (1 - y) * np.exp(r))
+    raise ValueError(kind)
+
+
+def glm_loss(kind, raw, y, weight=None, reduction="mean", param=0.0, hessian=False):
+    """(loss, grad[, hess]) of the reduced loss; "mean" is sum(w l) / sum(w) (sklearn)."""
+    r, t = f64(raw), f64(y)
+    shape = r.shape if r.shape == t.shape else np.broadcast_shapes(r.shape, t.shape)  # (<= 32 dims)
+    rb, tb = (r, t) if r.shape == t.shape else (np.broadcast_to(r, shape), np.broadcast_to(t, shape))
+    l, g, h = _glm_pointwise(kind, rb, tb, param)
+    w = np.ones(shape) if weight is None else np.broadcast_to(f64(weight), shape)
+    denom = float(w.sum()) if weight is not None else float(np.prod(shape))
+    l, g, h = w * l, w * g, w * h
+    if reduction == "none":
+        loss = l
+    elif reduction == "sum":
+        loss = l.sum()
+    else:
+        loss = l.sum() / denom if denom else np.nan
+        g, h = (g / denom, h / denom) if denom else (g * 0, h * 0)
+    g = sum_to_shape(g if g.shape == shape else np.broadcast_to(g, shape), r.shape)
+    h = sum_to_shape(h if h.shape == shape else np.broadcast_to(h, shape), r.shape)
+    return (loss, g, h) if hessian else (loss, g)
+
+
 def _mp():
     import mpmath
     return mpmath

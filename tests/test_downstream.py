@@ -118,6 +118,19 @@ def test_downstream_row_kernel_in_prange(downstream):
         fused_ce.cross_entropy_mean(x, bad)
 
 
+def test_downstream_grad_hess_row_kernel(downstream):
+    fused_ce, _ = downstream
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(64, 5)) * 2
+    t = rng.integers(0, 5, 64)
+    g, h = fused_ce.softmax_objective(x, t)
+    p = np.exp(x - x.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    np.testing.assert_allclose(h, p * (1 - p), rtol=1e-12, atol=1e-15)
+    onehot = np.eye(5)[t]
+    np.testing.assert_allclose(g, p - onehot, rtol=1e-12, atol=1e-15)
+
+
 def test_downstream_c_extension_through_capsule(downstream):
     _, capi_demo = downstream
     vals = [1.0, -2.0, 700.0, 3.5]

@@ -281,6 +281,11 @@ def bad_values(kind):
             (v, ValueError) for v in (2**63, -(2**63) - 1)]
     if kind == "axis":
         return [(v, TypeError) for v in ("1", True, 1.0, np.array([0, 1]), [0.0])]
+    if kind == "power":
+        return [(v, TypeError) for v in common_type] + [(v, ValueError) for v in (np.nan, np.inf, -np.inf)]
+    if kind == "quantile":
+        return [(v, TypeError) for v in common_type] + [
+            (v, ValueError) for v in (0.0, 1.0, -0.5, 1.5, np.nan, np.inf)]
     raise ValueError(kind)
 
 
@@ -407,6 +412,8 @@ def fill(rng, shape, dtype, kind="real", special=None):
             v = np.round(v)
     elif kind == "nonneg":
         v = rng.uniform(0, 2, shape) * (rng.uniform(size=shape) > 0.2)
+    elif kind == "positive":  # (> 0 also after rounding to an integer dtype)
+        v = rng.uniform(0.25, 3, shape) if np.dtype(dtype).kind == "f" else rng.uniform(1, 3, shape)
     elif kind == "weight":
         v = rng.uniform(0.25, 2, shape) if np.dtype(dtype).kind == "f" else rng.integers(1, 4, shape) * 1.0
     else:
@@ -813,6 +820,73 @@ def build_regression(draw, rng, func):
     return call
 
 
+# scikit-learn's loss family: function -> (reference kind, parameter name, y kind)
+GLM = {
+    "half_poisson_loss": ("poisson", None, "nonneg"),
+    "half_gamma_loss": ("gamma", None, "positive"),
+    "half_tweedie_loss": ("tweedie", "power", None),
+    "half_tweedie_loss_identity": ("tweedie_identity", "power", None),
+    "pinball_loss": ("pinball", "quantile", "real"),
+    "exponential_loss": ("exponential", None, "prob"),
+}
+
+
+def build_glm(draw, rng, func):
+    kind, param, ykind = GLM[func]
+    bshape = draw(shapes())
+    rshape = broadcastable_to(draw, bshape) if draw(st.integers(0, 3)) == 0 else bshape
+    yshape = broadcastable_to(draw, bshape) if draw(st.integers(0, 2)) == 0 else bshape
+    kw = {}
+    p = {"power": 1.5, "quantile": 0.5}.get(param, 0.0)
+    if param and draw(st.booleans()):
+        if param == "power":
+            p = draw(st.sampled_from([-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]))
+            kw[param] = draw(st.sampled_from([p, np.float64(p), int(p) if p == int(p) else p]))
+        else:
+            kw[param] = valid_real(draw, 0.05, 0.95, log=False)
+            p = real_value(kw[param])
+    if param == "power":
+        ykind = "real" if p <= 0 else "nonneg" if p < 2 else "positive"
+    identity = kind == "tweedie_identity" and p != 0
+    rdtype = draw(st.sampled_from(DATA_DTYPES))
+    raw = fill(rng, rshape, rdtype, "positive" if identity else "real", special=specials(draw, "nan"))
+    if not identity and np.asarray(raw).dtype.kind == "f":
+        raw = (np.asarray(raw) * 0.25).astype(np.asarray(raw).dtype)  # moderate exp arguments
+    y = fill(rng, yshape, draw(st.sampled_from(DATA_DTYPES)), ykind)
+    full = rshape if rshape == yshape else bshape if too_many_dims([rshape, yshape]) else \
+        np.broadcast_shapes(rshape, yshape)
+    _weight_kw(draw, rng, kw, "weight", full)
+    _loss_kw(draw, kw)
+
+    def reference(v):
+        cdt = compute_dtypes(v["raw_prediction"])[0]
+        r, t = as_seen(v["raw_prediction"], cdt), as_seen(v["y"], cdt)
+        w = v.get("weight")
+        w = None if w is None else as_seen(w, cdt)
+        pp = real_value(v[param]) if param and param in v else p
+        return ref.glm_loss(kind, r, t, w, v.get("reduction", "mean"), pp)
+
+    call = Call(func, [("raw_prediction", raw), ("y", y)], kw, reference,
+                {"raw_prediction": "data", "y": "data", "weight": "weight"}, "raw_prediction")
+    call.loss = True
+    call.broadcast = ("raw_prediction", "y") + (("weight",) if "weight" in kw else ())
+    for n in ["raw_prediction", "y"] + (["weight"] if "weight" in kw else []):
+        add_dtype_mutations(call, n)
+    add_shape_mutation(call, "y", rshape, False, ("y", "raw_prediction"))
+    add_shape_mutation(call, "weight", full, False, ("weight",))
+    if param:
+        add_scalar_mutations(call, param, param)
+    outside = {"nonneg": -1.0, "positive": 0.0, "prob": 1.5}.get(ykind)
+    if outside is not None and np.size(y) and math.prod(full):  # (an empty broadcast checks nothing)
+        def set_outside(c, o=outside):
+            t = np.array(np.asarray(c.get("y")), dtype=np.float64, order="C")
+            t.reshape(-1)[-1] = o
+            c.set("y", t)
+        call.mutations.append(("y outside its domain", ("y",), ValueError, set_outside))
+    _loss_mutations(call)
+    return call
+
+
 BUILDERS = {
     "softmax": build_softmax, "log_softmax": build_softmax, "logsumexp": build_logsumexp,
     "softmax_backward": build_backward, "log_softmax_backward": build_backward,
@@ -821,6 +895,7 @@ BUILDERS = {
     "kl_div": build_kl, "entropy": build_entropy,
     "mse_loss": build_regression, "l1_loss": build_regression, "huber_loss": build_regression,
     "smooth_l1_loss": build_regression,
+    **{f: build_glm for f in GLM},
 }
 OUT_FUNCS = ("softmax", "log_softmax", "softmax_backward", "log_softmax_backward")
 

@@ -21,6 +21,9 @@ LOSSES = {
     "cross_entropy": "x, t", "nll_loss": "x, t", "binary_cross_entropy_with_logits": "x, y",
     "binary_cross_entropy": "y, y", "kl_div": "x, y", "mse_loss": "x, y", "l1_loss": "x, y",
     "huber_loss": "x, y, delta=0.5", "smooth_l1_loss": "x, y, beta=0.5",
+    "half_poisson_loss": "x, y", "half_gamma_loss": "x, y", "half_tweedie_loss": "x, y, power=1.5",
+    "half_tweedie_loss_identity": "y, y, power=1.5", "pinball_loss": "x, y, quantile=0.3",
+    "exponential_loss": "x, y",
 }
 
 HEADER = """\
@@ -35,6 +38,7 @@ import cyloss
 Arr = NDArray[np.floating[Any]]
 Loss = Union[np.floating[Any], Arr]
 Pair = Tuple[Loss, Arr]
+Triple = Tuple[Loss, Arr, Arr]
 
 x = np.zeros((4, 3))
 y = np.full((4, 3), 0.5)
@@ -76,6 +80,9 @@ assert_type(cyloss.{fn}({args}, return_grad=True), Pair)
 assert_type(cyloss.{fn}({args}, return_grad=flag), Union[Loss, Pair])
 assert_type(cyloss.{fn}({args}, return_grad=True, grad_out=np.empty((4, 3))), Pair)
 assert_type(cyloss.{fn}({args}, return_grad=flag, grad_out=None), Union[Loss, Pair])
+assert_type(cyloss.{fn}({args}, return_hessian=True), Triple)
+assert_type(cyloss.{fn}({args}, return_hessian=True, grad_out=np.empty((4, 3)), hess_out=np.empty((4, 3))), Triple)
+assert_type(cyloss.{fn}({args}, return_hessian=flag), Union[Loss, Pair, Triple])
 r_{fn} = cyloss.{fn}({args}, return_grad=flag)
 if isinstance(r_{fn}, tuple):
     loss_{fn}, grad_{fn} = r_{fn}
@@ -97,7 +104,20 @@ cyloss.kl_div(x, y, return_grad="yes")  # E: not a bool
 cyloss.nll_loss(x, t, reduction="avg")  # E: not a reduction
 cyloss.mse_loss(x, y, grad_out=np.empty((4, 3)))  # E: grad_out goes with return_grad=True
 cyloss.binary_cross_entropy(y, y, return_grad=True, grad_out=[[0.0]])  # E: not an ndarray
+a, b = cyloss.half_poisson_loss(x, y, return_hessian=True)  # E: three values
+cyloss.pinball_loss(x, y, hess_out=np.empty((4, 3)))  # E: hess_out goes with return_hessian=True
 """
+
+
+def test_generated_stubs_are_current():
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    tool = os.path.join(root, "tools", "gen_stubs.py")
+    if not os.path.exists(tool):
+        pytest.skip("not a source checkout")
+    r = subprocess.run([sys.executable, tool, "--check"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_stubs_cover_the_public_api():

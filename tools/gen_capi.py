@@ -35,7 +35,8 @@ def gen_extern(kernels):
     out = [BANNER, "from libc.stdint cimport int64_t", "from libc.stddef cimport ptrdiff_t", "",
            'cdef extern from "cyloss.h" nogil:']
     for const in ("CYL_OK", "CYL_ERR_TARGET", "CYL_ERR_DOMAIN", "CYL_ERR_ARG", "CYL_ERR_NOMEM",
-                  "CYL_MSE", "CYL_L1", "CYL_HUBER", "CYL_SMOOTH_L1"):
+                  "CYL_MSE", "CYL_L1", "CYL_HUBER", "CYL_SMOOTH_L1", "CYL_HALF_POISSON", "CYL_HALF_GAMMA",
+                  "CYL_HALF_TWEEDIE", "CYL_HALF_TWEEDIE_IDENTITY", "CYL_PINBALL", "CYL_EXPONENTIAL"):
         out.append(f"    int {const}")
     out += ["    void cyl_init(int force_baseline) noexcept",
             "    const char *cyl_cpu_target() noexcept",
@@ -117,6 +118,12 @@ cdef extern from "cyloss.h" nogil:
         CYL_L1
         CYL_HUBER
         CYL_SMOOTH_L1
+        CYL_HALF_POISSON
+        CYL_HALF_GAMMA
+        CYL_HALF_TWEEDIE
+        CYL_HALF_TWEEDIE_IDENTITY
+        CYL_PINBALL
+        CYL_EXPONENTIAL
 
 '''
 
@@ -149,6 +156,17 @@ cdef inline int cross_entropy_row_{s}(const {t} *x, ptrdiff_t c, int64_t target,
     if target < 0 or target >= c:
         return CYL_ERR_TARGET
     return cross_entropy_loss_grad_{s}(1, c, x, c, &target, NULL, -1, 0.0, 1.0, NULL, loss, grad, c, &err)
+
+cdef inline int cross_entropy_grad_hess_row_{s}(const {t} *x, ptrdiff_t c, int64_t target, double *loss,
+                                                {t} *grad, {t} *hess) noexcept nogil:
+    """As cross_entropy_row, and hess = p (1 - p) (the diagonal of the row's Hessian over
+    x; grad and hess not NULL): the per-sample gradient and Hessian a boosting objective
+    needs."""
+    cdef ptrdiff_t err = -1
+    if target < 0 or target >= c:
+        return CYL_ERR_TARGET
+    return cross_entropy_loss_grad_hess_{s}(1, c, x, c, &target, NULL, -1, 0.0, 1.0, NULL, loss, grad, c,
+                                            hess, c, &err)
 
 cdef inline {t} entropy_row_{s}(const {t} *p, ptrdiff_t c) noexcept nogil:
     cdef {t} out = 0

@@ -4,7 +4,7 @@ from libc.stdint cimport int64_t
 from cython.parallel cimport prange
 
 from cyloss.kernels cimport (CYL_OK, cross_entropy_loss_grad_f32, cross_entropy_loss_grad_f64,
-                             cross_entropy_row_f64)
+                             cross_entropy_row_f64, cross_entropy_grad_hess_row_f64)
 
 import numpy as np
 
@@ -53,3 +53,25 @@ def cross_entropy_rows(const double[:, ::1] logits, const int64_t[::1] target):
     if bad:
         raise IndexError(f"{bad} targets out of range")
     return losses, grad
+
+
+def softmax_objective(const double[:, ::1] margins, const int64_t[::1] labels):
+    """Per-sample gradient and Hessian of a multiclass boosting objective (softmax, p - onehot,
+    p (1 - p)) with the row kernel inside a prange loop."""
+    cdef ptrdiff_t n = margins.shape[0], c = margins.shape[1], i
+    cdef int bad = 0
+    cdef double loss
+    grad = np.zeros((n, c))
+    hess = np.zeros((n, c))
+    cdef double[:, ::1] g = grad
+    cdef double[:, ::1] h = hess
+    if labels.shape[0] != n:
+        raise ValueError("one label per row")
+    if n == 0 or c == 0:
+        return grad, hess
+    for i in prange(n, nogil=True, schedule="static"):
+        if cross_entropy_grad_hess_row_f64(&margins[i, 0], c, labels[i], &loss, &g[i, 0], &h[i, 0]) != CYL_OK:
+            bad += 1
+    if bad:
+        raise IndexError(f"{bad} labels out of range")
+    return grad, hess
