@@ -226,8 +226,8 @@ def _class_targets(lib: str, name: str, y: _Array, k: int, exact: bool) -> _Arra
 def _f32(a: _Array, like: _Array, scale: Any = None) -> _Array:
     """`a` (times `scale`) as a new float32 array in the layout of `like` (Fortran order for
     LightGBM's multiclass predictions)."""
-    order = "F" if (like.ndim > 1 and like.flags.f_contiguous and not like.flags.c_contiguous) else "C"
-    out: _Array = np.empty(a.shape, dtype=_F32, order=order)
+    fortran = like.ndim > 1 and like.flags.f_contiguous and not like.flags.c_contiguous
+    out: _Array = np.empty(a.shape, dtype=_F32, order="F" if fortran else "C")
     if scale is None:
         np.copyto(out, a, casting="same_kind")
     else:
@@ -332,11 +332,28 @@ def _xgb_gamma(name: str, x: _Array, label: Any, w: Optional[_Array], p: Mapping
     return grad, hess
 
 
+def _gamma_like(x: _Array, y: _Array, w: Optional[_Array], loss: Callable[..., Any], **kw: Any) -> _GradHess:
+    """A gamma-type loss (gradient 1 - y exp(-m), Hessian y exp(-m) at its y = 0 samples) where
+    the library accepts y = 0 and cyloss's domain is y > 0: those samples get 1 and 0 (times
+    their weight), computed with y = 1 in their place."""
+    zero = y == 0
+    if not zero.any():
+        _, grad, hess = loss(x, y, weight=w, reduction="sum", return_hessian=True, **kw)
+        return grad, hess
+    _, grad, hess = loss(x, np.where(zero, y.dtype.type(1), y), weight=w, reduction="sum",
+                         return_hessian=True, **kw)
+    grad[zero] = 1.0 if w is None else np.broadcast_to(w, x.shape)[zero]
+    hess[zero] = 0.0
+    return grad, hess
+
+
 def _xgb_tweedie(name: str, x: _Array, label: Any, w: Optional[_Array], p: Mapping[str, Any]) -> _GradHess:
     y = _labels(label, x, False)
     _check_labels(_LIB_X, name, y, lambda y: (y >= 0).all(), "non-negative")
-    _, grad, hess = cyloss.half_tweedie_loss(x, y, power=p["tweedie_variance_power"], weight=w,
-                                             reduction="sum", return_hessian=True)
+    rho = p["tweedie_variance_power"]
+    if rho == 2.0:   # the gamma form; XGBoost allows y = 0 there too
+        return _gamma_like(x, y, w, cyloss.half_tweedie_loss, power=rho)
+    _, grad, hess = cyloss.half_tweedie_loss(x, y, power=rho, weight=w, reduction="sum", return_hessian=True)
     return grad, hess
 
 
@@ -472,8 +489,8 @@ def _lgb_poisson(name: str, x: _Array, label: Any, w: Optional[_Array], p: Mappi
 
 def _lgb_gamma(name: str, x: _Array, label: Any, w: Optional[_Array], p: Mapping[str, Any]) -> _GradHess:
     y = _labels(label, x, False)
-    _lgb_check_counts(name, y)
-    _, grad, hess = cyloss.half_gamma_loss(x, y, weight=w, reduction="sum", return_hessian=True)
+    _lgb_check_counts(name, y)             # LightGBM's gamma accepts y = 0 (gradient 1, Hessian 0)
+    grad, hess = _gamma_like(x, y, w, cyloss.half_gamma_loss)
     return _f32(grad, x), _f32(hess, x)
 
 
