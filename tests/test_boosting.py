@@ -460,6 +460,23 @@ def test_objects_describe_themselves():
     assert isinstance(obj, boosting.XGBoostObjective) and callable(obj)
 
 
+def test_module_under_mypy_strict(tmp_path):
+    """cyloss.boosting is typed inline: mypy --strict accepts it, cyloss's stubs included."""
+    pytest.importorskip("mypy")
+    import os
+    import shutil
+    shutil.copy(boosting.__file__, tmp_path / "boosting_copy.py")
+    env = dict(os.environ)
+    env.pop("MYPYPATH", None)
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(boosting.__file__)))
+    if "site-packages" not in pkg_parent:     # a source checkout with an in-place build
+        env["PYTHONPATH"] = pkg_parent
+    r = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir",
+                        str(tmp_path / "cache"), "boosting_copy.py"], capture_output=True, text=True,
+                       cwd=tmp_path, env=env, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 def test_import_cyloss_imports_no_booster_library():
     code = ("import sys, cyloss; assert 'cyloss.boosting' not in sys.modules; import cyloss.boosting; "
             "assert not {'xgboost', 'lightgbm', 'sklearn'} & set(sys.modules), sorted(sys.modules)")
