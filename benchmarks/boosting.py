@@ -13,14 +13,15 @@ softmax of a random linear function (Gumbel noise).  Three parts, each printed a
    the library's Hessian), float32 and float64 margins (XGBoost passes float32, LightGBM
    float64 in class-major (Fortran) order).  Minimum over ``--calls`` calls.
 2. Training ``--rounds`` rounds of XGBoost (``multi:softprob``, hist, depth 6, eta 0.3,
-   base_score 0, all threads) and LightGBM (``multiclass``, 31 leaves, from zero) with the
-   built-in objective, the cyloss objective and the NumPy objective, interleaved,
-   ``--repeats`` times after an untimed one-round warm-up each (which builds the histogram cuts
-   XGBoost caches in the DMatrix), keeping each contender's fastest run: the first round, the
-   median of the later rounds, the total, the total
-   against the built-in's, and the custom objective's share of its rounds (time inside the
-   callable / round time; the rest of a custom round is the library's own work: the
-   prediction copy it hands to the callable, the gradient copy it takes back, the trees).
+   base_score 0) and LightGBM (``multiclass``, 31 leaves, from zero) with the built-in
+   objective, the cyloss objective and the NumPy objective, interleaved, ``--repeats``
+   times after an untimed one-round warm-up each (which builds the histogram cuts XGBoost
+   caches in the DMatrix), keeping each contender's fastest run: the first round, the median
+   of the later rounds, the total, the total against the built-in's, and the custom
+   objective's share of its rounds (time inside the callable / round time; the rest of a
+   custom round is the library's own work: the prediction copy it hands to the callable,
+   the gradient copy it takes back, the trees).  Threads: each library's default (all
+   cores), or ``--threads N`` for XGBoost, LightGBM and cyloss alike.
 3. The largest difference between the margins of the built-in and cyloss models after
    training, relative to the margin scale (the tests assert <= 1e-6 on smaller data).
 
@@ -152,13 +153,15 @@ def _lgb_train(lgb, dtrain, params, rounds, fobj):
     return times, bst
 
 
-def rounds_table(lib, rows, classes, rounds, repeats):
+def rounds_table(lib, rows, classes, rounds, repeats, threads=None):
     X, y = _data(rows, classes)
     if lib == "xgboost":
         import xgboost as xgb
         dtrain = xgb.DMatrix(X, label=y)
         params = {"num_class": classes, "tree_method": "hist", "max_depth": 6, "eta": 0.3, "base_score": 0.0,
                   "seed": 0}
+        if threads:
+            params["nthread"] = threads
         contenders = {"built-in multi:softprob": ({**params, "objective": "multi:softprob"}, None),
                       "cyloss": (params, boosting.xgboost_objective("multi:softprob")),
                       "NumPy": (params, numpy_softprob)}
@@ -173,6 +176,8 @@ def rounds_table(lib, rows, classes, rounds, repeats):
         dtrain = lgb.Dataset(X, label=y, params={"verbose": -1}).construct()
         params = {"num_class": classes, "num_leaves": 31, "learning_rate": 0.3, "boost_from_average": False,
                   "verbose": -1, "seed": 0, "deterministic": True, "force_col_wise": True}
+        if threads:
+            params["num_threads"] = threads
         contenders = {"built-in multiclass": ({**params, "objective": "multiclass"}, None),
                       "cyloss": ({**params, "objective": "none"}, boosting.lightgbm_objective("multiclass")),
                       "NumPy": ({**params, "objective": "none"}, numpy_multiclass)}
@@ -222,11 +227,15 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--calls", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=0,
+                    help="threads of xgboost, lightgbm and cyloss (default 0: each library's default, all cores)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 20000 rows, 3 rounds, 1 repeat")
     args = ap.parse_args(argv)
     rows = args.rows or ([20000] if args.quick else [1_000_000, 100_000])
     rounds, repeats, calls = (3, 1, 2) if args.quick else (args.rounds, args.repeats, args.calls)
     import platform
+    if args.threads:
+        cyloss.set_num_threads(args.threads)
     print(f"cyloss {cyloss.__version__} ({cyloss._core.cpu_target()}, {cyloss.get_num_threads()} threads), "
           f"NumPy {np.__version__}, Python {platform.python_version()}, {platform.machine()}")
     libs = []
@@ -240,7 +249,7 @@ def main(argv=None):
     for n in rows:
         objective_alone(n, args.classes, calls)
         for lib in libs:
-            rounds_table(lib, n, args.classes, rounds, repeats)
+            rounds_table(lib, n, args.classes, rounds, repeats, args.threads or None)
     return 0
 
 
