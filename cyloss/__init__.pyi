@@ -16,6 +16,8 @@ _Axis = Union[int, Sequence[int], None]
 # Losses: return_hessian=True returns (loss, grad, hess); grad_out (an array of the gradient's
 # shape and dtype, written and returned as the gradient) goes with a returned gradient,
 # hess_out with return_hessian=True.
+# cyloss.boosting (XGBoost / LightGBM objectives) is a submodule that `import cyloss` does not
+# import (`import cyloss.boosting`); it is typed inline, in cyloss/boosting.py.
 
 def softmax(x: ArrayLike, axis: int = ..., *, temperature: float = ...,
             out: Optional[_Array] = ...) -> _Array: ...
