@@ -672,30 +672,35 @@ def _hess_data(env, kind, shape, dt):
     raise ValueError(kind)
 
 
-def _elementwise_hess(env, shape, dt, kind):
+def _elementwise_hess(env, shape, dt, kind, out=False):
+    """out: cyloss writes into preallocated grad_out / hess_out, sklearn into gradient_out /
+    hessian_out (no fresh pages to fault in); NumPy allocates as usual."""
     cy_name, kw_name, param, (rk, yk), sk = _HESS[kind]
     r, y = _hess_data(env, rk, shape, dt), _hess_data(env, yk, shape, dt)
     cy_fn = getattr(cyloss, cy_name)
     kw = {kw_name: param} if kw_name else {}
+    if out:
+        kw.update(grad_out=np.empty_like(r), hess_out=np.empty_like(r))
 
     def sk_make(skl, k):
         cls, sk_kw, scale = sk
         obj = getattr(skl, cls)(**({sk_kw: param} if sk_kw else {}))
+        sg, sh = (np.empty_like(r), np.empty_like(r)) if out else (None, None)
         if scale == 1.0:
-            return lambda: obj.gradient_hessian(y, r, n_threads=k)
+            return lambda: obj.gradient_hessian(y, r, gradient_out=sg, hessian_out=sh, n_threads=k)
 
         def f():
-            g, h = obj.gradient_hessian(y, r, n_threads=k)
+            g, h = obj.gradient_hessian(y, r, gradient_out=sg, hessian_out=sh, n_threads=k)
             g *= scale
             h *= scale
             return g, h
         return f
 
-    out = (env.cy(lambda: cy_fn(r, y, reduction="sum", return_hessian=True, **kw)[1:])
+    res = (env.cy(lambda: cy_fn(r, y, reduction="sum", return_hessian=True, **kw)[1:])
            + env.numpy(lambda: _np_grad_hess(kind, r, y, param)))
     if sk is not None:
-        out += env.sklearn(sk_make)
-    return out + env.copy(r) + env.read(r, y)
+        res += env.sklearn(sk_make)
+    return res + env.copy(r) + env.read(r, y)
 
 
 for _kind in _HESS:
@@ -744,6 +749,7 @@ def _build():
         register("cross_entropy", "cross_entropy+hess", (10**6, 10), dt, out=True)
         for kind in _HESS:
             register(_HESS[kind][0], kind + "+hess", N7, dt, quick=dt == F32 and kind == "half_poisson")
+            register(_HESS[kind][0], kind + "+hess", N7, dt, out=True)
     register("softmax", "softmax", (1, 10), F64, tiny=True, quick=True)
     register("logsumexp", "logsumexp", (1, 10), F64, tiny=True)
     register("cross_entropy", "cross_entropy", (1, 10), F64, tiny=True, quick=True)
