@@ -1693,13 +1693,15 @@ CYL_INLINE T CYL_FN(bce_logits_elem)(ptrdiff_t i, const T *x, const T *y, const 
     T xi = x[i], yi = y[i];
     T ax = xi < 0 ? -xi : xi;
     T e = EXPNEG(-ax);
-    T lg = LOG1PU(e);
+    /* log1p(e) = log(u) + (e - (u - 1)) / u, u = 1 + e (LOG1PU), with the one division
+     * 1 / u shared with the sigmoid */
+    T u = (T)1 + e, inv = (T)1 / u;
+    T lg = LOG(u) + (e - (u - (T)1)) * inv;
     T sp_pos = (xi > 0 ? xi : (T)0) + lg;  /* softplus(x)  = -log(1 - sigmoid(x)) */
     T sp_neg = (xi < 0 ? -xi : (T)0) + lg; /* softplus(-x) = -log(sigmoid(x)) */
     T py = HP ? pw[i] * yi : yi;
     T l = py * sp_neg + ((T)1 - yi) * sp_pos, g = 0, h = 0;
     if (HG) {
-        T inv = (T)1 / ((T)1 + e);
         T sig = xi >= 0 ? inv : e * inv;
         g = (py + (T)1 - yi) * sig - py;
         /* sigmoid (1 - sigmoid) = e / (1 + e)^2, e = exp(-|x|): no cancellation */
@@ -2010,7 +2012,7 @@ CYL_INLINE T CYL_FN(glm_elem)(ptrdiff_t i, const T *raw, const T *y, const T *w,
         h = e * ((T)2 * e - yi);
     } else if (KIND == CYL_G_TW) {
         const T e1 = EXP(((T)1 - p) * r), e2 = EXP(((T)2 - p) * r);
-        l = e2 / ((T)2 - p) - yi * e1 / ((T)1 - p);
+        l = e2 * ((T)1 / ((T)2 - p)) - yi * e1 * ((T)1 / ((T)1 - p));
         g = e2 - yi * e1;
         h = ((T)2 - p) * e2 - ((T)1 - p) * yi * e1;
     } else if (KIND == CYL_G_TWI0) {
@@ -2029,11 +2031,10 @@ CYL_INLINE T CYL_FN(glm_elem)(ptrdiff_t i, const T *raw, const T *y, const T *w,
         g = (r - yi) / r2;
         h = ((T)-1 + (T)2 * yi / r) / r2;
     } else if (KIND == CYL_G_TWI) {
-        const T lr = LOG(r);
-        const T t1 = EXP(((T)1 - p) * lr); /* r^(1-p) */
-        const T tp = EXP(-p * lr);         /* r^(-p) */
-        l = r * t1 / ((T)2 - p) - yi * t1 / ((T)1 - p);
-        l += yi > 0 ? EXP(((T)2 - p) * LOG(yi)) / (((T)1 - p) * ((T)2 - p)) : (T)0;
+        const T tp = EXP(-p * LOG(r)); /* r^(-p) */
+        const T t1 = r * tp;           /* r^(1-p) */
+        l = r * t1 * ((T)1 / ((T)2 - p)) - yi * t1 * ((T)1 / ((T)1 - p));
+        l += yi > 0 ? EXP(((T)2 - p) * LOG(yi)) * ((T)1 / (((T)1 - p) * ((T)2 - p))) : (T)0;
         g = tp * (r - yi);
         h = tp * (((T)1 - p) + p * yi / r);
     } else if (KIND == CYL_G_PINBALL) {
