@@ -564,9 +564,9 @@ for _lab in ("cross_entropy", "nll_loss", "bce_with_logits", "kl_div"):
 
 # ------------------------------------------------------------------ second order (issue 10)
 # Gradient and diagonal Hessian per sample, what a boosting round needs: cyloss with
-# reduction="sum" (per-sample gradient and Hessian, unscaled; the summed loss comes free),
-# sklearn._loss's gradient_hessian, and NumPy written the way custom objectives are.
-# Every contender returns (grad, hess).
+# reduction="sum", return_loss=False (per-sample gradient and Hessian, unscaled, no loss:
+# as the peers), sklearn._loss's gradient_hessian, and NumPy written the way custom
+# objectives are.  Every contender returns (grad, hess).
 
 def np_ce_grad_hess(x, t, rows):
     e = np.exp(x - x.max(axis=1, keepdims=True))
@@ -588,7 +588,8 @@ def _cross_entropy_hess(env, shape, dt, out=False):
     g_o, h_o = (np.empty_like(x), np.empty_like(x)) if out else (None, None)
 
     def cy():
-        return cyloss.cross_entropy(x, t, reduction="sum", return_hessian=True, grad_out=g_o, hess_out=h_o)[1:]
+        return cyloss.cross_entropy(x, t, reduction="sum", return_hessian=True, grad_out=g_o, hess_out=h_o,
+                                    return_loss=False)
 
     def sk_make(skl, k):
         obj = skl.HalfMultinomialLoss(n_classes=c)
@@ -696,7 +697,7 @@ def _elementwise_hess(env, shape, dt, kind, out=False):
             return g, h
         return f
 
-    res = (env.cy(lambda: cy_fn(r, y, reduction="sum", return_hessian=True, **kw)[1:])
+    res = (env.cy(lambda: cy_fn(r, y, reduction="sum", return_hessian=True, return_loss=False, **kw))
            + env.numpy(lambda: _np_grad_hess(kind, r, y, param)))
     if sk is not None:
         res += env.sklearn(sk_make)

@@ -1603,11 +1603,17 @@ int CYL_FN(nll_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, c
 
 #define CYL_SPEC_L(F, ...) do { if (loss) F(__VA_ARGS__, 1); else F(__VA_ARGS__, 0); } while (0)
 /* (HG, HH): the Hessian comes with the gradient (the facade always asks for both) */
+/* HL = -1: no loss at all (neither stored nor summed: ew_ctx.nosum, the caller passed
+ * neither per-element losses nor a loss sum), only with the gradient */
 #define CYL_SPEC_G(F, ...) \
     do { \
-        if (hess) CYL_SPEC_L(F, __VA_ARGS__, 1, 1); \
-        else if (grad) CYL_SPEC_L(F, __VA_ARGS__, 1, 0); \
-        else CYL_SPEC_L(F, __VA_ARGS__, 0, 0); \
+        if (hess) { \
+            if (k_->nosum) F(__VA_ARGS__, 1, 1, -1); \
+            else CYL_SPEC_L(F, __VA_ARGS__, 1, 1); \
+        } else if (grad) { \
+            if (k_->nosum) F(__VA_ARGS__, 1, 0, -1); \
+            else CYL_SPEC_L(F, __VA_ARGS__, 1, 0); \
+        } else CYL_SPEC_L(F, __VA_ARGS__, 0, 0); \
     } while (0)
 #define CYL_SPEC_W(F, ...) do { if (weight) CYL_SPEC_G(F, __VA_ARGS__, 1); else CYL_SPEC_G(F, __VA_ARGS__, 0); } while (0)
 #define CYL_OFF(p) ((p) ? (p) + i0 : NULL)
@@ -1621,6 +1627,20 @@ int CYL_FN(nll_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, c
  * flags. */
 #define CYL_LANES 16
 #define CYL_LANE_SUM(n, ELEM) \
+    if (HL < 0) { /* no loss: the element's stores only (its loss is dead code), in the same \
+                   * loops as below so that every element gets the same arithmetic */ \
+        ptrdiff_t j_ = 0; \
+        for (; j_ + CYL_LANES <= (n); j_ += CYL_LANES) { \
+            _Pragma("omp simd") \
+            for (int k_ = 0; k_ < CYL_LANES; k_++) { \
+                const ptrdiff_t i = j_ + k_; \
+                (void)(ELEM); \
+            } \
+        } \
+        for (ptrdiff_t i = j_; i < (n); i++) \
+            (void)(ELEM); \
+        return 0.0; \
+    } \
     double lanes_[CYL_LANES]; \
     for (int k_ = 0; k_ < CYL_LANES; k_++) \
         lanes_[k_] = 0.0; \
@@ -1646,6 +1666,7 @@ typedef struct {
     double *part;
     T gs, prm;
     ptrdiff_t n;
+    int nosum; /* set by ew_run: no loss wanted (loss and loss_sum NULL) */
 } CYL_FN(ew_ctx);
 
 #define CYL_EW_PROLOGUE \
@@ -1666,6 +1687,7 @@ static int CYL_FN(ew_run)(CYL_FN(ew_ctx) *k, double cost, cyl_block_fn f, double
     const ptrdiff_t nb = (k->n + CYL_BLOCK_WORK - 1) / CYL_BLOCK_WORK;
     double one;
     if (!(k->part = CYL_FN(parts)(nb, &one))) return CYL_ERR_NOMEM;
+    k->nosum = !loss_sum && !k->loss && k->grad;
     int st = cyl_parallel_for(nb, (double)k->n * cost, f, k);
     double total = cyl_sum_parts(k->part, nb, &one);
     if (loss_sum && st == CYL_OK) *loss_sum = total;
@@ -1681,7 +1703,7 @@ static int CYL_FN(ew_run)(CYL_FN(ew_ctx) *k, double cost, cyl_block_fn f, double
             g *= w[i]; \
             h *= w[i]; \
         } \
-        if (HL) loss[i] = l; \
+        if (HL > 0) loss[i] = l; \
         if (HG) grad[i] = g * gs; \
         if (HH) hess[i] = h * gs; \
     } while (0)
@@ -1700,7 +1722,10 @@ CYL_INLINE T CYL_FN(bce_logits_elem)(ptrdiff_t i, const T *x, const T *y, const 
     T sp_pos = (xi > 0 ? xi : (T)0) + lg;  /* softplus(x)  = -log(1 - sigmoid(x)) */
     T sp_neg = (xi < 0 ? -xi : (T)0) + lg; /* softplus(-x) = -log(sigmoid(x)) */
     T py = HP ? pw[i] * yi : yi;
-    T l = py * sp_neg + ((T)1 - yi) * sp_pos, g = 0, h = 0;
+    /* the loss shares no product with the gradient (pw (y sp_neg), not (pw y) sp_neg): the
+     * contraction of the gradient's multiply-adds, and so its rounding, is then the same
+     * whether the loss is computed or not (return_loss=False) */
+    T l = (HP ? pw[i] * (yi * sp_neg) : yi * sp_neg) + ((T)1 - yi) * sp_pos, g = 0, h = 0;
     if (HG) {
         T sig = xi >= 0 ? inv : e * inv;
         g = (py + (T)1 - yi) * sig - py;
@@ -2012,7 +2037,7 @@ CYL_INLINE T CYL_FN(glm_elem)(ptrdiff_t i, const T *raw, const T *y, const T *w,
         h = e * ((T)2 * e - yi);
     } else if (KIND == CYL_G_TW) {
         const T e1 = EXP(((T)1 - p) * r), e2 = EXP(((T)2 - p) * r);
-        l = e2 * ((T)1 / ((T)2 - p)) - yi * e1 * ((T)1 / ((T)1 - p));
+        l = e2 * ((T)1 / ((T)2 - p)) - yi * (e1 * ((T)1 / ((T)1 - p))); /* no product shared with g */
         g = e2 - yi * e1;
         h = ((T)2 - p) * e2 - ((T)1 - p) * yi * e1;
     } else if (KIND == CYL_G_TWI0) {
@@ -2074,9 +2099,13 @@ CYL_INLINE double CYL_FN(glm_run)(ptrdiff_t n, const T *raw, const T *y, const T
     }
 #define CYL_SPEC_G_L1(F, ...) \
     do { \
-        if (hess) F(__VA_ARGS__, 1, 1, 1); \
-        else if (grad) F(__VA_ARGS__, 1, 0, 1); \
-        else F(__VA_ARGS__, 0, 0, 1); \
+        if (hess) { \
+            if (k_->nosum) F(__VA_ARGS__, 1, 1, -1); \
+            else F(__VA_ARGS__, 1, 1, 1); \
+        } else if (grad) { \
+            if (k_->nosum) F(__VA_ARGS__, 1, 0, -1); \
+            else F(__VA_ARGS__, 1, 0, 1); \
+        } else F(__VA_ARGS__, 0, 0, 1); \
     } while (0)
 #define CYL_SPEC_WG_L1(F, ...) do { if (weight) CYL_SPEC_G_L1(F, __VA_ARGS__, 1); else CYL_SPEC_G_L1(F, __VA_ARGS__, 0); } while (0)
 static void CYL_FN(g_poisson_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_POISSON)

@@ -15,7 +15,8 @@ _Reduction = Literal["none", "mean", "sum"]
 _Axis = Union[int, Sequence[int], None]
 # Losses: return_hessian=True returns (loss, grad, hess); grad_out (an array of the gradient's
 # shape and dtype, written and returned as the gradient) goes with a returned gradient,
-# hess_out with return_hessian=True.
+# hess_out with return_hessian=True; return_loss=False leaves the loss out: (grad, hess) or grad
+# (elementwise kernels then skip computing it).
 # cyloss.boosting (XGBoost / LightGBM objectives) is a submodule that `import cyloss` does not
 # import (`import cyloss.boosting`); it is typed inline, in cyloss/boosting.py.
 
@@ -45,379 +46,646 @@ def entropy(p: ArrayLike, axis: int = ...) -> _Loss: ...
 def cross_entropy(logits: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
                   ignore_index: int = ..., reduction: _Reduction = ..., label_smoothing: float = ...,
                   return_grad: bool = ..., grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
-                  hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+                  hess_out: Optional[_Array] = ...,
+                  return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def cross_entropy(logits: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
                   ignore_index: int = ..., reduction: _Reduction = ..., label_smoothing: float = ...,
                   return_grad: Literal[False] = ..., grad_out: None = ..., return_hessian: Literal[False] = ...,
-                  hess_out: None = ...) -> _Loss: ...
+                  hess_out: None = ..., return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def cross_entropy(logits: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
                   ignore_index: int = ..., reduction: _Reduction = ..., label_smoothing: float = ...,
                   return_grad: Literal[True], grad_out: Optional[_Array] = ...,
-                  return_hessian: Literal[False] = ..., hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+                  return_hessian: Literal[False] = ..., hess_out: None = ...,
+                  return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def cross_entropy(logits: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
                   ignore_index: int = ..., reduction: _Reduction = ..., label_smoothing: float = ...,
                   return_grad: bool, grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
-                  hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+                  hess_out: None = ...,
+                  return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def cross_entropy(logits: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
                   ignore_index: int = ..., reduction: _Reduction = ..., label_smoothing: float = ...,
                   return_grad: bool = ..., grad_out: Optional[_Array] = ..., return_hessian: bool,
-                  hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+                  hess_out: Optional[_Array] = ...,
+                  return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def cross_entropy(logits: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
+                  ignore_index: int = ..., reduction: _Reduction = ..., label_smoothing: float = ...,
+                  return_grad: bool = ..., grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
+                  hess_out: Optional[_Array] = ..., return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def cross_entropy(logits: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
+                  ignore_index: int = ..., reduction: _Reduction = ..., label_smoothing: float = ...,
+                  return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                  return_hessian: Literal[False] = ..., hess_out: None = ...,
+                  return_loss: Literal[False]) -> _Array: ...
+@overload
+def cross_entropy(logits: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
+                  ignore_index: int = ..., reduction: _Reduction = ..., label_smoothing: float = ...,
+                  return_grad: bool = ..., grad_out: Optional[_Array] = ..., return_hessian: bool = ...,
+                  hess_out: Optional[_Array] = ...,
+                  return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def nll_loss(log_probs: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
              ignore_index: int = ..., reduction: _Reduction = ..., return_grad: bool = ...,
-             grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
-             hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+             grad_out: Optional[_Array] = ..., return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+             return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def nll_loss(log_probs: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
              ignore_index: int = ..., reduction: _Reduction = ..., return_grad: Literal[False] = ...,
-             grad_out: None = ..., return_hessian: Literal[False] = ..., hess_out: None = ...) -> _Loss: ...
+             grad_out: None = ..., return_hessian: Literal[False] = ..., hess_out: None = ...,
+             return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def nll_loss(log_probs: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
              ignore_index: int = ..., reduction: _Reduction = ..., return_grad: Literal[True],
-             grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
-             hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+             grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ..., hess_out: None = ...,
+             return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def nll_loss(log_probs: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
              ignore_index: int = ..., reduction: _Reduction = ..., return_grad: bool,
-             grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
-             hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+             grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ..., hess_out: None = ...,
+             return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def nll_loss(log_probs: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
              ignore_index: int = ..., reduction: _Reduction = ..., return_grad: bool = ...,
-             grad_out: Optional[_Array] = ..., return_hessian: bool,
-             hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+             grad_out: Optional[_Array] = ..., return_hessian: bool, hess_out: Optional[_Array] = ...,
+             return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def nll_loss(log_probs: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
+             ignore_index: int = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+             grad_out: Optional[_Array] = ..., return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+             return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def nll_loss(log_probs: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
+             ignore_index: int = ..., reduction: _Reduction = ..., return_grad: Literal[True],
+             grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ..., hess_out: None = ...,
+             return_loss: Literal[False]) -> _Array: ...
+@overload
+def nll_loss(log_probs: ArrayLike, target: ArrayLike, *, axis: int = ..., weight: Optional[ArrayLike] = ...,
+             ignore_index: int = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+             grad_out: Optional[_Array] = ..., return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+             return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                                      pos_weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                                      return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                                     return_hessian: Literal[True],
-                                     hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+                                     return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                                     return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                                      pos_weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                                      return_grad: Literal[False] = ..., grad_out: None = ...,
-                                     return_hessian: Literal[False] = ..., hess_out: None = ...) -> _Loss: ...
+                                     return_hessian: Literal[False] = ..., hess_out: None = ...,
+                                     return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                                      pos_weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                                      return_grad: Literal[True], grad_out: Optional[_Array] = ...,
-                                     return_hessian: Literal[False] = ...,
-                                     hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+                                     return_hessian: Literal[False] = ..., hess_out: None = ...,
+                                     return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                                      pos_weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                                      return_grad: bool, grad_out: Optional[_Array] = ...,
-                                     return_hessian: Literal[False] = ...,
-                                     hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+                                     return_hessian: Literal[False] = ..., hess_out: None = ...,
+                                     return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                                      pos_weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                                      return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                                     return_hessian: bool,
-                                     hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+                                     return_hessian: bool, hess_out: Optional[_Array] = ...,
+                                     return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                                     pos_weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
+                                     return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                                     return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                                     return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                                     pos_weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
+                                     return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                                     return_hessian: Literal[False] = ..., hess_out: None = ...,
+                                     return_loss: Literal[False]) -> _Array: ...
+@overload
+def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                                     pos_weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
+                                     return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                                     return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+                                     return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def binary_cross_entropy(probs: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                          reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                         return_hessian: Literal[True],
-                         hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+                         return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                         return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def binary_cross_entropy(probs: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                          reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
-                         return_hessian: Literal[False] = ..., hess_out: None = ...) -> _Loss: ...
+                         return_hessian: Literal[False] = ..., hess_out: None = ...,
+                         return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def binary_cross_entropy(probs: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                          reduction: _Reduction = ..., return_grad: Literal[True],
                          grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
-                         hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+                         hess_out: None = ..., return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def binary_cross_entropy(probs: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                          reduction: _Reduction = ..., return_grad: bool, grad_out: Optional[_Array] = ...,
-                         return_hessian: Literal[False] = ...,
-                         hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+                         return_hessian: Literal[False] = ..., hess_out: None = ...,
+                         return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def binary_cross_entropy(probs: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                          reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                         return_hessian: bool,
-                         hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+                         return_hessian: bool, hess_out: Optional[_Array] = ...,
+                         return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def binary_cross_entropy(probs: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                         reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                         return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                         return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def binary_cross_entropy(probs: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                         reduction: _Reduction = ..., return_grad: Literal[True],
+                         grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
+                         hess_out: None = ..., return_loss: Literal[False]) -> _Array: ...
+@overload
+def binary_cross_entropy(probs: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                         reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                         return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+                         return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def kl_div(log_q: ArrayLike, target: ArrayLike, *, reduction: Literal["none", "mean", "sum", "batchmean"] = ...,
            log_target: bool = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-           return_hessian: Literal[True], hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+           return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+           return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def kl_div(log_q: ArrayLike, target: ArrayLike, *, reduction: Literal["none", "mean", "sum", "batchmean"] = ...,
            log_target: bool = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
-           return_hessian: Literal[False] = ..., hess_out: None = ...) -> _Loss: ...
+           return_hessian: Literal[False] = ..., hess_out: None = ...,
+           return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def kl_div(log_q: ArrayLike, target: ArrayLike, *, reduction: Literal["none", "mean", "sum", "batchmean"] = ...,
            log_target: bool = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
-           return_hessian: Literal[False] = ..., hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+           return_hessian: Literal[False] = ..., hess_out: None = ...,
+           return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def kl_div(log_q: ArrayLike, target: ArrayLike, *, reduction: Literal["none", "mean", "sum", "batchmean"] = ...,
            log_target: bool = ..., return_grad: bool, grad_out: Optional[_Array] = ...,
-           return_hessian: Literal[False] = ...,
-           hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+           return_hessian: Literal[False] = ..., hess_out: None = ...,
+           return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def kl_div(log_q: ArrayLike, target: ArrayLike, *, reduction: Literal["none", "mean", "sum", "batchmean"] = ...,
            log_target: bool = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-           return_hessian: bool,
-           hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+           return_hessian: bool, hess_out: Optional[_Array] = ...,
+           return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def kl_div(log_q: ArrayLike, target: ArrayLike, *, reduction: Literal["none", "mean", "sum", "batchmean"] = ...,
+           log_target: bool = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+           return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+           return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def kl_div(log_q: ArrayLike, target: ArrayLike, *, reduction: Literal["none", "mean", "sum", "batchmean"] = ...,
+           log_target: bool = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+           return_hessian: Literal[False] = ..., hess_out: None = ...,
+           return_loss: Literal[False]) -> _Array: ...
+@overload
+def kl_div(log_q: ArrayLike, target: ArrayLike, *, reduction: Literal["none", "mean", "sum", "batchmean"] = ...,
+           log_target: bool = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+           return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+           return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def mse_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
              reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-             return_hessian: Literal[True],
-             hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+             return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+             return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def mse_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
              reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
-             return_hessian: Literal[False] = ..., hess_out: None = ...) -> _Loss: ...
+             return_hessian: Literal[False] = ..., hess_out: None = ...,
+             return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def mse_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
              reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
-             return_hessian: Literal[False] = ..., hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+             return_hessian: Literal[False] = ..., hess_out: None = ...,
+             return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def mse_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
              reduction: _Reduction = ..., return_grad: bool, grad_out: Optional[_Array] = ...,
-             return_hessian: Literal[False] = ...,
-             hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+             return_hessian: Literal[False] = ..., hess_out: None = ...,
+             return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def mse_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
              reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-             return_hessian: bool,
-             hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+             return_hessian: bool, hess_out: Optional[_Array] = ...,
+             return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def mse_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+             reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+             return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+             return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def mse_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+             reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+             return_hessian: Literal[False] = ..., hess_out: None = ...,
+             return_loss: Literal[False]) -> _Array: ...
+@overload
+def mse_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+             reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+             return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+             return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def l1_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
             reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-            return_hessian: Literal[True],
-            hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+            return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+            return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def l1_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
             reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
-            return_hessian: Literal[False] = ..., hess_out: None = ...) -> _Loss: ...
+            return_hessian: Literal[False] = ..., hess_out: None = ...,
+            return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def l1_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
             reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
-            return_hessian: Literal[False] = ..., hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+            return_hessian: Literal[False] = ..., hess_out: None = ...,
+            return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def l1_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
             reduction: _Reduction = ..., return_grad: bool, grad_out: Optional[_Array] = ...,
-            return_hessian: Literal[False] = ...,
-            hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+            return_hessian: Literal[False] = ..., hess_out: None = ...,
+            return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def l1_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
             reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-            return_hessian: bool,
-            hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+            return_hessian: bool, hess_out: Optional[_Array] = ...,
+            return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def l1_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+            reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+            return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+            return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def l1_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+            reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+            return_hessian: Literal[False] = ..., hess_out: None = ...,
+            return_loss: Literal[False]) -> _Array: ...
+@overload
+def l1_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+            reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+            return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+            return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ..., weight: Optional[ArrayLike] = ...,
                reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-               return_hessian: Literal[True],
-               hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+               return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+               return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ..., weight: Optional[ArrayLike] = ...,
                reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
-               return_hessian: Literal[False] = ..., hess_out: None = ...) -> _Loss: ...
+               return_hessian: Literal[False] = ..., hess_out: None = ...,
+               return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ..., weight: Optional[ArrayLike] = ...,
                reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
-               return_hessian: Literal[False] = ..., hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+               return_hessian: Literal[False] = ..., hess_out: None = ...,
+               return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ..., weight: Optional[ArrayLike] = ...,
                reduction: _Reduction = ..., return_grad: bool, grad_out: Optional[_Array] = ...,
-               return_hessian: Literal[False] = ...,
-               hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+               return_hessian: Literal[False] = ..., hess_out: None = ...,
+               return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ..., weight: Optional[ArrayLike] = ...,
                reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-               return_hessian: bool,
-               hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+               return_hessian: bool, hess_out: Optional[_Array] = ...,
+               return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ..., weight: Optional[ArrayLike] = ...,
+               reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+               return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+               return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ..., weight: Optional[ArrayLike] = ...,
+               reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+               return_hessian: Literal[False] = ..., hess_out: None = ...,
+               return_loss: Literal[False]) -> _Array: ...
+@overload
+def huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ..., weight: Optional[ArrayLike] = ...,
+               reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+               return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+               return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def smooth_l1_loss(pred: ArrayLike, target: ArrayLike, *, beta: float = ..., weight: Optional[ArrayLike] = ...,
                    reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                   return_hessian: Literal[True],
-                   hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+                   return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                   return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def smooth_l1_loss(pred: ArrayLike, target: ArrayLike, *, beta: float = ..., weight: Optional[ArrayLike] = ...,
                    reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
-                   return_hessian: Literal[False] = ..., hess_out: None = ...) -> _Loss: ...
+                   return_hessian: Literal[False] = ..., hess_out: None = ...,
+                   return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def smooth_l1_loss(pred: ArrayLike, target: ArrayLike, *, beta: float = ..., weight: Optional[ArrayLike] = ...,
                    reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
-                   return_hessian: Literal[False] = ..., hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+                   return_hessian: Literal[False] = ..., hess_out: None = ...,
+                   return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def smooth_l1_loss(pred: ArrayLike, target: ArrayLike, *, beta: float = ..., weight: Optional[ArrayLike] = ...,
                    reduction: _Reduction = ..., return_grad: bool, grad_out: Optional[_Array] = ...,
-                   return_hessian: Literal[False] = ...,
-                   hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+                   return_hessian: Literal[False] = ..., hess_out: None = ...,
+                   return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def smooth_l1_loss(pred: ArrayLike, target: ArrayLike, *, beta: float = ..., weight: Optional[ArrayLike] = ...,
                    reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                   return_hessian: bool,
-                   hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+                   return_hessian: bool, hess_out: Optional[_Array] = ...,
+                   return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def smooth_l1_loss(pred: ArrayLike, target: ArrayLike, *, beta: float = ..., weight: Optional[ArrayLike] = ...,
+                   reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                   return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                   return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def smooth_l1_loss(pred: ArrayLike, target: ArrayLike, *, beta: float = ..., weight: Optional[ArrayLike] = ...,
+                   reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                   return_hessian: Literal[False] = ..., hess_out: None = ...,
+                   return_loss: Literal[False]) -> _Array: ...
+@overload
+def smooth_l1_loss(pred: ArrayLike, target: ArrayLike, *, beta: float = ..., weight: Optional[ArrayLike] = ...,
+                   reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                   return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+                   return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def half_poisson_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                       reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                      return_hessian: Literal[True],
-                      hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+                      return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def half_poisson_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                       reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
-                      return_hessian: Literal[False] = ..., hess_out: None = ...) -> _Loss: ...
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
+                      return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def half_poisson_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                       reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
-                      return_hessian: Literal[False] = ..., hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
+                      return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def half_poisson_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                       reduction: _Reduction = ..., return_grad: bool, grad_out: Optional[_Array] = ...,
-                      return_hessian: Literal[False] = ...,
-                      hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
+                      return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def half_poisson_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                       reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                      return_hessian: bool,
-                      hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+                      return_hessian: bool, hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def half_poisson_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                      reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                      return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def half_poisson_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                      reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
+                      return_loss: Literal[False]) -> _Array: ...
+@overload
+def half_poisson_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                      reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                      return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+                      return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def half_gamma_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                     reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                    return_hessian: Literal[True],
-                    hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+                    return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                    return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def half_gamma_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                     reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
-                    return_hessian: Literal[False] = ..., hess_out: None = ...) -> _Loss: ...
+                    return_hessian: Literal[False] = ..., hess_out: None = ...,
+                    return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def half_gamma_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                     reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
-                    return_hessian: Literal[False] = ..., hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+                    return_hessian: Literal[False] = ..., hess_out: None = ...,
+                    return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def half_gamma_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                     reduction: _Reduction = ..., return_grad: bool, grad_out: Optional[_Array] = ...,
-                    return_hessian: Literal[False] = ...,
-                    hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+                    return_hessian: Literal[False] = ..., hess_out: None = ...,
+                    return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def half_gamma_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                     reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                    return_hessian: bool,
-                    hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+                    return_hessian: bool, hess_out: Optional[_Array] = ...,
+                    return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def half_gamma_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                    reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                    return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                    return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def half_gamma_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                    reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                    return_hessian: Literal[False] = ..., hess_out: None = ...,
+                    return_loss: Literal[False]) -> _Array: ...
+@overload
+def half_gamma_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                    reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                    return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+                    return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def half_tweedie_loss(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
                       weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
                       grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
-                      hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+                      hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def half_tweedie_loss(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
                       weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                       return_grad: Literal[False] = ..., grad_out: None = ...,
-                      return_hessian: Literal[False] = ..., hess_out: None = ...) -> _Loss: ...
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
+                      return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def half_tweedie_loss(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
                       weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                       return_grad: Literal[True], grad_out: Optional[_Array] = ...,
-                      return_hessian: Literal[False] = ..., hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
+                      return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def half_tweedie_loss(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
                       weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool,
                       grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
-                      hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+                      hess_out: None = ...,
+                      return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def half_tweedie_loss(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
                       weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
-                      grad_out: Optional[_Array] = ..., return_hessian: bool,
-                      hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+                      grad_out: Optional[_Array] = ..., return_hessian: bool, hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def half_tweedie_loss(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
+                      weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                      grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
+                      hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def half_tweedie_loss(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
+                      weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
+                      return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
+                      return_loss: Literal[False]) -> _Array: ...
+@overload
+def half_tweedie_loss(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
+                      weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                      grad_out: Optional[_Array] = ..., return_hessian: bool = ...,
+                      hess_out: Optional[_Array] = ...,
+                      return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def half_tweedie_loss_identity(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
                                weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                                return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                               return_hessian: Literal[True],
-                               hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+                               return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                               return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def half_tweedie_loss_identity(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
                                weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                                return_grad: Literal[False] = ..., grad_out: None = ...,
-                               return_hessian: Literal[False] = ..., hess_out: None = ...) -> _Loss: ...
+                               return_hessian: Literal[False] = ..., hess_out: None = ...,
+                               return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def half_tweedie_loss_identity(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
                                weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                                return_grad: Literal[True], grad_out: Optional[_Array] = ...,
-                               return_hessian: Literal[False] = ...,
-                               hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+                               return_hessian: Literal[False] = ..., hess_out: None = ...,
+                               return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def half_tweedie_loss_identity(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
                                weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                                return_grad: bool, grad_out: Optional[_Array] = ...,
-                               return_hessian: Literal[False] = ...,
-                               hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+                               return_hessian: Literal[False] = ..., hess_out: None = ...,
+                               return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def half_tweedie_loss_identity(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
                                weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                                return_grad: bool = ..., grad_out: Optional[_Array] = ..., return_hessian: bool,
-                               hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+                               hess_out: Optional[_Array] = ...,
+                               return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def half_tweedie_loss_identity(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
+                               weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
+                               return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                               return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                               return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def half_tweedie_loss_identity(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
+                               weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
+                               return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                               return_hessian: Literal[False] = ..., hess_out: None = ...,
+                               return_loss: Literal[False]) -> _Array: ...
+@overload
+def half_tweedie_loss_identity(raw_prediction: ArrayLike, y: ArrayLike, *, power: float = ...,
+                               weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
+                               return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                               return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+                               return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def pinball_loss(raw_prediction: ArrayLike, y: ArrayLike, *, quantile: float = ...,
                  weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
                  grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
-                 hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+                 hess_out: Optional[_Array] = ...,
+                 return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def pinball_loss(raw_prediction: ArrayLike, y: ArrayLike, *, quantile: float = ...,
                  weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                  return_grad: Literal[False] = ..., grad_out: None = ..., return_hessian: Literal[False] = ...,
-                 hess_out: None = ...) -> _Loss: ...
+                 hess_out: None = ..., return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def pinball_loss(raw_prediction: ArrayLike, y: ArrayLike, *, quantile: float = ...,
                  weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: Literal[True],
-                 grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
-                 hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+                 grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ..., hess_out: None = ...,
+                 return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def pinball_loss(raw_prediction: ArrayLike, y: ArrayLike, *, quantile: float = ...,
                  weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool,
-                 grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
-                 hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+                 grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ..., hess_out: None = ...,
+                 return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def pinball_loss(raw_prediction: ArrayLike, y: ArrayLike, *, quantile: float = ...,
                  weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
-                 grad_out: Optional[_Array] = ..., return_hessian: bool,
-                 hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+                 grad_out: Optional[_Array] = ..., return_hessian: bool, hess_out: Optional[_Array] = ...,
+                 return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def pinball_loss(raw_prediction: ArrayLike, y: ArrayLike, *, quantile: float = ...,
+                 weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                 grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
+                 hess_out: Optional[_Array] = ..., return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def pinball_loss(raw_prediction: ArrayLike, y: ArrayLike, *, quantile: float = ...,
+                 weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: Literal[True],
+                 grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ..., hess_out: None = ...,
+                 return_loss: Literal[False]) -> _Array: ...
+@overload
+def pinball_loss(raw_prediction: ArrayLike, y: ArrayLike, *, quantile: float = ...,
+                 weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                 grad_out: Optional[_Array] = ..., return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+                 return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def exponential_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                      reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                     return_hessian: Literal[True],
-                     hess_out: Optional[_Array] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+                     return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                     return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def exponential_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                      reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
-                     return_hessian: Literal[False] = ..., hess_out: None = ...) -> _Loss: ...
+                     return_hessian: Literal[False] = ..., hess_out: None = ...,
+                     return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def exponential_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                      reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
-                     return_hessian: Literal[False] = ..., hess_out: None = ...) -> Tuple[_Loss, _Array]: ...
+                     return_hessian: Literal[False] = ..., hess_out: None = ...,
+                     return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def exponential_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                      reduction: _Reduction = ..., return_grad: bool, grad_out: Optional[_Array] = ...,
-                     return_hessian: Literal[False] = ...,
-                     hess_out: None = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+                     return_hessian: Literal[False] = ..., hess_out: None = ...,
+                     return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def exponential_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
                      reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                     return_hessian: bool,
-                     hess_out: Optional[_Array] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+                     return_hessian: bool, hess_out: Optional[_Array] = ...,
+                     return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def exponential_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                     reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                     return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                     return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def exponential_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                     reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                     return_hessian: Literal[False] = ..., hess_out: None = ...,
+                     return_loss: Literal[False]) -> _Array: ...
+@overload
+def exponential_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                     reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                     return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+                     return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 # --- end of the generated losses ---
 

@@ -27,7 +27,7 @@ def _tweedie_domain(power):
 
 
 def _glm(kind, param, name, domain, raw_prediction, y, weight, reduction, return_grad, grad_out, return_hessian,
-         hess_out):
+         hess_out, return_loss=True):
     r = asarray(raw_prediction, "raw_prediction")
     t = asarray(y, "y")
     red = check_reduction(reduction)
@@ -36,13 +36,13 @@ def _glm(kind, param, name, domain, raw_prediction, y, weight, reduction, return
     w = _optional_weight(weight, "weight", shape, cdt, "the loss")
     denom = _core.vsum(w) if (w is not None and red == "mean") else None
 
-    def kernel(a, b, w_, gs, loss_rows, grad, hess):
-        return _core.glm(kind, a, b, w_, param, gs, loss_rows, grad, hess)
+    def kernel(a, b, w_, gs, loss_rows, grad, hess, want_loss):
+        return _core.glm(kind, a, b, w_, param, gs, loss_rows, grad, hess, want_loss)
 
     try:
         return _elementwise(kernel, (), (r, cdt, rdt), t, shape, red, return_grad, grad_out, extra=(w,),
                             mean_denominator=denom, pred_shape=r.shape, return_hessian=return_hessian,
-                            hess_out=hess_out)
+                            hess_out=hess_out, return_loss=return_loss)
     except _core.KernelError as e:
         i = e.args[1]
         value = np.broadcast_to(t, shape).ravel()[i]
@@ -50,19 +50,19 @@ def _glm(kind, param, name, domain, raw_prediction, y, weight, reduction, return
 
 
 def half_poisson_loss(raw_prediction, y, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
-                      return_hessian=False, hess_out=None):
+                      return_hessian=False, hess_out=None, return_loss=True):
     """exp(r) - y r (sklearn's HalfPoissonLoss, log link, constant terms dropped), y >= 0;
     gradient exp(r) - y, Hessian exp(r)."""
     return _glm(_core.HALF_POISSON, 0.0, "half_poisson_loss", "y >= 0", raw_prediction, y, weight, reduction,
-                return_grad, grad_out, return_hessian, hess_out)
+                return_grad, grad_out, return_hessian, hess_out, return_loss)
 
 
 def half_gamma_loss(raw_prediction, y, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
-                    return_hessian=False, hess_out=None):
+                    return_hessian=False, hess_out=None, return_loss=True):
     """r + y exp(-r) (sklearn's HalfGammaLoss, log link, constant terms dropped), y > 0;
     gradient 1 - y exp(-r), Hessian y exp(-r)."""
     return _glm(_core.HALF_GAMMA, 0.0, "half_gamma_loss", "y > 0", raw_prediction, y, weight, reduction,
-                return_grad, grad_out, return_hessian, hess_out)
+                return_grad, grad_out, return_hessian, hess_out, return_loss)
 
 
 def _power(power):
@@ -73,28 +73,28 @@ def _power(power):
 
 
 def half_tweedie_loss(raw_prediction, y, *, power=1.5, weight=None, reduction="mean", return_grad=False,
-                      grad_out=None, return_hessian=False, hess_out=None):
+                      grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
     """exp((2-p) r)/(2-p) - y exp((1-p) r)/(1-p) (sklearn's HalfTweedieLoss, log link, the
     y-only term dropped), with sklearn's forms at p = 0 (0.5 (exp(r) - y)^2), 1 (Poisson)
     and 2 (Gamma); y >= 0 for 0 < p < 2, y > 0 for p >= 2, any y for p <= 0."""
     p = _power(power)
     return _glm(_core.HALF_TWEEDIE, p, "half_tweedie_loss", _tweedie_domain(p), raw_prediction, y, weight,
-                reduction, return_grad, grad_out, return_hessian, hess_out)
+                reduction, return_grad, grad_out, return_hessian, hess_out, return_loss)
 
 
 def half_tweedie_loss_identity(raw_prediction, y, *, power=1.5, weight=None, reduction="mean", return_grad=False,
-                               grad_out=None, return_hessian=False, hess_out=None):
+                               grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
     """r^(2-p)/(2-p) - y r^(1-p)/(1-p) + max(y, 0)^(2-p)/((1-p)(2-p)) (sklearn's
     HalfTweedieLossIdentity: identity link, constant terms kept, minimum 0), with sklearn's
     forms at p = 0, 1, 2; the same y domain as half_tweedie_loss; raw predictions must be
     > 0 for p != 0 (others give NaN, as sklearn's formulas)."""
     p = _power(power)
     return _glm(_core.HALF_TWEEDIE_IDENTITY, p, "half_tweedie_loss_identity", _tweedie_domain(p), raw_prediction,
-                y, weight, reduction, return_grad, grad_out, return_hessian, hess_out)
+                y, weight, reduction, return_grad, grad_out, return_hessian, hess_out, return_loss)
 
 
 def pinball_loss(raw_prediction, y, *, quantile=0.5, weight=None, reduction="mean", return_grad=False,
-                 grad_out=None, return_hessian=False, hess_out=None):
+                 grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
     """quantile (y - r) if y >= r else (1 - quantile) (r - y) (sklearn's PinballLoss),
     0 < quantile < 1; gradient -quantile if y >= r (a tie included) else 1 - quantile; the
     Hessian is sklearn's stand-in 1 (times the weight): the exact one is 0 almost
@@ -103,13 +103,13 @@ def pinball_loss(raw_prediction, y, *, quantile=0.5, weight=None, reduction="mea
     if not 0 < q < 1:
         raise ValueError(f"quantile must be in (0, 1), got {quantile!r}")
     return _glm(_core.PINBALL, q, "pinball_loss", None, raw_prediction, y, weight, reduction, return_grad,
-                grad_out, return_hessian, hess_out)
+                grad_out, return_hessian, hess_out, return_loss)
 
 
 def exponential_loss(raw_prediction, y, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
-                     return_hessian=False, hess_out=None):
+                     return_hessian=False, hess_out=None, return_loss=True):
     """y exp(-r) + (1 - y) exp(r) (sklearn's ExponentialLoss, the AdaBoost loss with y in
     {0, 1}; sklearn accepts y in [0, 1]); gradient -y exp(-r) + (1 - y) exp(r), Hessian
     equal to the loss."""
     return _glm(_core.EXPONENTIAL, 0.0, "exponential_loss", "0 <= y <= 1", raw_prediction, y, weight, reduction,
-                return_grad, grad_out, return_hessian, hess_out)
+                return_grad, grad_out, return_hessian, hess_out, return_loss)

@@ -36,26 +36,34 @@ def _scalar(value, dtype):
     return dtype.type(value)
 
 
-def _finish(loss, grad, return_grad, hess=None, return_hessian=False):
+def _finish(loss, grad, return_grad, hess=None, return_hessian=False, return_loss=True):
+    if not return_loss:
+        return (grad, hess) if return_hessian else grad
     if return_hessian:
         return loss, grad, hess
     return (loss, grad) if return_grad else loss
 
 
-def _flags(return_grad, return_hessian, grad_out, hess_out, gshape, rdt):
-    """(want_grad, return_grad, return_hessian) after checking the flags and the out arrays:
-    return_hessian=True returns (loss, grad, hess), so it computes the gradient too;
-    grad_out needs a returned gradient, hess_out return_hessian."""
+def _flags(return_grad, return_hessian, grad_out, hess_out, gshape, rdt, return_loss=True):
+    """(want_grad, return_grad, return_hessian, return_loss) after checking the flags and the
+    out arrays: return_hessian=True returns (loss, grad, hess), so it computes the gradient
+    too; grad_out needs a returned gradient, hess_out return_hessian; return_loss=False
+    leaves the loss out of the result (and, where the kernel can, out of the work), so it
+    needs a gradient or Hessian to return."""
     return_grad = check_flag(return_grad, "return_grad")
     return_hessian = check_flag(return_hessian, "return_hessian")
+    return_loss = check_flag(return_loss, "return_loss")
     want_grad = return_grad or return_hessian
+    if not return_loss and not want_grad:
+        raise ValueError("return_loss=False leaves nothing to return: pass return_grad=True or "
+                         "return_hessian=True")
     if grad_out is not None:
         check_grad_out(grad_out, want_grad, gshape, rdt)
     if hess_out is not None:
         check_hess_out(hess_out, return_hessian, gshape, rdt)
         if grad_out is not None and np.may_share_memory(grad_out, hess_out):
             raise ValueError("hess_out overlaps grad_out: pass two separate arrays")
-    return want_grad, return_grad, return_hessian
+    return want_grad, return_grad, return_hessian, return_loss
 
 
 def _mean_scale(denominator):
@@ -122,7 +130,8 @@ def _check_ignore_index(ignore_index):
 
 
 def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
-                  label_smoothing=0.0, return_grad=False, grad_out=None, return_hessian=False, hess_out=None):
+                  label_smoothing=0.0, return_grad=False, grad_out=None, return_hessian=False, hess_out=None,
+                  return_loss=True):
     """Cross-entropy between logits and class targets or class probabilities.
 
     As torch.nn.functional.cross_entropy with the class axis `axis` (torch's (N, C, d1, ...)
@@ -139,7 +148,7 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     # truthy strings ("no") out of it: they take the checked path below.
     if (weight is None and type(label_smoothing) is float and label_smoothing == 0.0 and type(axis) is int
             and axis == -1 and type(ignore_index) is int and (return_grad is False or return_grad is True)
-            and return_hessian is False and hess_out is None
+            and return_hessian is False and hess_out is None and return_loss is True
             and type(reduction) is str and (reduction == "mean" or reduction == "sum")):
         r = _core.cross_entropy_fast(logits, target, _check_ignore_index(ignore_index), reduction == "mean",
                                      return_grad, grad_out)
@@ -158,24 +167,24 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
             raise ValueError(f"target: float targets are class probabilities and must have the shape of "
                              f"logits {x.shape}, got {p.shape}; class indices must be integers")
         return _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad, grad_out, return_hessian,
-                                   hess_out)
+                                   hess_out, return_loss)
     if t.dtype.kind not in "iu":
         asarray(t, "target")  # complex / object / string -> TypeError naming target
         raise TypeError(f"target must hold integer class indices or float probabilities, got dtype {t.dtype}")
     tf, t_shape = _class_targets(t, x, ax, c, "target", "logits", axis)
     xm, moved_shape = rows(x, ax, cdt)
     return _class_loss(_core.cross_entropy, (ignore, eps), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
-                       ax, c, red, ignore, return_grad, grad_out, return_hessian, hess_out)
+                       ax, c, red, ignore, return_grad, grad_out, return_hessian, hess_out, return_loss=return_loss)
 
 
 def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
-             return_grad=False, grad_out=None, return_hessian=False, hess_out=None):
+             return_grad=False, grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
     """Negative log-likelihood -weight[t] * log_probs[t], as torch.nn.functional.nll_loss
     (linear in log_probs: return_hessian=True gives a Hessian of zeros)."""
     # Fast path for the common call (as cross_entropy's).
     if (weight is None and type(axis) is int and axis == -1 and type(ignore_index) is int
             and (return_grad is False or return_grad is True) and return_hessian is False and hess_out is None
-            and type(reduction) is str and (reduction == "mean" or reduction == "sum")):
+            and return_loss is True and type(reduction) is str and (reduction == "mean" or reduction == "sum")):
         r = _core.nll_loss_fast(log_probs, target, _check_ignore_index(ignore_index), reduction == "mean",
                                 return_grad, grad_out)
         if r is not None:
@@ -186,7 +195,8 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, redu
     tf, t_shape = _class_targets(plain(target, "target"), x, ax, c, "target", "log_probs", axis)
     xm, moved_shape = rows(x, ax, cdt)
     return _class_loss(_core.nll_loss, (ignore,), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
-                       ax, c, red, ignore, return_grad, grad_out, return_hessian, hess_out, zero_hessian=True)
+                       ax, c, red, ignore, return_grad, grad_out, return_hessian, hess_out, zero_hessian=True,
+                       return_loss=return_loss)
 
 
 def _grad_buffer(direct, shape, cdt):
@@ -195,8 +205,9 @@ def _grad_buffer(direct, shape, cdt):
 
 
 def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax, c, red, ignore, return_grad,
-                grad_out, return_hessian=False, hess_out=None, zero_hessian=False):
-    want_grad, return_grad, return_hessian = _flags(return_grad, return_hessian, grad_out, hess_out, x.shape, rdt)
+                grad_out, return_hessian=False, hess_out=None, zero_hessian=False, return_loss=True):
+    want_grad, return_grad, return_hessian, return_loss = _flags(return_grad, return_hessian, grad_out, hess_out,
+                                                                 x.shape, rdt, return_loss)
     direct = hdirect = None
     if ax == x.ndim - 1:  # (else the class axis moves: through a temporary)
         if grad_out is not None:
@@ -240,7 +251,7 @@ def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax
             hess = np.zeros(x.shape, dtype=rdt) if hess_out is None else copy_into(hess_out, 0)
         else:
             hess = _finish_grad(hess, hess_out, hdirect, moved_shape, ax, x.ndim, rdt)
-    return _finish(loss, grad, return_grad, hess, return_hessian)
+    return _finish(loss, grad, return_grad, hess, return_hessian, return_loss)
 
 
 def _finish_grad(grad, grad_out, direct, moved_shape, ax, ndim, rdt):
@@ -251,8 +262,10 @@ def _finish_grad(grad, grad_out, direct, moved_shape, ax, ndim, rdt):
     return grad if grad_out is None else copy_into(grad_out, grad)
 
 
-def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad, grad_out, return_hessian, hess_out):
-    want_grad, return_grad, return_hessian = _flags(return_grad, return_hessian, grad_out, hess_out, x.shape, rdt)
+def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad, grad_out, return_hessian, hess_out,
+                       return_loss=True):
+    want_grad, return_grad, return_hessian, return_loss = _flags(return_grad, return_hessian, grad_out, hess_out,
+                                                                 x.shape, rdt, return_loss)
     xm, moved_shape = rows(x, ax, cdt)
     pm, _ = rows(p, ax, cdt)
     n = xm.shape[0]
@@ -276,7 +289,7 @@ def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad, grad_ou
         grad = _finish_grad(grad, grad_out, direct, moved_shape, ax, x.ndim, rdt)
     if return_hessian:
         hess = _finish_grad(hess, hess_out, hdirect, moved_shape, ax, x.ndim, rdt)
-    return _finish(loss, grad, return_grad, hess, return_hessian)
+    return _finish(loss, grad, return_grad, hess, return_hessian, return_loss)
 
 
 def entropy(p, axis=-1):
@@ -297,17 +310,19 @@ def entropy(p, axis=-1):
 # ------------------------------------------------------------------ elementwise
 
 def _elementwise(kernel, params, first, second, shape, red, return_grad, grad_out, extra=(), mean_denominator=None,
-                 pred_shape=None, return_hessian=False, hess_out=None):
+                 pred_shape=None, return_hessian=False, hess_out=None, return_loss=True):
     """Run an elementwise loss kernel over `shape` (the broadcast shape of the inputs).
 
     first = (array, compute dtype, result dtype); kernel(a, b, *extra, *params, grad_scale,
-    loss, grad, hess) -> sum of the losses; extra are flat arrays of the broadcast size (or None).
+    loss, grad, hess, want_loss) -> sum of the losses (want_loss False: no loss computed);
+    extra are flat arrays of the broadcast size (or None).
     The gradient and the Hessian have pred_shape (the first argument's; summed over
     broadcast dimensions).
     """
     cdt, rdt = first[1], first[2]
     gshape = pred_shape if pred_shape is not None else shape
-    want_grad, return_grad, return_hessian = _flags(return_grad, return_hessian, grad_out, hess_out, gshape, rdt)
+    want_grad, return_grad, return_hessian, return_loss = _flags(return_grad, return_hessian, grad_out, hess_out,
+                                                                 gshape, rdt, return_loss)
     a, b = first[0], second
     if a.shape != shape:
         a = np.broadcast_to(a, shape)
@@ -327,11 +342,13 @@ def _elementwise(kernel, params, first, second, shape, red, return_grad, grad_ou
         if hess_out is not None:
             hdirect = direct_out(hess_out, cdt, (a, b) + tuple(extra) + ((direct,) if direct is not None else ()),
                                  elementwise=True)
-    loss_rows = np.empty(size, dtype=cdt) if red == "none" else None
+    loss_rows = np.empty(size, dtype=cdt) if red == "none" and return_loss else None
     grad = _grad_buffer(direct, size, cdt) if want_grad else None
     hess = _grad_buffer(hdirect, size, cdt) if return_hessian else None
-    total = kernel(a, b, *extra, *params, grad_scale, loss_rows, grad, hess)
-    if red == "none":
+    total = kernel(a, b, *extra, *params, grad_scale, loss_rows, grad, hess, return_loss)
+    if not return_loss:
+        loss = None
+    elif red == "none":
         loss = cast_result(loss_rows.reshape(shape), rdt)
         loss = loss[()] if loss.ndim == 0 else loss
     else:
@@ -340,7 +357,7 @@ def _elementwise(kernel, params, first, second, shape, red, return_grad, grad_ou
         grad = _finish_elementwise(grad, grad_out, direct, shape, gshape, rdt)
     if return_hessian:
         hess = _finish_elementwise(hess, hess_out, hdirect, shape, gshape, rdt)
-    return _finish(loss, grad, return_grad, hess, return_hessian)
+    return _finish(loss, grad, return_grad, hess, return_hessian, return_loss)
 
 
 def _finish_elementwise(g, g_out, direct, shape, gshape, rdt):
@@ -365,7 +382,8 @@ def _optional_weight(weight, name, shape, cdt, what):
 
 
 def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None, reduction="mean",
-                                     return_grad=False, grad_out=None, return_hessian=False, hess_out=None):
+                                     return_grad=False, grad_out=None, return_hessian=False, hess_out=None,
+                                     return_loss=True):
     """-w [pos_weight * y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], stable for any x,
     as torch.nn.functional.binary_cross_entropy_with_logits ("mean" = mean over elements)."""
     x = asarray(logits, "logits")
@@ -376,11 +394,11 @@ def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=
     w = _optional_weight(weight, "weight", x.shape, cdt, "logits")
     pw = _optional_weight(pos_weight, "pos_weight", x.shape, cdt, "logits")
     return _elementwise(_core.bce_with_logits, (), (x, cdt, rdt), y, x.shape, red, return_grad, grad_out,
-                        extra=(w, pw), return_hessian=return_hessian, hess_out=hess_out)
+                        extra=(w, pw), return_hessian=return_hessian, hess_out=hess_out, return_loss=return_loss)
 
 
 def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
-                         return_hessian=False, hess_out=None):
+                         return_hessian=False, hess_out=None, return_loss=True):
     """-w [y log p + (1 - y) log(1 - p)] with the logs clamped at -100, as
     torch.nn.functional.binary_cross_entropy; probs must lie in [0, 1] (NaN propagates)."""
     p = asarray(probs, "probs")
@@ -391,14 +409,15 @@ def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return
     w = _optional_weight(weight, "weight", p.shape, cdt, "probs")
     try:
         return _elementwise(_core.bce, (), (p, cdt, rdt), y, p.shape, red, return_grad, grad_out,
-                            extra=(w,), return_hessian=return_hessian, hess_out=hess_out)
+                            extra=(w,), return_hessian=return_hessian, hess_out=hess_out,
+                            return_loss=return_loss)
     except _core.KernelError as e:
         i = e.args[1]
         raise ValueError(f"probs{position(i, p.shape)} = {np.asarray(p).ravel()[i]} is outside [0, 1]") from None
 
 
 def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=False, grad_out=None,
-           return_hessian=False, hess_out=None):
+           return_hessian=False, hess_out=None, return_loss=True):
     """Pointwise target * (log(target) - log_q) (0 log 0 = 0), or exp(target) * (target - log_q)
     with log_target=True, as torch.nn.functional.kl_div; reduction also "batchmean"
     (sum / log_q.shape[0])."""
@@ -413,11 +432,11 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
     log_target = check_flag(log_target, "log_target")
     return _elementwise(_core.kl_div, (log_target,), (lq, cdt, rdt), t, shape, red, return_grad, grad_out,
                         mean_denominator=denom, pred_shape=lq.shape, return_hessian=return_hessian,
-                        hess_out=hess_out)
+                        hess_out=hess_out, return_loss=return_loss)
 
 
 def _regression(kind, param, pred, target, weight, reduction, return_grad, mean_by_weight, grad_out,
-                return_hessian=False, hess_out=None):
+                return_hessian=False, hess_out=None, return_loss=True):
     """A regression loss.  `weight` broadcasts to the broadcast shape of pred and target;
     with a weight, reduction "mean" is sum(w * l) / sum(w) when `mean_by_weight` (torch's
     mse_loss / l1_loss) and sum(w * l) / size otherwise (torch's huber_loss)."""
@@ -431,31 +450,33 @@ def _regression(kind, param, pred, target, weight, reduction, return_grad, mean_
     w = _optional_weight(weight, "weight", shape, cdt, "the loss")
     denom = _core.vsum(w) if (w is not None and red == "mean" and mean_by_weight) else None
 
-    def kernel(a, b, w_, gs, loss_rows, grad, hess):
-        return _core.regression(kind, a, b, w_, param, gs, loss_rows, grad, hess)
+    def kernel(a, b, w_, gs, loss_rows, grad, hess, want_loss):
+        return _core.regression(kind, a, b, w_, param, gs, loss_rows, grad, hess, want_loss)
 
     return _elementwise(kernel, (), (p, cdt, rdt), t, shape, red, return_grad, grad_out, extra=(w,),
                         mean_denominator=denom, pred_shape=p.shape, return_hessian=return_hessian,
-                        hess_out=hess_out)
+                        hess_out=hess_out, return_loss=return_loss)
 
 
 def mse_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
-             return_hessian=False, hess_out=None):
+             return_hessian=False, hess_out=None, return_loss=True):
     """(pred - target)^2, as torch.nn.functional.mse_loss; `weight` broadcasts to the loss's
     shape and the weighted "mean" is sum(w * l) / sum(w) (torch's rule for mse_loss)."""
-    return _regression(_core.MSE, 0.0, pred, target, weight, reduction, return_grad, True, grad_out, return_hessian, hess_out)
+    return _regression(_core.MSE, 0.0, pred, target, weight, reduction, return_grad, True, grad_out, return_hessian,
+                       hess_out, return_loss)
 
 
 def l1_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
-             return_hessian=False, hess_out=None):
+             return_hessian=False, hess_out=None, return_loss=True):
     """|pred - target| (gradient sign(d), 0 at d = 0), as torch.nn.functional.l1_loss; `weight`
     broadcasts to the loss's shape and the weighted "mean" is sum(w * l) / sum(w) (torch's
     rule for l1_loss)."""
-    return _regression(_core.L1, 0.0, pred, target, weight, reduction, return_grad, True, grad_out, return_hessian, hess_out)
+    return _regression(_core.L1, 0.0, pred, target, weight, reduction, return_grad, True, grad_out, return_hessian,
+                       hess_out, return_loss)
 
 
 def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None,
-               return_hessian=False, hess_out=None):
+               return_hessian=False, hess_out=None, return_loss=True):
     """0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta), delta > 0, as
     torch.nn.functional.huber_loss; `weight` broadcasts to the loss's shape and the weighted
     "mean" is mean(w * l) = sum(w * l) / size (torch's rule for huber_loss, unlike mse/l1)."""
@@ -463,11 +484,11 @@ def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return
     if not dl > 0:
         raise ValueError(f"delta must be > 0, got {delta!r}")
     return _regression(_core.HUBER, dl, pred, target, weight, reduction, return_grad, False, grad_out, return_hessian,
-                       hess_out)
+                       hess_out, return_loss)
 
 
 def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None,
-                   return_hessian=False, hess_out=None):
+                   return_hessian=False, hess_out=None, return_loss=True):
     """0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta; beta = 0 is L1, as
     torch.nn.functional.smooth_l1_loss.  torch's function takes no weight; here `weight`
     broadcasts to the loss's shape and the weighted "mean" is mean(w * l) = sum(w * l) / size,
@@ -475,5 +496,5 @@ def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", ret
     bt = check_scalar(beta, "beta")
     if not bt >= 0:
         raise ValueError(f"beta must be >= 0, got {beta!r}")
-    return _regression(_core.SMOOTH_L1, bt, pred, target, weight, reduction, return_grad, False, grad_out, return_hessian,
-                       hess_out)
+    return _regression(_core.SMOOTH_L1, bt, pred, target, weight, reduction, return_grad, False, grad_out,
+                       return_hessian, hess_out, return_loss)

@@ -269,7 +269,7 @@ def _xgb_softmax(name: str, x: _Array, label: Any, w: Optional[_Array], p: Mappi
     x = _matrix(_LIB_X, name, x, p["num_class"])
     n, k = x.shape
     t = _class_targets(_LIB_X, name, _labels(label, x, True), k, exact=True)
-    _, grad, hess = cyloss.cross_entropy(x, t, reduction="sum", return_hessian=True)
+    grad, hess = cyloss.cross_entropy(x, t, reduction="sum", return_hessian=True, return_loss=False)
     two = x.dtype.type(2.0)
     if w is None:
         np.multiply(hess, two, out=hess)
@@ -283,7 +283,8 @@ def _xgb_softmax(name: str, x: _Array, label: Any, w: Optional[_Array], p: Mappi
 def _xgb_logistic(name: str, x: _Array, label: Any, w: Optional[_Array], p: Mapping[str, Any]) -> _GradHess:
     y = _labels(label, x, False)
     _check_labels(_LIB_X, name, y, lambda y: ((y >= 0) & (y <= 1)).all(), "in [0, 1]")
-    _, grad, hess = cyloss.binary_cross_entropy_with_logits(x, y, reduction="sum", return_hessian=True)
+    grad, hess = cyloss.binary_cross_entropy_with_logits(x, y, reduction="sum",
+                                                         return_hessian=True, return_loss=False)
     np.maximum(hess, x.dtype.type(_EPS_HESS), out=hess)
     return _apply_weight(x, grad, hess, _pos_weight(x, y, w, p["scale_pos_weight"]))
 
@@ -319,7 +320,8 @@ def _xgb_pseudohuber(name: str, x: _Array, label: Any, w: Optional[_Array], p: M
 def _xgb_poisson(name: str, x: _Array, label: Any, w: Optional[_Array], p: Mapping[str, Any]) -> _GradHess:
     y = _labels(label, x, False)
     _check_labels(_LIB_X, name, y, lambda y: (y >= 0).all(), "non-negative")
-    _, grad, hess = cyloss.half_poisson_loss(x, y, weight=w, reduction="sum", return_hessian=True)
+    grad, hess = cyloss.half_poisson_loss(x, y, weight=w, reduction="sum",
+                                          return_hessian=True, return_loss=False)
     np.multiply(hess, x.dtype.type(math.exp(p["max_delta_step"])), out=hess)
     return grad, hess
 
@@ -328,7 +330,7 @@ def _xgb_gamma(name: str, x: _Array, label: Any, w: Optional[_Array], p: Mapping
     y = _labels(label, x, False)
     _check_labels(_LIB_X, name, y, lambda y: (y > 0).all(), "positive")
     w = _pos_weight(x, y, w, p["scale_pos_weight"])
-    _, grad, hess = cyloss.half_gamma_loss(x, y, weight=w, reduction="sum", return_hessian=True)
+    grad, hess = cyloss.half_gamma_loss(x, y, weight=w, reduction="sum", return_hessian=True, return_loss=False)
     return grad, hess
 
 
@@ -338,10 +340,10 @@ def _gamma_like(x: _Array, y: _Array, w: Optional[_Array], loss: Callable[..., A
     their weight), computed with y = 1 in their place."""
     zero = y == 0
     if not zero.any():
-        _, grad, hess = loss(x, y, weight=w, reduction="sum", return_hessian=True, **kw)
+        grad, hess = loss(x, y, weight=w, reduction="sum", return_hessian=True, return_loss=False, **kw)
         return grad, hess
-    _, grad, hess = loss(x, np.where(zero, y.dtype.type(1), y), weight=w, reduction="sum",
-                         return_hessian=True, **kw)
+    grad, hess = loss(x, np.where(zero, y.dtype.type(1), y), weight=w, reduction="sum",
+                         return_hessian=True, return_loss=False, **kw)
     grad[zero] = 1.0 if w is None else np.broadcast_to(w, x.shape)[zero]
     hess[zero] = 0.0
     return grad, hess
@@ -353,7 +355,8 @@ def _xgb_tweedie(name: str, x: _Array, label: Any, w: Optional[_Array], p: Mappi
     rho = p["tweedie_variance_power"]
     if rho == 2.0:   # the gamma form; XGBoost allows y = 0 there too
         return _gamma_like(x, y, w, cyloss.half_tweedie_loss, power=rho)
-    _, grad, hess = cyloss.half_tweedie_loss(x, y, power=rho, weight=w, reduction="sum", return_hessian=True)
+    grad, hess = cyloss.half_tweedie_loss(x, y, power=rho, weight=w, reduction="sum",
+                                          return_hessian=True, return_loss=False)
     return grad, hess
 
 
@@ -402,7 +405,7 @@ def _lgb_multiclass(name: str, x: _Array, label: Any, w: Optional[_Array], p: Ma
     x = _matrix(_LIB_L, name, x, p["num_class"])
     n, k = x.shape
     t = _class_targets(_LIB_L, name, _labels(label, x, True), k, exact=False)
-    _, grad, hess = cyloss.cross_entropy(x, t, reduction="sum", return_hessian=True)
+    grad, hess = cyloss.cross_entropy(x, t, reduction="sum", return_hessian=True, return_loss=False)
     factor = k / (k - 1.0)  # LightGBM rescales the redundant K-class form (Friedman)
     if w is None:
         return _f32(grad, x), _f32(hess, x, factor)
@@ -435,13 +438,13 @@ def _lgb_binary(name: str, x: _Array, label: Any, w: Optional[_Array], p: Mappin
         weff = w
     s = p["sigmoid"]
     if s == 1.0:
-        _, grad, hess = cyloss.binary_cross_entropy_with_logits(x, target, weight=weff, reduction="sum",
-                                                                return_hessian=True)
+        grad, hess = cyloss.binary_cross_entropy_with_logits(x, target, weight=weff, reduction="sum",
+                                                                return_hessian=True, return_loss=False)
         return _f32(grad, x), _f32(hess, x)
     # d/dm of the loss at s*m: s * grad, s^2 * hess; s is folded into the weight
     sw = s if weff is None else s * np.asarray(weff, _F64)
-    _, grad, hess = cyloss.binary_cross_entropy_with_logits(x * s, target, weight=sw, reduction="sum",
-                                                            return_hessian=True)
+    grad, hess = cyloss.binary_cross_entropy_with_logits(x * s, target, weight=sw, reduction="sum",
+                                                            return_hessian=True, return_loss=False)
     return _f32(grad, x), _f32(hess, x, s)
 
 
@@ -483,7 +486,8 @@ def _lgb_check_counts(name: str, y: _Array) -> None:
 def _lgb_poisson(name: str, x: _Array, label: Any, w: Optional[_Array], p: Mapping[str, Any]) -> _GradHess:
     y = _labels(label, x, False)
     _lgb_check_counts(name, y)
-    _, grad, hess = cyloss.half_poisson_loss(x, y, weight=w, reduction="sum", return_hessian=True)
+    grad, hess = cyloss.half_poisson_loss(x, y, weight=w, reduction="sum",
+                                          return_hessian=True, return_loss=False)
     return _f32(grad, x), _f32(hess, x, math.exp(p["poisson_max_delta_step"]))
 
 
@@ -497,8 +501,8 @@ def _lgb_gamma(name: str, x: _Array, label: Any, w: Optional[_Array], p: Mapping
 def _lgb_tweedie(name: str, x: _Array, label: Any, w: Optional[_Array], p: Mapping[str, Any]) -> _GradHess:
     y = _labels(label, x, False)
     _lgb_check_counts(name, y)
-    _, grad, hess = cyloss.half_tweedie_loss(x, y, power=p["tweedie_variance_power"], weight=w,
-                                             reduction="sum", return_hessian=True)
+    grad, hess = cyloss.half_tweedie_loss(x, y, power=p["tweedie_variance_power"], weight=w,
+                                             reduction="sum", return_hessian=True, return_loss=False)
     return _f32(grad, x), _f32(hess, x)
 
 

@@ -341,7 +341,7 @@ cdef int _check_elementwise(ptrdiff_t n, const floating[::1] other, const floati
 
 def bce_with_logits(const floating[::1] x, const floating[::1] y, const floating[::1] weight,
                     const floating[::1] pos_weight, double grad_scale, floating[::1] loss, floating[::1] grad,
-                    floating[::1] hess=None):
+                    floating[::1] hess=None, bint want_loss=True):
     cdef ptrdiff_t n = x.shape[0]
     _check_elementwise(n, y, weight, loss, grad)
     _check_hess1(hess, grad is not None, n)
@@ -355,18 +355,19 @@ def bce_with_logits(const floating[::1] x, const floating[::1] y, const floating
     cdef floating *pl = _w1(loss)
     cdef floating *pg = _w1(grad)
     cdef double total = 0.0
+    cdef double *ptot = &total if want_loss else NULL  # NULL (and no loss rows): no loss computed
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_bce_logits_loss_grad_hess_f32(n, px, py, pw, ppw, grad_scale, pl, &total, pg, ph)
+            st = C.cyl_bce_logits_loss_grad_hess_f32(n, px, py, pw, ppw, grad_scale, pl, ptot, pg, ph)
         else:
-            st = C.cyl_bce_logits_loss_grad_hess_f64(n, px, py, pw, ppw, grad_scale, pl, &total, pg, ph)
+            st = C.cyl_bce_logits_loss_grad_hess_f64(n, px, py, pw, ppw, grad_scale, pl, ptot, pg, ph)
     _check(st, -1)
     return total
 
 
 def bce(const floating[::1] p, const floating[::1] y, const floating[::1] weight, double grad_scale,
-        floating[::1] loss, floating[::1] grad, floating[::1] hess=None):
+        floating[::1] loss, floating[::1] grad, floating[::1] hess=None, bint want_loss=True):
     cdef ptrdiff_t n = p.shape[0], err = -1
     _check_elementwise(n, y, weight, loss, grad)
     _check_hess1(hess, grad is not None, n)
@@ -377,18 +378,19 @@ def bce(const floating[::1] p, const floating[::1] y, const floating[::1] weight
     cdef floating *pl = _w1(loss)
     cdef floating *pg = _w1(grad)
     cdef double total = 0.0
+    cdef double *ptot = &total if want_loss else NULL  # NULL (and no loss rows): no loss computed
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_bce_loss_grad_hess_f32(n, pp, py, pw, grad_scale, pl, &total, pg, ph, &err)
+            st = C.cyl_bce_loss_grad_hess_f32(n, pp, py, pw, grad_scale, pl, ptot, pg, ph, &err)
         else:
-            st = C.cyl_bce_loss_grad_hess_f64(n, pp, py, pw, grad_scale, pl, &total, pg, ph, &err)
+            st = C.cyl_bce_loss_grad_hess_f64(n, pp, py, pw, grad_scale, pl, ptot, pg, ph, &err)
     _check(st, err)
     return total
 
 
 def kl_div(const floating[::1] log_q, const floating[::1] t, bint log_target, double grad_scale,
-           floating[::1] loss, floating[::1] grad, floating[::1] hess=None):
+           floating[::1] loss, floating[::1] grad, floating[::1] hess=None, bint want_loss=True):
     cdef ptrdiff_t n = log_q.shape[0]
     _want1(t.shape[0], n, "t")
     if loss is not None:
@@ -402,12 +404,13 @@ def kl_div(const floating[::1] log_q, const floating[::1] t, bint log_target, do
     cdef floating *pl = _w1(loss)
     cdef floating *pg = _w1(grad)
     cdef double total = 0.0
+    cdef double *ptot = &total if want_loss else NULL  # NULL (and no loss rows): no loss computed
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_kl_div_loss_grad_hess_f32(n, pq, pt, log_target, grad_scale, pl, &total, pg, ph)
+            st = C.cyl_kl_div_loss_grad_hess_f32(n, pq, pt, log_target, grad_scale, pl, ptot, pg, ph)
         else:
-            st = C.cyl_kl_div_loss_grad_hess_f64(n, pq, pt, log_target, grad_scale, pl, &total, pg, ph)
+            st = C.cyl_kl_div_loss_grad_hess_f64(n, pq, pt, log_target, grad_scale, pl, ptot, pg, ph)
     _check(st, -1)
     return total
 
@@ -417,7 +420,7 @@ MSE, L1, HUBER, SMOOTH_L1 = C.CYL_MSE, C.CYL_L1, C.CYL_HUBER, C.CYL_SMOOTH_L1
 
 def regression(int kind, const floating[::1] pred, const floating[::1] target, const floating[::1] weight,
                double param, double grad_scale, floating[::1] loss, floating[::1] grad,
-               floating[::1] hess=None):
+               floating[::1] hess=None, bint want_loss=True):
     cdef ptrdiff_t n = pred.shape[0]
     _check_elementwise(n, target, weight, loss, grad)
     _check_hess1(hess, grad is not None, n)
@@ -428,12 +431,13 @@ def regression(int kind, const floating[::1] pred, const floating[::1] target, c
     cdef floating *pl = _w1(loss)
     cdef floating *pg = _w1(grad)
     cdef double total = 0.0
+    cdef double *ptot = &total if want_loss else NULL  # NULL (and no loss rows): no loss computed
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_regression_loss_grad_hess_f32(kind, n, pp, pt, pw, param, grad_scale, pl, &total, pg, ph)
+            st = C.cyl_regression_loss_grad_hess_f32(kind, n, pp, pt, pw, param, grad_scale, pl, ptot, pg, ph)
         else:
-            st = C.cyl_regression_loss_grad_hess_f64(kind, n, pp, pt, pw, param, grad_scale, pl, &total, pg, ph)
+            st = C.cyl_regression_loss_grad_hess_f64(kind, n, pp, pt, pw, param, grad_scale, pl, ptot, pg, ph)
     _check(st, -1)
     return total
 
@@ -443,7 +447,8 @@ HALF_TWEEDIE_IDENTITY, PINBALL, EXPONENTIAL = C.CYL_HALF_TWEEDIE_IDENTITY, C.CYL
 
 
 def glm(int kind, const floating[::1] raw, const floating[::1] y, const floating[::1] weight,
-        double param, double grad_scale, floating[::1] loss, floating[::1] grad, floating[::1] hess=None):
+        double param, double grad_scale, floating[::1] loss, floating[::1] grad, floating[::1] hess=None,
+        bint want_loss=True):
     """scikit-learn's losses of raw predictions (kind HALF_POISSON..); KernelError(CYL_ERR_DOMAIN,
     index) for the first y outside the loss's domain."""
     cdef ptrdiff_t n = raw.shape[0], err = -1
@@ -456,12 +461,13 @@ def glm(int kind, const floating[::1] raw, const floating[::1] y, const floating
     cdef floating *pg = _w1(grad)
     cdef floating *ph = _w1(hess)
     cdef double total = 0.0
+    cdef double *ptot = &total if want_loss else NULL  # NULL (and no loss rows): no loss computed
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_glm_loss_grad_hess_f32(kind, n, pr, py, pw, param, grad_scale, pl, &total, pg, ph, &err)
+            st = C.cyl_glm_loss_grad_hess_f32(kind, n, pr, py, pw, param, grad_scale, pl, ptot, pg, ph, &err)
         else:
-            st = C.cyl_glm_loss_grad_hess_f64(kind, n, pr, py, pw, param, grad_scale, pl, &total, pg, ph, &err)
+            st = C.cyl_glm_loss_grad_hess_f64(kind, n, pr, py, pw, param, grad_scale, pl, ptot, pg, ph, &err)
     _check(st, err)
     return total
 

@@ -1,12 +1,14 @@
 """Generate the overloads of the losses in cyloss/__init__.pyi (between the markers).
 
-Every loss has the same five overloads over its return_grad / return_hessian flags, so
-they are written from one table instead of by hand:
+Every loss has the same eight overloads over its return_grad / return_hessian /
+return_loss flags, so they are written from one table instead of by hand:
   return_hessian=True            -> (loss, grad, hess)
   neither flag                   -> loss
   return_grad=True               -> (loss, grad)
   return_grad: bool              -> loss or (loss, grad)
   return_hessian: bool           -> any of the three
+  return_loss=False: (grad, hess) with return_hessian=True, grad with return_grad=True;
+  return_loss: bool              -> any of them
 grad_out goes with a returned gradient, hess_out with return_hessian=True.
 
     python tools/gen_stubs.py          # rewrite the block
@@ -47,17 +49,26 @@ LOSSES = {
 }
 
 G = "Optional[_Array] = ..."
+_T = "return_loss: Literal[True] = ..."
 OVERLOADS = [
-    (["return_grad: bool = ...", "grad_out: " + G, "return_hessian: Literal[True]", "hess_out: " + G],
+    (["return_grad: bool = ...", "grad_out: " + G, "return_hessian: Literal[True]", "hess_out: " + G, _T],
      "Tuple[_Loss, _Array, _Array]"),
     (["return_grad: Literal[False] = ...", "grad_out: None = ...", "return_hessian: Literal[False] = ...",
-      "hess_out: None = ..."], "_Loss"),
+      "hess_out: None = ...", _T], "_Loss"),
     (["return_grad: Literal[True]", "grad_out: " + G, "return_hessian: Literal[False] = ...",
-      "hess_out: None = ..."], "Tuple[_Loss, _Array]"),
-    (["return_grad: bool", "grad_out: " + G, "return_hessian: Literal[False] = ...", "hess_out: None = ..."],
+      "hess_out: None = ...", _T], "Tuple[_Loss, _Array]"),
+    (["return_grad: bool", "grad_out: " + G, "return_hessian: Literal[False] = ...", "hess_out: None = ...", _T],
      "Union[_Loss, Tuple[_Loss, _Array]]"),
-    (["return_grad: bool = ...", "grad_out: " + G, "return_hessian: bool", "hess_out: " + G],
+    (["return_grad: bool = ...", "grad_out: " + G, "return_hessian: bool", "hess_out: " + G, _T],
      "Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]"),
+    # return_loss=False: the loss left out (and not computed where the kernel can skip it)
+    (["return_grad: bool = ...", "grad_out: " + G, "return_hessian: Literal[True]", "hess_out: " + G,
+      "return_loss: Literal[False]"], "Tuple[_Array, _Array]"),
+    (["return_grad: Literal[True]", "grad_out: " + G, "return_hessian: Literal[False] = ...",
+      "hess_out: None = ...", "return_loss: Literal[False]"], "_Array"),
+    (["return_grad: bool = ...", "grad_out: " + G, "return_hessian: bool = ...", "hess_out: " + G,
+      "return_loss: bool"],
+     "Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]"),
 ]
 
 
