@@ -17,7 +17,9 @@
  *
  * Losses (the *_loss_grad kernels) compute, in one pass, the per-row/element loss
  * into loss[] (if not NULL), its sum into *loss_sum (if not NULL), and the gradient
- * of grad_scale * sum(loss) into grad[] (if not NULL).
+ * of grad_scale * sum(loss) into grad[] (if not NULL).  The elementwise kernels
+ * (bce_logits, bce, kl_div, regression, glm) given a gradient with loss and loss_sum
+ * both NULL compute no loss at all (the same gradient and Hessian, less work).
  */
 #ifndef CYLOSS_H
 #define CYLOSS_H
