@@ -1715,10 +1715,7 @@ CYL_INLINE T CYL_FN(bce_logits_elem)(ptrdiff_t i, const T *x, const T *y, const 
     T xi = x[i], yi = y[i];
     T ax = xi < 0 ? -xi : xi;
     T e = EXPNEG(-ax);
-    /* log1p(e) = log(u) + (e - (u - 1)) / u, u = 1 + e (LOG1PU), with the one division
-     * 1 / u shared with the sigmoid */
-    T u = (T)1 + e, inv = (T)1 / u;
-    T lg = LOG(u) + (e - (u - (T)1)) * inv;
+    T lg = LOG1PU(e);
     T sp_pos = (xi > 0 ? xi : (T)0) + lg;  /* softplus(x)  = -log(1 - sigmoid(x)) */
     T sp_neg = (xi < 0 ? -xi : (T)0) + lg; /* softplus(-x) = -log(sigmoid(x)) */
     T py = HP ? pw[i] * yi : yi;
@@ -1727,6 +1724,7 @@ CYL_INLINE T CYL_FN(bce_logits_elem)(ptrdiff_t i, const T *x, const T *y, const 
      * whether the loss is computed or not (return_loss=False) */
     T l = (HP ? pw[i] * (yi * sp_neg) : yi * sp_neg) + ((T)1 - yi) * sp_pos, g = 0, h = 0;
     if (HG) {
+        T inv = (T)1 / ((T)1 + e);
         T sig = xi >= 0 ? inv : e * inv;
         g = (py + (T)1 - yi) * sig - py;
         /* sigmoid (1 - sigmoid) = e / (1 + e)^2, e = exp(-|x|): no cancellation */
