@@ -72,6 +72,7 @@ ext = Extension(
         "csrc/cyl_threads.c",
         "csrc/kernels_baseline.c",
         "csrc/kernels_avx2.c",
+        "csrc/kernels_avx512.c",
     ],
     include_dirs=["csrc", numpy.get_include()],
     depends=[

@@ -18,7 +18,7 @@
 
 #include "cyloss.h"
 
-extern const cyl_kernels cyl_kernels_avx2, cyl_kernels_baseline;
+extern const cyl_kernels cyl_kernels_avx512, cyl_kernels_avx2, cyl_kernels_baseline;
 
 static double now(void)
 {
@@ -55,9 +55,10 @@ static double ghz(void)
 int main(int argc, char **argv)
 {
     const long n = argc > 2 ? atol(argv[1]) : 4096, c = argc > 2 ? atol(argv[2]) : 1000;
-    const int base = argc > 3 && !strcmp(argv[3], "baseline");
-    const cyl_kernels *K = base ? &cyl_kernels_baseline : &cyl_kernels_avx2;
-    cyl_init(base);
+    const char *isa = argc > 3 ? argv[3] : "avx2";
+    const int base = !strcmp(isa, "baseline"), avx512 = !strcmp(isa, "avx512");
+    const cyl_kernels *K = base ? &cyl_kernels_baseline : avx512 ? &cyl_kernels_avx512 : &cyl_kernels_avx2;
+    cyl_init(base ? 1 : avx512 ? 0 : 2);
     cyl_set_thread_defaults(1, 1);
     const double f = ghz();
     float *x = aligned_alloc(64, (size_t)n * c * 4), *y = aligned_alloc(64, (size_t)n * c * 4);
@@ -76,7 +77,7 @@ int main(int argc, char **argv)
     ptrdiff_t err;
     const double mb = (double)n * c * 4 / 1e6;
     const double tcopy = BEST(memcpy(y, x, (size_t)n * c * 4), 20);
-    printf("%s, %ldx%ld float32, one thread, %.2f GHz; memcpy of %.1f MB: %.3f ms\n", base ? "baseline" : "avx2",
+    printf("%s, %ldx%ld float32, one thread, %.2f GHz; memcpy of %.1f MB: %.3f ms\n", base ? "baseline" : isa,
            n, c, f, mb, tcopy * 1e3);
     printf("%-24s %14s %10s %10s %12s\n", "kernel", "compute cyc/8", "stream ms", "MB moved", "/ memcpy same");
 #define ROW(name, in_arrays, out_arrays, call_l1, call_st) \

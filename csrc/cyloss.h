@@ -177,11 +177,12 @@ typedef struct cyl_kernels {
  * cyloss without linking to it; see CYLOSS_IMPORT_CAPI below. */
 const cyl_kernels *cyl_api(void);
 
-/* CPU dispatch.  cyl_init(force_baseline) chooses the fastest table the CPU
- * supports (or the portable baseline when force_baseline != 0); it is called when
- * the Python module is imported, and on first use by any public function. */
+/* CPU dispatch.  cyl_init(limit) chooses the fastest table the CPU supports:
+ * limit 0 = no limit (AVX-512 F/DQ/VL/BW, else AVX2+FMA, else the portable
+ * baseline), 1 = the baseline, 2 = at most AVX2+FMA; it is called when the Python
+ * module is imported, and on first use by any public function. */
 void cyl_init(int force_baseline);
-const char *cyl_cpu_target(void);       /* "baseline" or "avx2" */
+const char *cyl_cpu_target(void);       /* "baseline", "avx2" or "avx512" */
 const char *cyl_cpu_targets_built(void); /* comma-separated list */
 
 /* Threads.  Kernels run on the calling thread for small work and on up to

@@ -1,8 +1,8 @@
 /*
  * dispatch.c -- the public cyl_* functions: each forwards to the kernel table of
- * the CPU target chosen once by cyl_init() (AVX2+FMA when the CPU has it, else the
- * portable baseline; CYLOSS_CPU=baseline in the environment, read by the Python
- * module, forces the baseline).
+ * the CPU target chosen once by cyl_init() (AVX-512 F/DQ/VL/BW when the CPU and the
+ * OS support it, else AVX2+FMA, else the portable baseline; CYLOSS_CPU=baseline or
+ * avx2 in the environment, read by the Python module, sets a limit).
  */
 #include "cyloss.h"
 #include "cyl_internal.h"
@@ -13,6 +13,12 @@ extern const cyl_kernels cyl_kernels_avx2;
 #else
 #define CYL_HAVE_AVX2 0
 #endif
+#if CYL_HAVE_AVX2 && !defined(CYL_NO_AVX512)
+#define CYL_HAVE_AVX512 1
+extern const cyl_kernels cyl_kernels_avx512;
+#else
+#define CYL_HAVE_AVX512 0
+#endif
 extern const cyl_kernels cyl_kernels_baseline;
 
 static const cyl_kernels *cyl_active = NULL;
@@ -21,8 +27,18 @@ static const char *cyl_active_name = "baseline";
 void cyl_init(int force_baseline)
 {
 #if CYL_HAVE_AVX2
+    /* __builtin_cpu_supports also checks that the OS saves the ymm / zmm state (XCR0) */
     __builtin_cpu_init();
-    if (!force_baseline && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+#if CYL_HAVE_AVX512
+    if (force_baseline == 0 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("fma")) {
+        cyl_active_name = "avx512";
+        cyl_active = &cyl_kernels_avx512;
+        return;
+    }
+#endif
+    if (force_baseline != 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         cyl_active_name = "avx2";
         cyl_active = &cyl_kernels_avx2;
         return;
@@ -41,7 +57,7 @@ const char *cyl_cpu_target(void)
 
 const char *cyl_cpu_targets_built(void)
 {
-    return CYL_HAVE_AVX2 ? "baseline,avx2" : "baseline";
+    return CYL_HAVE_AVX512 ? "baseline,avx2,avx512" : CYL_HAVE_AVX2 ? "baseline,avx2" : "baseline";
 }
 
 #define CYL_FORWARD(S, name, params, args) \

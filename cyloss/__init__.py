@@ -33,11 +33,13 @@ _core = _import_core()
 
 __version__ = "0.1.0"
 
-# Choose the CPU target once: AVX2+FMA where available, unless CYLOSS_CPU=baseline.
+# Choose the CPU target once: the fastest available (AVX-512, AVX2+FMA, baseline), at
+# most the one CYLOSS_CPU names.
 _cpu_request = _os.environ.get("CYLOSS_CPU", "").strip().lower()
-if _cpu_request not in ("", "auto", "baseline", "avx2"):
-    raise ImportError(f"CYLOSS_CPU must be 'baseline', 'avx2' or 'auto', got {_cpu_request!r}")
-_core.init(_cpu_request == "baseline")
+_cpu_limits = {"": 0, "auto": 0, "avx512": 0, "baseline": 1, "avx2": 2}
+if _cpu_request not in _cpu_limits:
+    raise ImportError(f"CYLOSS_CPU must be 'baseline', 'avx2', 'avx512' or 'auto', got {_cpu_request!r}")
+_core.init(_cpu_limits[_cpu_request])
 
 from . import _threads  # noqa: E402
 from ._threads import set_num_threads, get_num_threads, num_threads  # noqa: E402

@@ -59,9 +59,10 @@ cdef inline const int64_t *_ci(const int64_t[::1] a) noexcept:
     return &a[0]
 
 
-def init(bint force_baseline=False):
-    """Choose the CPU target (done once at import)."""
-    C.cyl_init(force_baseline)
+def init(int limit=0):
+    """Choose the CPU target (done once at import): limit 0 = the fastest the CPU
+    supports, 1 = the baseline, 2 = at most AVX2."""
+    C.cyl_init(limit)
     return C.cyl_cpu_target().decode()
 
 

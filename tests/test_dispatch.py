@@ -1,8 +1,8 @@
-"""CPU-target dispatch: CYLOSS_CPU=baseline forces the portable kernels.
+"""CPU-target dispatch: CYLOSS_CPU=baseline / avx2 limit the kernels chosen at import.
 
-The numerical test files are re-run in a subprocess with the baseline target, so both
-the AVX2 and the baseline kernels are checked against the references (when this machine
-has AVX2 the in-process run covers AVX2).
+The numerical test files are re-run in a subprocess on every built target below the
+active one, so the AVX-512, AVX2 and baseline kernels are all checked against the
+references (the in-process run covers the active target, AVX-512 on a machine that has it).
 """
 import os
 import re
@@ -26,6 +26,24 @@ def test_baseline_is_selected_by_environment():
     r = _python("import cyloss; cyloss.show_config()", CYLOSS_CPU="baseline")
     assert r.returncode == 0, r.stderr
     assert re.search(r"active\s*:\s*baseline", r.stdout), r.stdout
+
+
+@pytest.mark.parametrize("cpu", ["avx2", "avx512"])
+def test_target_limit_is_honoured(cpu):
+    """CYLOSS_CPU=avx2 never selects AVX-512; avx512 is the fastest the CPU has."""
+    import cyloss
+    built = cyloss._core.cpu_targets_built().split(",")
+    if cpu not in built:
+        pytest.skip(f"{cpu} not built")
+    r = _python("import cyloss; print(cyloss._core.cpu_target())", CYLOSS_CPU=cpu)
+    assert r.returncode == 0, r.stderr
+    active = r.stdout.strip()
+    assert active in built
+    if cpu == "avx2":
+        assert active in ("avx2", "baseline")
+    else:
+        r0 = _python("import cyloss; print(cyloss._core.cpu_target())", CYLOSS_CPU="auto")
+        assert active == r0.stdout.strip()
 
 
 def test_bad_cpu_request_is_an_import_error():
@@ -62,18 +80,29 @@ def test_baseline_and_default_agree():
             np.testing.assert_allclose(a[k], b[k], rtol=8 * eps, atol=8 * eps * 20, err_msg=k)
 
 
-@pytest.mark.skipif(os.environ.get("CYLOSS_CPU", "") == "baseline",
-                    reason="already running on the baseline target")
-def test_numerical_suite_on_baseline_target():
+def _targets_below_active():
+    import cyloss
+    order = ["baseline", "avx2", "avx512"]
+    active = cyloss._core.cpu_target()
+    built = cyloss._core.cpu_targets_built().split(",")
+    return [t for t in order[:order.index(active)] if t in built]
+
+
+@pytest.mark.parametrize("cpu", ["baseline", "avx2"])
+def test_numerical_suite_on_lower_target(cpu):
+    if cpu not in _targets_below_active():
+        pytest.skip(f"{cpu} is the active target (covered in process) or not available")
     files = ["test_softmax.py", "test_classification.py", "test_regression.py",
-             "test_gradients.py", "test_layouts.py", "test_properties.py", "test_mathfuncs.py"]
-    e = dict(os.environ, CYLOSS_CPU="baseline")
+             "test_gradients.py", "test_layouts.py", "test_properties.py", "test_mathfuncs.py",
+             "test_hessian.py", "test_ce_groups.py", "test_sklearn_losses.py"]
+    e = dict(os.environ, CYLOSS_CPU=cpu)
     # --capture=sys: a sanitizer report (tools/sanitize.sh) written to fd 2 reaches r.stderr
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--capture=sys",
                         *[os.path.join(HERE, f) for f in files]],
                        cwd=ROOT, env=e, capture_output=True, text=True, timeout=900)
     tail = "\n".join(r.stdout.splitlines()[-40:])
-    assert r.returncode == 0, f"baseline run failed:\n{tail}\n{r.stderr[-2000:]}"
+    assert r.returncode == 0, f"{cpu} run failed:\n{tail}\n{r.stderr[-2000:]}"
+    assert re.search(r"\d+ passed", tail), tail
 
 
 def test_thread_count_does_not_change_results():

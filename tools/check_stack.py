@@ -19,7 +19,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = ["-O3", "-std=gnu11", "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math", "-funroll-loops",
          "-fvisibility=hidden", "-pthread", "-fPIC", "-fstack-usage"]
-SOURCES = ["csrc/dispatch.c", "csrc/cyl_threads.c", "csrc/kernels_baseline.c", "csrc/kernels_avx2.c"]
+SOURCES = ["csrc/dispatch.c", "csrc/cyl_threads.c", "csrc/kernels_baseline.c", "csrc/kernels_avx2.c", "csrc/kernels_avx512.c"]
 
 
 def main(argv=None):
