@@ -79,13 +79,15 @@ int main(int argc, char **argv)
     const double tcopy = BEST(memcpy(y, x, (size_t)n * c * 4), 20);
     printf("%s, %ldx%ld float32, one thread, %.2f GHz; memcpy of %.1f MB: %.3f ms\n", base ? "baseline" : isa,
            n, c, f, mb, tcopy * 1e3);
-    printf("%-24s %14s %10s %10s %12s\n", "kernel", "compute cyc/8", "stream ms", "MB moved", "/ memcpy same");
+    printf("%-24s %14s %11s %10s %10s %12s\n", "kernel", "compute cyc/8", "compute ms", "stream ms", "MB moved",
+           "/ memcpy same");
 #define ROW(name, in_arrays, out_arrays, call_l1, call_st) \
     do { \
         double tl = BEST(call_l1, 20), ts = BEST(call_st, 20); \
         double moved = mb * ((in_arrays) + (out_arrays)); \
         double tcp = tcopy * moved / (2 * mb); \
-        printf("%-24s %14.2f %10.3f %10.1f %12.2f\n", name, tl * f * 1e9 / ((double)n * c / 8), ts * 1e3, moved, ts / tcp); \
+        printf("%-24s %14.2f %11.3f %10.3f %10.1f %12.2f\n", name, tl * f * 1e9 / ((double)n * c / 8), tl * 1e3, \
+               ts * 1e3, moved, ts / tcp); \
     } while (0)
     ROW("softmax", 1, 1, K->softmax_f32(n, c, x, 0, y, 0, 1.0), K->softmax_f32(n, c, x, c, y, c, 1.0));
     ROW("log_softmax", 1, 1, K->log_softmax_f32(n, c, x, 0, y, 0, 1.0), K->log_softmax_f32(n, c, x, c, y, c, 1.0));

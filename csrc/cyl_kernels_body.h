@@ -234,6 +234,25 @@ CYL_INLINE vT CYL_FN(vsel)(vI m, vT a, vT b)
     return (vT)(((vI)a & m) | ((vI)b & ~m));
 }
 
+/* acc += a in double lanes: vD holds CYL_VBYTES of doubles (float32: the two halves of
+ * a converted and added; float64: a itself) */
+typedef double CYL_FN(vD) __attribute__((vector_size(CYL_VBYTES)));
+#define vD CYL_FN(vD)
+#if CYL_T_F32
+typedef float CYL_FN(vH) __attribute__((vector_size(CYL_VBYTES / 2)));
+#endif
+CYL_INLINE void CYL_FN(vfold)(vD *acc, vT a)
+{
+#if CYL_T_F32
+    CYL_FN(vH) lo, hi;
+    memcpy(&lo, &a, sizeof lo);
+    memcpy(&hi, (const char *)&a + sizeof lo, sizeof hi);
+    *acc += __builtin_convertvector(lo, vD) + __builtin_convertvector(hi, vD);
+#else
+    *acc += a;
+#endif
+}
+
 /* exp(s x - N ln2) lane-wise, M = CYL_MAGIC - N; MASK: terms with k - N < -CYL_KLIM
  * (and -inf) are +0 */
 CYL_INLINE vT CYL_FN(vexpshift)(vT x, T s, vT M, const int HS, const int MASK)
@@ -285,7 +304,7 @@ CYL_INLINE double CYL_FN(vexpsum)(const T *x, ptrdiff_t c, T s, T N, T m, T *e, 
 {
     const vT M = CYL_FN(vsplat)(CYL_MAGIC - N), mv = CYL_FN(vsplat)(m);
     const ptrdiff_t VL = CYL_VL, step = 2 * CYL_VL;
-    double tot = 0.0;
+    vD tot = {0}; /* the folds, in double lanes (reduced once per row) */
     vI k0 = {0}, k1 = {0};
     ptrdiff_t j = 0;
     for (ptrdiff_t j0 = 0; j0 + step <= c; j0 = j) {
@@ -310,11 +329,7 @@ CYL_INLINE double CYL_FN(vexpsum)(const T *x, ptrdiff_t c, T s, T N, T m, T *e, 
             a0 += v0;
             a1 += v1;
         }
-        a0 += a1;
-        double f = 0.0;
-        for (ptrdiff_t k = 0; k < VL; k++)
-            f += (double)a0[k];
-        tot += f;
+        CYL_FN(vfold)(&tot, a0 + a1);
     }
     ptrdiff_t n = 0;
     if (NL) {
@@ -324,27 +339,116 @@ CYL_INLINE double CYL_FN(vexpsum)(const T *x, ptrdiff_t c, T s, T N, T m, T *e, 
     }
     if (j < c) { /* tail: the same vector code on a copy padded with -inf (terms +0) */
         const ptrdiff_t left = c - j;
-        for (ptrdiff_t k = 0; k < step; k++)
-            buf[k] = k < left ? x[j + k] : -(T)INFINITY;
-        vT v0 = CYL_FN(vexpshift)(CYL_FN(vld)(buf), s, M, HS, 1);
-        vT v1 = CYL_FN(vexpshift)(CYL_FN(vld)(buf + VL), s, M, HS, 1);
-        CYL_FN(vst)(buf + step, v0);
-        CYL_FN(vst)(buf + step + VL, v1);
-        double f = 0.0;
-        for (ptrdiff_t k = 0; k < left; k++) {
-            const T v = buf[step + k];
-            if (e) e[j + k] = v;
-            if (NL && x[j + k] == m)
-                n++;
-            else
-                f += (double)v;
+        memcpy(buf, x + j, (size_t)left * sizeof(T));
+        for (ptrdiff_t k = left; k < step; k++)
+            buf[k] = -(T)INFINITY;
+        const vT u0 = CYL_FN(vld)(buf), u1 = CYL_FN(vld)(buf + VL);
+        vT v0 = CYL_FN(vexpshift)(u0, s, M, HS, 1);
+        vT v1 = CYL_FN(vexpshift)(u1, s, M, HS, 1);
+        if (e) {
+            CYL_FN(vst)(buf + step, v0);
+            CYL_FN(vst)(buf + step + VL, v1);
+            memcpy(e + j, buf + step, (size_t)left * sizeof(T));
         }
-        tot += f;
+        if (NL) { /* the padding (-inf) never equals the finite m */
+            const vI q0 = u0 == mv, q1 = u1 == mv;
+            for (ptrdiff_t k = 0; k < VL; k++)
+                n -= (ptrdiff_t)(q0[k] + q1[k]);
+            v0 = (vT)((vI)v0 & ~q0);
+            v1 = (vT)((vI)v1 & ~q1);
+        }
+        CYL_FN(vfold)(&tot, v0 + v1);
     }
     if (NL) *cnt = n;
-    return tot;
+    double f = 0.0;
+    for (ptrdiff_t k = 0; k < (ptrdiff_t)(sizeof(vD) / sizeof(double)); k++)
+        f += tot[k];
+    return f;
 }
 
+#if CYL_VBYTES == 64 || CYL_VBYTES == 32
+/* max / min with x86's semantics, a > b ? a : b (so a NaN in a is ignored), and a
+ * NaN test; AVX-512 accumulates the NaN test in a mask register */
+#if CYL_VBYTES == 64 && CYL_T_F32
+#define CYL_XMAX(a, b) ((vT)_mm512_max_ps((__m512)(a), (__m512)(b)))
+#define CYL_XMIN(a, b) ((vT)_mm512_min_ps((__m512)(a), (__m512)(b)))
+#define CYL_XNAN(a) _mm512_cmp_ps_mask((__m512)(a), (__m512)(a), _CMP_UNORD_Q)
+#elif CYL_VBYTES == 64
+#define CYL_XMAX(a, b) ((vT)_mm512_max_pd((__m512d)(a), (__m512d)(b)))
+#define CYL_XMIN(a, b) ((vT)_mm512_min_pd((__m512d)(a), (__m512d)(b)))
+#define CYL_XNAN(a) _mm512_cmp_pd_mask((__m512d)(a), (__m512d)(a), _CMP_UNORD_Q)
+#elif CYL_T_F32
+#define CYL_XMAX(a, b) ((vT)_mm256_max_ps((__m256)(a), (__m256)(b)))
+#define CYL_XMIN(a, b) ((vT)_mm256_min_ps((__m256)(a), (__m256)(b)))
+#else
+#define CYL_XMAX(a, b) ((vT)_mm256_max_pd((__m256d)(a), (__m256d)(b)))
+#define CYL_XMIN(a, b) ((vT)_mm256_min_pd((__m256d)(a), (__m256d)(b)))
+#endif
+/* row_stats on the x86 vector targets: four vectors per step, each with its own max /
+ * min accumulators (the lane-array form below compiled to blends and spills on AVX-512) */
+static inline void CYL_FN(row_stats)(const T *x, ptrdiff_t c, T *mx, T *mn, int *nan)
+{
+    const ptrdiff_t VL = CYL_VL;
+    vT am[4], an[4];
+    for (int q = 0; q < 4; q++) {
+        am[q] = CYL_FN(vsplat)(-(T)INFINITY);
+        an[q] = CYL_FN(vsplat)((T)INFINITY);
+    }
+#if CYL_VBYTES == 64
+    unsigned nn = 0;
+#else
+    vI nn = {0};
+#endif
+    ptrdiff_t j = 0;
+    for (; j + 4 * VL <= c; j += 4 * VL) {
+        for (int q = 0; q < 4; q++) {
+            const vT v = CYL_FN(vld)(x + j + q * VL);
+            am[q] = CYL_XMAX(v, am[q]);
+            an[q] = CYL_XMIN(v, an[q]);
+#if CYL_VBYTES == 64
+            nn |= CYL_XNAN(v);
+#else
+            nn |= v != v;
+#endif
+        }
+    }
+    for (; j + VL <= c; j += VL) {
+        const vT v = CYL_FN(vld)(x + j);
+        am[0] = CYL_XMAX(v, am[0]);
+        an[0] = CYL_XMIN(v, an[0]);
+#if CYL_VBYTES == 64
+        nn |= CYL_XNAN(v);
+#else
+        nn |= v != v;
+#endif
+    }
+    am[0] = CYL_XMAX(CYL_XMAX(am[0], am[1]), CYL_XMAX(am[2], am[3]));
+    an[0] = CYL_XMIN(CYL_XMIN(an[0], an[1]), CYL_XMIN(an[2], an[3]));
+    T m = -(T)INFINITY, n = (T)INFINITY;
+    int isnan = 0;
+    for (; j < c; j++) {
+        m = x[j] > m ? x[j] : m;
+        n = x[j] < n ? x[j] : n;
+        isnan |= x[j] != x[j];
+    }
+    for (ptrdiff_t k = 0; k < VL; k++) {
+        m = am[0][k] > m ? am[0][k] : m;
+        n = an[0][k] < n ? an[0][k] : n;
+#if CYL_VBYTES != 64
+        isnan |= nn[k] != 0;
+#endif
+    }
+#if CYL_VBYTES == 64
+    isnan |= nn != 0;
+#endif
+    *mx = m;
+    *mn = n;
+    *nan = isnan;
+}
+#undef CYL_XMAX
+#undef CYL_XMIN
+#undef CYL_XNAN
+#else
 /* max (NaN ignored), min and whether a NaN is present, in one pass; lane arrays in the
  * style of row_max, which GCC turns into vmaxps/vminps (the vector-extension form
  * with a compare and a blend per reduction measured 2x slower) */
@@ -383,6 +487,7 @@ static inline void CYL_FN(row_stats)(const T *x, ptrdiff_t c, T *mx, T *mn, int 
     *mn = n;
     *nan = isnan;
 }
+#endif
 
 #if CYL_VBYTES == 32
 /* Helpers of the few-classes cross-entropy groups (ce_tblock): a vector of CYL_VL
@@ -2247,6 +2352,7 @@ int CYL_FN(vexpneg)(ptrdiff_t n, const T *x, T *y)
 #undef vT
 #undef vU
 #undef vI
+#undef vD
 #undef CYL_VEC
 #undef CYL_L2E
 #undef CYL_MAGIC
