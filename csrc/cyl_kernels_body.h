@@ -234,6 +234,30 @@ CYL_INLINE vT CYL_FN(vsel)(vI m, vT a, vT b)
     return (vT)(((vI)a & m) | ((vI)b & ~m));
 }
 
+#if CYL_VBYTES == 64
+/* lanes [0, n) of p (n clamped to [0, CYL_VL]), the others `fill`; masked-off lanes are
+ * not read (AVX-512 fault suppression) */
+CYL_INLINE vT CYL_FN(vld_part)(const T *p, ptrdiff_t n, T fill)
+{
+    n = n < 0 ? 0 : n > CYL_VL ? CYL_VL : n;
+#if CYL_T_F32
+    return (vT)_mm512_mask_loadu_ps(_mm512_set1_ps(fill), (__mmask16)((1u << n) - 1u), p);
+#else
+    return (vT)_mm512_mask_loadu_pd(_mm512_set1_pd(fill), (__mmask8)((1u << n) - 1u), p);
+#endif
+}
+/* store lanes [0, n) of v (n clamped to [0, CYL_VL]) */
+CYL_INLINE void CYL_FN(vst_part)(T *p, vT v, ptrdiff_t n)
+{
+    n = n < 0 ? 0 : n > CYL_VL ? CYL_VL : n;
+#if CYL_T_F32
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), (__m512)v);
+#else
+    _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1u), (__m512d)v);
+#endif
+}
+#endif
+
 /* acc += a in double lanes: vD holds CYL_VBYTES of doubles (float32: the two halves of
  * a converted and added; float64: a itself) */
 typedef double CYL_FN(vD) __attribute__((vector_size(CYL_VBYTES)));
@@ -331,14 +355,21 @@ CYL_INLINE double CYL_FN(vexpsum)(const T *x, ptrdiff_t c, T s, T N, T m, T *e, 
         }
         CYL_FN(vfold)(&tot, a0 + a1);
     }
-    ptrdiff_t n = 0;
-    if (NL) {
-        k0 += k1;
-        for (ptrdiff_t k = 0; k < VL; k++)
-            n += (ptrdiff_t)k0[k];
-    }
+    if (NL) k0 += k1;
     if (j < c) { /* tail: the same vector code on a copy padded with -inf (terms +0) */
         const ptrdiff_t left = c - j;
+#if CYL_VBYTES == 64 /* masked loads and stores (masked-off lanes are never accessed) */
+        const T *x1 = left > VL ? x + j + VL : x + j;
+        const vT u0 = CYL_FN(vld_part)(x + j, left, -(T)INFINITY);
+        const vT u1 = CYL_FN(vld_part)(x1, left - VL, -(T)INFINITY);
+        vT v0 = CYL_FN(vexpshift)(u0, s, M, HS, 1);
+        vT v1 = CYL_FN(vexpshift)(u1, s, M, HS, 1);
+        if (e) {
+            CYL_FN(vst_part)(e + j, v0, left);
+            if (left > VL) CYL_FN(vst_part)(e + j + VL, v1, left - VL);
+        }
+        (void)buf;
+#else
         memcpy(buf, x + j, (size_t)left * sizeof(T));
         for (ptrdiff_t k = left; k < step; k++)
             buf[k] = -(T)INFINITY;
@@ -350,20 +381,30 @@ CYL_INLINE double CYL_FN(vexpsum)(const T *x, ptrdiff_t c, T s, T N, T m, T *e, 
             CYL_FN(vst)(buf + step + VL, v1);
             memcpy(e + j, buf + step, (size_t)left * sizeof(T));
         }
+#endif
         if (NL) { /* the padding (-inf) never equals the finite m */
             const vI q0 = u0 == mv, q1 = u1 == mv;
-            for (ptrdiff_t k = 0; k < VL; k++)
-                n -= (ptrdiff_t)(q0[k] + q1[k]);
+            k0 -= q0 + q1;
             v0 = (vT)((vI)v0 & ~q0);
             v1 = (vT)((vI)v1 & ~q1);
         }
         CYL_FN(vfold)(&tot, v0 + v1);
     }
-    if (NL) *cnt = n;
-    double f = 0.0;
-    for (ptrdiff_t k = 0; k < (ptrdiff_t)(sizeof(vD) / sizeof(double)); k++)
-        f += tot[k];
-    return f;
+    if (NL) { /* lanes folded in halves */
+        CYL_FN(iT) kl[CYL_VL];
+        memcpy(kl, &k0, sizeof kl);
+        for (ptrdiff_t h = VL / 2; h >= 1; h /= 2)
+            for (ptrdiff_t k = 0; k < h; k++)
+                kl[k] += kl[k + h];
+        *cnt = (ptrdiff_t)kl[0];
+    }
+    enum { DL = sizeof(vD) / sizeof(double) };
+    double dl[DL];
+    memcpy(dl, &tot, sizeof dl);
+    for (ptrdiff_t h = DL / 2; h >= 1; h /= 2)
+        for (ptrdiff_t k = 0; k < h; k++)
+            dl[k] += dl[k + h];
+    return dl[0];
 }
 
 #if CYL_VBYTES == 64 || CYL_VBYTES == 32
@@ -422,24 +463,42 @@ static inline void CYL_FN(row_stats)(const T *x, ptrdiff_t c, T *mx, T *mn, int 
         nn |= v != v;
 #endif
     }
-    am[0] = CYL_XMAX(CYL_XMAX(am[0], am[1]), CYL_XMAX(am[2], am[3]));
-    an[0] = CYL_XMIN(CYL_XMIN(an[0], an[1]), CYL_XMIN(an[2], an[3]));
     T m = -(T)INFINITY, n = (T)INFINITY;
     int isnan = 0;
+    if (j < c && c >= VL) { /* the last VL elements again: max, min and the NaN test are idempotent */
+        const vT v = CYL_FN(vld)(x + c - VL);
+        am[1] = CYL_XMAX(v, am[1]);
+        an[1] = CYL_XMIN(v, an[1]);
+#if CYL_VBYTES == 64
+        nn |= CYL_XNAN(v);
+#else
+        nn |= v != v;
+#endif
+        j = c;
+    }
     for (; j < c; j++) {
         m = x[j] > m ? x[j] : m;
         n = x[j] < n ? x[j] : n;
         isnan |= x[j] != x[j];
     }
-    for (ptrdiff_t k = 0; k < VL; k++) {
-        m = am[0][k] > m ? am[0][k] : m;
-        n = an[0][k] < n ? an[0][k] : n;
-#if CYL_VBYTES != 64
-        isnan |= nn[k] != 0;
-#endif
-    }
+    am[0] = CYL_XMAX(CYL_XMAX(am[0], am[1]), CYL_XMAX(am[2], am[3]));
+    an[0] = CYL_XMIN(CYL_XMIN(an[0], an[1]), CYL_XMIN(an[2], an[3]));
+    /* lanes folded in halves (no lane holds NaN: the accumulators ignore it) */
+    T lm[CYL_VL], ln[CYL_VL];
+    CYL_FN(vst)(lm, am[0]);
+    CYL_FN(vst)(ln, an[0]);
+    for (ptrdiff_t h = VL / 2; h >= 1; h /= 2)
+        for (ptrdiff_t k = 0; k < h; k++) {
+            lm[k] = lm[k + h] > lm[k] ? lm[k + h] : lm[k];
+            ln[k] = ln[k + h] < ln[k] ? ln[k + h] : ln[k];
+        }
+    m = lm[0] > m ? lm[0] : m;
+    n = ln[0] < n ? ln[0] : n;
 #if CYL_VBYTES == 64
     isnan |= nn != 0;
+#else
+    for (ptrdiff_t k = 0; k < VL; k++)
+        isnan |= nn[k] != 0;
 #endif
     *mx = m;
     *mn = n;
@@ -585,7 +644,7 @@ static inline int CYL_FN(row_exp)(const T *x, ptrdiff_t c, T s, T *e, const T *p
             *lsm = cyl_log1p_unit_f64((double)(cnt - 1) + rest / emax); /* Goldberg: any arg >= 0 */
         } else {
             sm = CYL_VEXPSUM(0);
-            *lsm = d + cyl_log_f64(sm);
+            if (lsm) *lsm = d + cyl_log_f64(sm); /* softmax passes NULL: not needed */
         }
 #undef CYL_VEXPSUM
 #undef CYL_VEXPSUM_
@@ -599,7 +658,7 @@ static inline int CYL_FN(row_exp)(const T *x, ptrdiff_t c, T s, T *e, const T *p
     const double se = CYL_FN(row_expsum)(x, c, mx, s, e, pf, buf);
     *m_out = mx;
     *sum = se;
-    *lsm = log(se);
+    if (lsm) *lsm = log(se);
     return 0;
 }
 
@@ -669,7 +728,7 @@ static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int
         for (ptrdiff_t j = 0; j < c; j++)
             yr[j] = (xr[j] - m) * s - l;
     } else {
-        CYL_FN(row_exp)(xr, c, s, yr, pf, buf, &m, &sum, &lsm, 0);
+        CYL_FN(row_exp)(xr, c, s, yr, pf, buf, &m, &sum, NULL, 0);
         T r = (T)(1.0 / sum);
 #pragma omp simd
         for (ptrdiff_t j = 0; j < c; j++)
