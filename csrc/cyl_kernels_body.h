@@ -1605,14 +1605,13 @@ int CYL_FN(cross_entropy_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdif
                                                 grad_scale, loss, loss_sum, grad, ldg, NULL, 0, err_index);
 }
 
-static inline double CYL_FN(cross_entropy_prob_row)(const T *xr, const T *pr, ptrdiff_t c, const T *weight,
-                                                    T keep, T add, double grad_scale, T *gr, T *hr, const T *pf,
-                                                    T *buf)
+/* the loss of a row with probability targets and, when gr != NULL, its gradient (and
+ * Hessian) from the exponentials e_j = exp(x_j - m) in gr, their sum and lsum =
+ * log sum_j exp(x_j - m) */
+static inline double CYL_FN(cross_entropy_prob_finish)(const T *xr, const T *pr, ptrdiff_t c, const T *weight,
+                                                       T keep, T add, double grad_scale, T *gr, T *hr, T m,
+                                                       double sum, double lsum)
 {
-    if (c == 0) return 0.0; /* -sum over no class (else 0 * log(0) = NaN below) */
-    T m;
-    double sum, lsum;
-    CYL_FN(row_exp)(xr, c, (T)1, gr, pf, buf, &m, &sum, &lsum, 1);
     double a_acc = 0.0, sp = 0.0; /* sum w p' (m - x), sum w p' */
     if (weight) {
 #pragma omp simd reduction(+:a_acc, sp)
@@ -1646,6 +1645,17 @@ static inline double CYL_FN(cross_entropy_prob_row)(const T *xr, const T *pr, pt
     return a_acc + sp * lsum;
 }
 
+static inline double CYL_FN(cross_entropy_prob_row)(const T *xr, const T *pr, ptrdiff_t c, const T *weight,
+                                                    T keep, T add, double grad_scale, T *gr, T *hr, const T *pf,
+                                                    T *buf)
+{
+    if (c == 0) return 0.0; /* -sum over no class (else 0 * log(0) = NaN below) */
+    T m;
+    double sum, lsum;
+    CYL_FN(row_exp)(xr, c, (T)1, gr, pf, buf, &m, &sum, &lsum, 1);
+    return CYL_FN(cross_entropy_prob_finish)(xr, pr, c, weight, keep, add, grad_scale, gr, hr, m, sum, lsum);
+}
+
 typedef struct {
     const T *x, *p, *weight;
     T *loss, *grad, *hess;
@@ -1653,13 +1663,44 @@ typedef struct {
     double grad_scale;
     T keep, add;
     ptrdiff_t n, c, ldx, ldp, ldg, ldh, rb;
+    int small;
 } CYL_FN(ce_prob_ctx);
+
+/* Few classes (c <= CYL_SMALL_C, contiguous rows): the block's exponentials in one flat
+ * loop (small_block_exp, as the class-target path), the row sums and logs vectorized
+ * over rows, then each row finished by the formulas of the row path. */
+static double CYL_FN(ce_prob_small_rows)(const CYL_FN(ce_prob_ctx) *k, ptrdiff_t i0, ptrdiff_t i1, void *scratch)
+{
+    const ptrdiff_t c = k->c, rows = i1 - i0;
+    T *sh = (T *)scratch, *eb = sh + CYL_SMALL_BLOCK;
+    double *sums = (double *)(eb + CYL_SMALL_BLOCK), *lsums = sums + CYL_SMALL_BLOCK;
+    T *e = k->grad ? k->grad + i0 * c : eb;
+    CYL_FN(small_block_exp)(k->x + i0 * c, rows, c, (T)1, sh, e);
+    for (ptrdiff_t i = 0; i < rows; i++)
+        sums[i] = CYL_FN(small_row_sum)(e + i * c, c);
+#pragma omp simd
+    for (ptrdiff_t i = 0; i < rows; i++)
+        lsums[i] = cyl_log_f64(sums[i]);
+    double acc = 0.0;
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        const double li = CYL_FN(cross_entropy_prob_finish)(
+            k->x + (i0 + i) * c, k->p + (i0 + i) * k->ldp, c, k->weight, k->keep, k->add, k->grad_scale,
+            k->grad ? e + i * c : NULL, k->hess ? k->hess + (i0 + i) * c : NULL, sh[i * c], sums[i], lsums[i]);
+        if (k->loss) k->loss[i0 + i] = (T)li;
+        acc += li;
+    }
+    return acc;
+}
 
 static void CYL_FN(ce_prob_block)(void *vctx, ptrdiff_t b, void *scratch)
 {
     const CYL_FN(ce_prob_ctx) *k = (const CYL_FN(ce_prob_ctx) *)vctx;
     ptrdiff_t i0, i1;
     CYL_FN(block_rows)(b, k->rb, k->n, &i0, &i1);
+    if (k->small) {
+        k->part[b] = CYL_FN(ce_prob_small_rows)(k, i0, i1, scratch);
+        return;
+    }
     double acc = 0.0;
     for (ptrdiff_t i = i0; i < i1; i++) {
         double li = CYL_FN(cross_entropy_prob_row)(k->x + i * k->ldx, k->p + i * k->ldp, k->c, k->weight, k->keep,
@@ -1680,7 +1721,9 @@ int CYL_FN(cross_entropy_prob_loss_grad_hess)(ptrdiff_t n, ptrdiff_t c, const T 
     if (n < 0 || c < 0 || (hess && !grad)) return CYL_ERR_ARG;
     CYL_FN(ce_prob_ctx) k = {x, p, weight, loss, grad, hess, NULL, grad_scale, (T)(1.0 - label_smoothing),
                              c > 0 ? (T)(label_smoothing / (double)c) : (T)0, n, c, ldx, ldp, ldg, ldh,
-                             CYL_FN(rows_per_block)(c)};
+                             CYL_FN(rows_per_block)(c), 0};
+    k.small = c > 0 && c <= CYL_SMALL_C && ldx == c && (!grad || ldg == c) && (!hess || ldh == c);
+    if (k.small) k.rb = CYL_SMALL_BLOCK / c;
     const ptrdiff_t nb = (n + k.rb - 1) / k.rb;
     double one;
     if (!(k.part = CYL_FN(parts)(nb, &one))) return CYL_ERR_NOMEM;

@@ -609,3 +609,38 @@ def test_class_weight_as_list_or_int_array(fn, rng):
         got = getattr(cyloss, fn)(x, t, weight=w, return_grad=True)
         assert_close(got[0], exp[0], np.float64)
         assert_close(got[1], exp[1], np.float64)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("C", [1, 2, 3, 4, 5, 8, 10, 16, 31, 32, 33])
+def test_cross_entropy_prob_targets_few_classes(dtype, C, rng):
+    """Probability targets with C <= 32 take the block path (flat exponentials over
+    blocks of rows); 2500 rows span several blocks and the row-path boundary (33)."""
+    n = 2500
+    x = rng.normal(0, 3, (n, C)).astype(dtype)
+    p = rng.dirichlet(np.ones(C), n).astype(dtype)
+    for kw in ({}, {"label_smoothing": 0.2, "weight": rng.uniform(0.5, 2, C).astype(dtype)}):
+        for reduction in REDUCTIONS:
+            got = cyloss.cross_entropy(x, p, reduction=reduction, return_grad=True, **kw)
+            _check_loss(got, ref.cross_entropy(x, p, reduction=reduction, **kw), dtype, _scale(x),
+                        what=f"{kw.keys()} {reduction}")
+    # the Hessian diagonal: A p (1 - p) with A = sum_j p_j (unweighted, no smoothing), mean
+    _, g, h = cyloss.cross_entropy(x, p, return_grad=True, return_hessian=True)
+    x64 = x.astype(np.float64)
+    sm = np.exp(x64 - x64.max(axis=1, keepdims=True))
+    sm /= sm.sum(axis=1, keepdims=True)
+    a = p.astype(np.float64).sum(axis=1, keepdims=True) / n
+    assert_close(h, a * sm * (1 - sm), dtype, scale=1.0, what="hess", is_grad=True)
+    # non-finite logits: NaN / inf exactly where the float64 reference has them
+    x2 = x.copy()
+    x2[3, 0] = np.nan
+    x2[7, -1] = np.inf
+    x2[11, :] = -np.inf
+    x2[13, 0] = -np.inf
+    got_l, got_g = cyloss.cross_entropy(x2, p, reduction="none", return_grad=True)
+    exp_l, exp_g = ref.cross_entropy(x2, p, reduction="none")
+    np.testing.assert_array_equal(np.isnan(got_l), np.isnan(exp_l))
+    np.testing.assert_array_equal(np.isposinf(got_l), np.isposinf(exp_l))
+    ok = np.isfinite(exp_l)
+    assert_close(got_l[ok], exp_l[ok], dtype, scale=_scale(x), what="finite rows")
+    np.testing.assert_array_equal(np.isnan(got_g), np.isnan(exp_g))
