@@ -665,7 +665,16 @@ static inline int CYL_FN(row_exp)(const T *x, ptrdiff_t c, T s, T *e, const T *p
 /* Few classes (c <= CYL_SMALL_C, contiguous rows): a block of rows is one flat array,
  * so the exponentials run at full vector width instead of one short row at a time.
  * sh[k] receives the max of the row of element k; e[k] = exp(s (x[k] - sh[k])). */
-#define CYL_SMALL_C 32
+#ifndef CYL_SMALL_C
+#define CYL_SMALL_C 64 /* the most classes of the block paths (scratch sizes) */
+#endif
+/* the block paths' thresholds, measured (f32, one thread, 4e6 elements; row path -> block
+ * path, ms): softmax C=33 6.5 -> 3.9, C=40 5.3 -> 4.0, C=64 3.3 -> 4.3; logsumexp C=40
+ * 8.7 -> 4.8, C=64 4.8 -> 4.7, C=100 3.9 -> 5.1; class-target cross-entropy (ce_tblock)
+ * C=33 10.4 -> 3.4, C=64 5.3 -> 3.2, C=100 3.9 -> 4.0 */
+#ifndef CYL_SMALL_C_SOFTMAX
+#define CYL_SMALL_C_SOFTMAX 48
+#endif
 #define CYL_SMALL_BLOCK 1024
 static inline void CYL_FN(small_block_exp)(const T *x, ptrdiff_t rows, ptrdiff_t c, T s, T *sh, T *e)
 {
@@ -800,7 +809,7 @@ static int CYL_FN(softmax_any)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t l
 {
     if (n < 0 || c < 0) return CYL_ERR_ARG;
     CYL_FN(softmax_ctx) k = {x, y, n, c, ldx, ldy, 0, (T)inv_temperature, log_out, 0};
-    k.small = c > 0 && c <= CYL_SMALL_C && ldx == c && ldy == c;
+    k.small = c > 0 && c <= CYL_SMALL_C_SOFTMAX && ldx == c && ldy == c;
     k.rb = k.small ? CYL_SMALL_BLOCK / c : CYL_FN(rows_per_block)(c);
     return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(softmax_block), &k);
 }
@@ -1722,7 +1731,7 @@ int CYL_FN(cross_entropy_prob_loss_grad_hess)(ptrdiff_t n, ptrdiff_t c, const T 
     CYL_FN(ce_prob_ctx) k = {x, p, weight, loss, grad, hess, NULL, grad_scale, (T)(1.0 - label_smoothing),
                              c > 0 ? (T)(label_smoothing / (double)c) : (T)0, n, c, ldx, ldp, ldg, ldh,
                              CYL_FN(rows_per_block)(c), 0};
-    k.small = c > 0 && c <= CYL_SMALL_C && ldx == c && (!grad || ldg == c) && (!hess || ldh == c);
+    k.small = c > 0 && c <= CYL_SMALL_C_SOFTMAX && ldx == c && (!grad || ldg == c) && (!hess || ldh == c);
     if (k.small) k.rb = CYL_SMALL_BLOCK / c;
     const ptrdiff_t nb = (n + k.rb - 1) / k.rb;
     double one;
@@ -2468,6 +2477,7 @@ int CYL_FN(vexpneg)(ptrdiff_t n, const T *x, T *y)
 #endif
 #undef CYL_SIGN
 #undef CYL_SMALL_C
+#undef CYL_SMALL_C_SOFTMAX
 #undef CYL_SMALL_BLOCK
 #undef CYL_NL
 #undef CYL_BCEL_CALL

@@ -612,10 +612,10 @@ def test_class_weight_as_list_or_int_array(fn, rng):
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
-@pytest.mark.parametrize("C", [1, 2, 3, 4, 5, 8, 10, 16, 31, 32, 33])
+@pytest.mark.parametrize("C", [1, 2, 3, 4, 5, 8, 10, 16, 31, 32, 33, 48, 49])
 def test_cross_entropy_prob_targets_few_classes(dtype, C, rng):
-    """Probability targets with C <= 32 take the block path (flat exponentials over
-    blocks of rows); 2500 rows span several blocks and the row-path boundary (33)."""
+    """Probability targets with C <= 48 take the block path (flat exponentials over
+    blocks of rows); 2500 rows span several blocks and the row-path boundary (49)."""
     n = 2500
     x = rng.normal(0, 3, (n, C)).astype(dtype)
     p = rng.dirichlet(np.ones(C), n).astype(dtype)
