@@ -425,6 +425,19 @@ CYL_INLINE double CYL_FN(vexpsum)(const T *x, ptrdiff_t c, T s, T N, T m, T *e, 
 #define CYL_XMAX(a, b) ((vT)_mm256_max_pd((__m256d)(a), (__m256d)(b)))
 #define CYL_XMIN(a, b) ((vT)_mm256_min_pd((__m256d)(a), (__m256d)(b)))
 #endif
+#if CYL_VBYTES == 64
+#define CYL_XNANACC(acc, v) ((acc) |= CYL_XNAN(v))
+#else
+#define CYL_XNANACC(acc, v) ((acc) |= (v) != (v))
+#endif
+/* one vector into accumulator q of row_stats */
+#define CYL_STATS_STEP(q, vexpr) \
+    do { \
+        const vT v_ = (vexpr); \
+        am[q] = CYL_XMAX(v_, am[q]); \
+        an[q] = CYL_XMIN(v_, an[q]); \
+        CYL_XNANACC(nn, v_); \
+    } while (0)
 /* row_stats on the x86 vector targets: four vectors per step, each with its own max /
  * min accumulators (the lane-array form below compiled to blends and spills on AVX-512) */
 static inline void CYL_FN(row_stats)(const T *x, ptrdiff_t c, T *mx, T *mn, int *nan)
@@ -442,38 +455,15 @@ static inline void CYL_FN(row_stats)(const T *x, ptrdiff_t c, T *mx, T *mn, int 
 #endif
     ptrdiff_t j = 0;
     for (; j + 4 * VL <= c; j += 4 * VL) {
-        for (int q = 0; q < 4; q++) {
-            const vT v = CYL_FN(vld)(x + j + q * VL);
-            am[q] = CYL_XMAX(v, am[q]);
-            an[q] = CYL_XMIN(v, an[q]);
-#if CYL_VBYTES == 64
-            nn |= CYL_XNAN(v);
-#else
-            nn |= v != v;
-#endif
-        }
+        for (int q = 0; q < 4; q++)
+            CYL_STATS_STEP(q, CYL_FN(vld)(x + j + q * VL));
     }
-    for (; j + VL <= c; j += VL) {
-        const vT v = CYL_FN(vld)(x + j);
-        am[0] = CYL_XMAX(v, am[0]);
-        an[0] = CYL_XMIN(v, an[0]);
-#if CYL_VBYTES == 64
-        nn |= CYL_XNAN(v);
-#else
-        nn |= v != v;
-#endif
-    }
+    for (; j + VL <= c; j += VL)
+        CYL_STATS_STEP(0, CYL_FN(vld)(x + j));
     T m = -(T)INFINITY, n = (T)INFINITY;
     int isnan = 0;
     if (j < c && c >= VL) { /* the last VL elements again: max, min and the NaN test are idempotent */
-        const vT v = CYL_FN(vld)(x + c - VL);
-        am[1] = CYL_XMAX(v, am[1]);
-        an[1] = CYL_XMIN(v, an[1]);
-#if CYL_VBYTES == 64
-        nn |= CYL_XNAN(v);
-#else
-        nn |= v != v;
-#endif
+        CYL_STATS_STEP(1, CYL_FN(vld)(x + c - VL));
         j = c;
     }
     for (; j < c; j++) {
@@ -507,6 +497,8 @@ static inline void CYL_FN(row_stats)(const T *x, ptrdiff_t c, T *mx, T *mn, int 
 #undef CYL_XMAX
 #undef CYL_XMIN
 #undef CYL_XNAN
+#undef CYL_XNANACC
+#undef CYL_STATS_STEP
 #else
 /* max (NaN ignored), min and whether a NaN is present, in one pass; lane arrays in the
  * style of row_max, which GCC turns into vmaxps/vminps (the vector-extension form
