@@ -1,7 +1,7 @@
 /*
  * cyl_kernels_body.h -- the one source of every kernel.  Included by
  * cyl_kernels_inst.h once per scalar type (T = float, S = f32 / T = double,
- * S = f64) and that file once per CPU target (CYL_ISA = baseline, avx2), so each
+ * S = f64) and that file once per CPU target (CYL_ISA = baseline, avx2, avx512), so each
  * function here exists as cyl_<op>_<S>_<ISA>; csrc/dispatch.c picks the target.
  *
  * The math (see ../shared/DESIGN.md and the README's semantics table):
@@ -174,11 +174,12 @@ static inline void CYL_FN(row_zero)(T *g, ptrdiff_t c)
  * NaN/inf behaviour is the documented one.
  *
  * The loop keeps two vectors in flight and two float-lane accumulators, folded into
- * double every CYL_FOLD elements (the sum is as accurate as a double sum for any row
- * length); the tail is computed by the same vector code on a padded copy, so every
- * element gets the same arithmetic.  Written with GCC/Clang vector extensions (one
- * source for both dtypes and both CPU targets: CYL_VBYTES = 16 for the baseline, 32
- * for AVX2); other compilers take the previous path for every row. */
+ * double lanes every CYL_FOLD elements (the sum is as accurate as a double sum for any
+ * row length) and reduced once per row; the tail is computed by the same vector code on
+ * a copy padded with -inf (AVX-512: masked loads), so every element gets the same
+ * arithmetic.  Written with GCC/Clang vector extensions (one source for both dtypes and
+ * every CPU target: CYL_VBYTES = 16 for the baseline, 32 for AVX2, 64 for AVX-512);
+ * other compilers take the previous path for every row. */
 #if (defined(__GNUC__) || defined(__clang__)) && defined(CYL_VBYTES) && !defined(CYL_NO_VECEXT)
 #define CYL_VEC 1
 #if CYL_T_F32
@@ -318,8 +319,9 @@ CYL_INLINE vT CYL_FN(vexpshift)(vT x, T s, vT M, const int HS, const int MASK)
     return e;
 }
 
-/* sum_j exp(s x_j - N ln2), storing the terms in e[] when e != NULL; buf: 2 CYL_VL
- * elements of scratch for the tail; pf: the next row to prefetch (or NULL).
+/* sum_j exp(s x_j - N ln2), storing the terms in e[] when e != NULL; buf: 4 CYL_VL
+ * elements of scratch for the tail (unused on AVX-512); pf: the next row to prefetch
+ * (or NULL).
  * NL: also *rest = the sum of the terms with x_j != m and *cnt = the number of x_j == m,
  * which give log sum_j exp(s x_j - s m) with relative accuracy when the max dominates
  * (row_exp); the terms of the max are then left out of the returned sum too. */
