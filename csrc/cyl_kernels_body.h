@@ -666,7 +666,7 @@ static inline int CYL_FN(row_exp)(const T *x, ptrdiff_t c, T s, T *e, const T *p
  * path, ms): softmax C=33 6.5 -> 3.9, C=40 5.3 -> 4.0, C=64 3.3 -> 4.3; logsumexp C=40
  * 8.7 -> 4.8, C=64 4.8 -> 4.7, C=100 3.9 -> 5.1; class-target cross-entropy (ce_tblock)
  * C=33 10.4 -> 3.4, C=64 5.3 -> 3.2, C=100 3.9 -> 4.0 */
-#ifndef CYL_SMALL_C_SOFTMAX
+#ifndef CYL_SMALL_C_SOFTMAX /* also probability-target cross-entropy: the same flat exponentials */
 #define CYL_SMALL_C_SOFTMAX 48
 #endif
 #define CYL_SMALL_BLOCK 1024
@@ -692,6 +692,19 @@ static inline double CYL_FN(small_row_sum)(const T *e, ptrdiff_t c)
     for (ptrdiff_t j = 0; j < c; j++)
         s += (double)e[j];
     return s;
+}
+
+/* the cross-entropy block paths' first step: e = exp(x - row max) (small_block_exp, sh:
+ * the row maxima), each row's sum of e and its log */
+static inline void CYL_FN(small_block_lse)(const T *x, ptrdiff_t rows, ptrdiff_t c, T *sh, T *e, double *sums,
+                                           double *lsums)
+{
+    CYL_FN(small_block_exp)(x, rows, c, (T)1, sh, e);
+    for (ptrdiff_t i = 0; i < rows; i++)
+        sums[i] = CYL_FN(small_row_sum)(e + i * c, c);
+#pragma omp simd
+    for (ptrdiff_t i = 0; i < rows; i++)
+        lsums[i] = cyl_log_f64(sums[i]);
 }
 
 /* ------------------------------------------------------------ threading
@@ -1425,12 +1438,7 @@ static double CYL_FN(ce_small_rows)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrdi
     double *sums = (double *)(eb + CYL_SMALL_BLOCK), *lsums = sums + CYL_SMALL_BLOCK;
     T *e = k->grad ? k->grad + i0 * c : eb;
     double acc = 0.0;
-    CYL_FN(small_block_exp)(k->x + i0 * c, i1 - i0, c, (T)1, sh, e);
-    for (ptrdiff_t i = 0; i < i1 - i0; i++)
-        sums[i] = CYL_FN(small_row_sum)(e + i * c, c);
-#pragma omp simd
-    for (ptrdiff_t i = 0; i < i1 - i0; i++)
-        lsums[i] = cyl_log_f64(sums[i]);
+    CYL_FN(small_block_lse)(k->x + i0 * c, i1 - i0, c, sh, e, sums, lsums);
     if (k->grad && k->eps == 0) {
         /* the gradient (and Hessian) in flat loops over the block: per row, the loss and
          * the factors A / sum (into sh, after the row's max is read) and 1 / sum (into eb,
@@ -1669,21 +1677,16 @@ typedef struct {
     int small;
 } CYL_FN(ce_prob_ctx);
 
-/* Few classes (c <= CYL_SMALL_C, contiguous rows): the block's exponentials in one flat
- * loop (small_block_exp, as the class-target path), the row sums and logs vectorized
- * over rows, then each row finished by the formulas of the row path. */
+/* Few classes (c <= CYL_SMALL_C_SOFTMAX, contiguous rows): the block's exponentials in
+ * one flat loop and the row logs (small_block_lse, as the class-target path), then each
+ * row finished by the formulas of the row path. */
 static double CYL_FN(ce_prob_small_rows)(const CYL_FN(ce_prob_ctx) *k, ptrdiff_t i0, ptrdiff_t i1, void *scratch)
 {
     const ptrdiff_t c = k->c, rows = i1 - i0;
     T *sh = (T *)scratch, *eb = sh + CYL_SMALL_BLOCK;
     double *sums = (double *)(eb + CYL_SMALL_BLOCK), *lsums = sums + CYL_SMALL_BLOCK;
     T *e = k->grad ? k->grad + i0 * c : eb;
-    CYL_FN(small_block_exp)(k->x + i0 * c, rows, c, (T)1, sh, e);
-    for (ptrdiff_t i = 0; i < rows; i++)
-        sums[i] = CYL_FN(small_row_sum)(e + i * c, c);
-#pragma omp simd
-    for (ptrdiff_t i = 0; i < rows; i++)
-        lsums[i] = cyl_log_f64(sums[i]);
+    CYL_FN(small_block_lse)(k->x + i0 * c, rows, c, sh, e, sums, lsums);
     double acc = 0.0;
     for (ptrdiff_t i = 0; i < rows; i++) {
         const double li = CYL_FN(cross_entropy_prob_finish)(
