@@ -64,6 +64,10 @@ if SANITIZE:
     cflags += san
     link_args += san
 
+# the kernel families cyl_kernels_body.h includes (csrc/*.h other than the shared headers)
+KERNEL_FAMILIES = [f"csrc/{name}.h" for name in (
+    "rows", "softmax", "classification", "elementwise", "binary", "regression", "glm", "utilities")]
+
 ext = Extension(
     "cyloss._core",
     sources=[
@@ -79,6 +83,7 @@ ext = Extension(
         "csrc/cyloss.h",
         "csrc/cyl_math.h",
         "csrc/cyl_kernels_body.h",
+        *KERNEL_FAMILIES,
         "csrc/cyl_kernels_inst.h",
         "csrc/cyl_internal.h",
         "pyx/ccyloss.pxd",

@@ -3,7 +3,8 @@
  *
  * Conventions (every function below):
  *  - names are cyl_<op>_f32 (float) and cyl_<op>_f64 (double); one source
- *    (csrc/cyl_kernels_body.h) instantiates both, once per CPU target;
+ *    (csrc/cyl_kernels_body.h and the family files it includes) instantiates both,
+ *    once per CPU target;
  *  - sizes and strides are ptrdiff_t; row-wise kernels see an (n, c) matrix whose
  *    class axis is contiguous, row i starting at p + i*ld (ld >= c, in elements);
  *  - arguments are IN unless marked OUT; optional pointers may be NULL;

@@ -46,8 +46,9 @@ from ._threads import set_num_threads, get_num_threads, num_threads  # noqa: E40
 _threads.init()
 
 from ._softmax import softmax, log_softmax, logsumexp, softmax_backward, log_softmax_backward  # noqa: E402
-from ._losses import (cross_entropy, nll_loss, binary_cross_entropy_with_logits,  # noqa: E402
-                      binary_cross_entropy, kl_div, entropy, mse_loss, l1_loss, huber_loss, smooth_l1_loss)
+from ._classification import cross_entropy, nll_loss, entropy  # noqa: E402
+from ._binary import binary_cross_entropy_with_logits, binary_cross_entropy, kl_div  # noqa: E402
+from ._regression import mse_loss, l1_loss, huber_loss, smooth_l1_loss  # noqa: E402
 from ._glm import (half_poisson_loss, half_gamma_loss, half_tweedie_loss,  # noqa: E402
                    half_tweedie_loss_identity, pinball_loss, exponential_loss)
 

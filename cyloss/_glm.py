@@ -13,8 +13,8 @@ import math
 import numpy as np
 
 from . import _core
-from ._losses import _elementwise, _optional_weight
-from ._validate import asarray, broadcast_shape, check_reduction, check_scalar, float_dtypes, position
+from ._validate import (_elementwise, _optional_weight, asarray, broadcast_shape, check_reduction, check_scalar,
+                        float_dtypes, position)
 
 __all__ = ["half_poisson_loss", "half_gamma_loss", "half_tweedie_loss", "half_tweedie_loss_identity",
            "pinball_loss", "exponential_loss"]

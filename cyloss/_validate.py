@@ -1,4 +1,6 @@
-"""Argument normalisation and validation shared by the public functions.
+"""Argument normalisation and validation shared by the public functions, and the plumbing
+every loss module shares (return flags, gradient / Hessian buffers, reductions, the
+elementwise runner).
 
 Everything here works on array metadata (dtype, shape, strides) and hands the
 C kernels contiguous arrays of one float type; no loop over data lives here.
@@ -301,3 +303,140 @@ def position(index, shape):
         return ""
     idx = np.unravel_index(int(index), shape)
     return "[" + ", ".join(str(int(i)) for i in idx) + "]"
+
+
+# ------------------------------------------------- shared by the loss modules
+
+_F32_TINY, _F32_MAX = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
+_FMAX = {2: float(np.finfo(np.float16).max), 4: _F32_MAX}
+
+
+def _scalar(value, dtype):
+    """A Python float as a NumPy scalar of the result dtype (beyond its range: inf, without
+    NumPy's overflow warning)."""
+    if dtype.itemsize < 8 and abs(value) > _FMAX[dtype.itemsize]:
+        with np.errstate(over="ignore"):
+            return dtype.type(value)
+    return dtype.type(value)
+
+
+def _finish(loss, grad, return_grad, hess=None, return_hessian=False, return_loss=True):
+    if not return_loss:
+        return (grad, hess) if return_hessian else grad
+    if return_hessian:
+        return loss, grad, hess
+    return (loss, grad) if return_grad else loss
+
+
+def _flags(return_grad, return_hessian, grad_out, hess_out, gshape, rdt, return_loss=True):
+    """(want_grad, return_grad, return_hessian, return_loss) after checking the flags and the
+    out arrays: return_hessian=True returns (loss, grad, hess), so it computes the gradient
+    too; grad_out needs a returned gradient, hess_out return_hessian; return_loss=False
+    leaves the loss out of the result (and, where the kernel can, out of the work), so it
+    needs a gradient or Hessian to return."""
+    return_grad = check_flag(return_grad, "return_grad")
+    return_hessian = check_flag(return_hessian, "return_hessian")
+    return_loss = check_flag(return_loss, "return_loss")
+    want_grad = return_grad or return_hessian
+    if not return_loss and not want_grad:
+        raise ValueError("return_loss=False leaves nothing to return: pass return_grad=True or "
+                         "return_hessian=True")
+    if grad_out is not None:
+        check_grad_out(grad_out, want_grad, gshape, rdt)
+    if hess_out is not None:
+        check_hess_out(hess_out, return_hessian, gshape, rdt)
+        if grad_out is not None and np.may_share_memory(grad_out, hess_out):
+            raise ValueError("hess_out overlaps grad_out: pass two separate arrays")
+    return want_grad, return_grad, return_hessian, return_loss
+
+
+def _mean_scale(denominator):
+    """(loss factor, gradient factor) of a mean over `denominator` (0 -> nan loss)."""
+    if denominator == 0:
+        return math.nan, 0.0
+    return 1.0 / denominator, 1.0 / denominator
+
+
+def _grad_buffer(direct, shape, cdt):
+    """The kernel's gradient array of `shape`: grad_out's view when written directly."""
+    return direct.reshape(shape) if direct is not None else np.empty(shape, dtype=cdt)
+
+
+def _finish_grad(grad, grad_out, direct, moved_shape, ax, ndim, rdt):
+    """The (n, c) gradient in the first argument's layout and result dtype; in grad_out when given."""
+    if direct is not None:
+        return grad_out
+    grad = cast_result(unrows(grad, moved_shape, ax, ndim), rdt)
+    return grad if grad_out is None else copy_into(grad_out, grad)
+
+
+def _elementwise(kernel, params, first, second, shape, red, return_grad, grad_out, extra=(), mean_denominator=None,
+                 pred_shape=None, return_hessian=False, hess_out=None, return_loss=True):
+    """Run an elementwise loss kernel over `shape` (the broadcast shape of the inputs).
+
+    first = (array, compute dtype, result dtype); kernel(a, b, *extra, *params, grad_scale,
+    loss, grad, hess, want_loss) -> sum of the losses (want_loss False: no loss computed);
+    extra are flat arrays of the broadcast size (or None).
+    The gradient and the Hessian have pred_shape (the first argument's; summed over
+    broadcast dimensions).
+    """
+    cdt, rdt = first[1], first[2]
+    gshape = pred_shape if pred_shape is not None else shape
+    want_grad, return_grad, return_hessian, return_loss = _flags(return_grad, return_hessian, grad_out, hess_out,
+                                                                 gshape, rdt, return_loss)
+    a, b = first[0], second
+    if a.shape != shape:
+        a = np.broadcast_to(a, shape)
+    if b.shape != shape:
+        b = np.broadcast_to(b, shape)
+    a = contiguous(a, cdt).reshape(-1)
+    b = contiguous(b, cdt).reshape(-1)
+    size = a.shape[0]
+    loss_scale = grad_scale = 1.0
+    if red in ("mean", "batchmean"):
+        denom = size if mean_denominator is None else mean_denominator
+        loss_scale, grad_scale = _mean_scale(denom)
+    direct = hdirect = None
+    if gshape == shape:  # (else a broadcast gradient is summed: a temporary)
+        if grad_out is not None:
+            direct = direct_out(grad_out, cdt, (a, b) + tuple(extra), elementwise=True)
+        if hess_out is not None:
+            hdirect = direct_out(hess_out, cdt, (a, b) + tuple(extra) + ((direct,) if direct is not None else ()),
+                                 elementwise=True)
+    loss_rows = np.empty(size, dtype=cdt) if red == "none" and return_loss else None
+    grad = _grad_buffer(direct, size, cdt) if want_grad else None
+    hess = _grad_buffer(hdirect, size, cdt) if return_hessian else None
+    total = kernel(a, b, *extra, *params, grad_scale, loss_rows, grad, hess, return_loss)
+    if not return_loss:
+        loss = None
+    elif red == "none":
+        loss = cast_result(loss_rows.reshape(shape), rdt)
+        loss = loss[()] if loss.ndim == 0 else loss
+    else:
+        loss = _scalar(total * loss_scale, rdt)
+    if want_grad:
+        grad = _finish_elementwise(grad, grad_out, direct, shape, gshape, rdt)
+    if return_hessian:
+        hess = _finish_elementwise(hess, hess_out, hdirect, shape, gshape, rdt)
+    return _finish(loss, grad, return_grad, hess, return_hessian, return_loss)
+
+
+def _finish_elementwise(g, g_out, direct, shape, gshape, rdt):
+    """A flat gradient or Hessian of the broadcast shape as the first argument's (summed over
+    the broadcast dimensions), result dtype; in g_out when given."""
+    if direct is not None:
+        return g_out
+    g = cast_result(sum_to_shape(g.reshape(shape), gshape), rdt)
+    return g if g_out is None else copy_into(g_out, g)
+
+
+def _same_shape(a, a_name, b, b_name):
+    if a.shape != b.shape:
+        raise ValueError(f"{b_name} has shape {b.shape}, expected the shape of {a_name} {a.shape}")
+
+
+def _optional_weight(weight, name, shape, cdt, what):
+    if weight is None:
+        return None
+    w = asarray(weight, name)
+    return contiguous(broadcast_to(w, shape, name, what), cdt).reshape(-1)

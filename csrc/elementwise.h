@@ -1,0 +1,145 @@
+/*
+ * elementwise.h -- the frame every elementwise loss uses: flag
+ * specializations, the lane-ordered loss sum, the block context and runner, the store
+ * of loss / gradient / Hessian, the first-bad-element scan.
+ * Part of the kernel source: included, in order, by cyl_kernels_body.h (once per scalar
+ * type and CPU target; see there), never on its own.
+ */
+
+/* ------------------------------------------------------ elementwise losses
+ * Each kernel is one always-inline loop over [0, n) with constant flags (HW: weight
+ * given, HG: gradient wanted, HL: per-element losses wanted, plus the kernel's own);
+ * CYL_SPEC_* instantiate it for every combination so that no loop tests a flag.  A
+ * block function (CYL_EW_PROLOGUE: the block [i0, i0 + len) of CYL_BLOCK_WORK
+ * elements and the common arguments) runs it on one block, and ew_run runs the blocks
+ * (threaded, deterministic sum).  Pointers are offset to the block before the call. */
+
+#define CYL_SPEC_L(F, ...) do { if (loss) F(__VA_ARGS__, 1); else F(__VA_ARGS__, 0); } while (0)
+/* (HG, HH): the Hessian comes with the gradient (the facade always asks for both) */
+/* HL = -1: no loss at all (neither stored nor summed: ew_ctx.nosum, the caller passed
+ * neither per-element losses nor a loss sum), only with the gradient */
+#define CYL_SPEC_G(F, ...) \
+    do { \
+        if (hess) { \
+            if (k_->nosum) F(__VA_ARGS__, 1, 1, -1); \
+            else CYL_SPEC_L(F, __VA_ARGS__, 1, 1); \
+        } else if (grad) { \
+            if (k_->nosum) F(__VA_ARGS__, 1, 0, -1); \
+            else CYL_SPEC_L(F, __VA_ARGS__, 1, 0); \
+        } else CYL_SPEC_L(F, __VA_ARGS__, 0, 0); \
+    } while (0)
+#define CYL_SPEC_W(F, ...) do { if (weight) CYL_SPEC_G(F, __VA_ARGS__, 1); else CYL_SPEC_G(F, __VA_ARGS__, 0); } while (0)
+#define CYL_OFF(p) ((p) ? (p) + i0 : NULL)
+
+/* The body of a run function: return the sum over i in [0, n) of (double)ELEM, ELEM an
+ * expression of the index i (an always-inline element function that also stores the
+ * element's loss, gradient and Hessian).  Lane k adds the elements i = k mod CYL_LANES in
+ * order, then the lanes and the tail are added in order: the sum does not depend on
+ * whether or how the compiler vectorizes the loop, so a loss is the same bit for bit
+ * with or without its gradient (another specialization of the loop) and whatever the
+ * flags. */
+#define CYL_LANES 16
+#define CYL_LANE_SUM(n, ELEM) \
+    if (HL < 0) { /* no loss: the element's stores only (its loss is dead code), in the same \
+                   * loops as below so that every element gets the same arithmetic */ \
+        ptrdiff_t j_ = 0; \
+        for (; j_ + CYL_LANES <= (n); j_ += CYL_LANES) { \
+            _Pragma("omp simd") \
+            for (int k_ = 0; k_ < CYL_LANES; k_++) { \
+                const ptrdiff_t i = j_ + k_; \
+                (void)(ELEM); \
+            } \
+        } \
+        for (ptrdiff_t i = j_; i < (n); i++) \
+            (void)(ELEM); \
+        return 0.0; \
+    } \
+    double lanes_[CYL_LANES]; \
+    for (int k_ = 0; k_ < CYL_LANES; k_++) \
+        lanes_[k_] = 0.0; \
+    ptrdiff_t j_ = 0; \
+    for (; j_ + CYL_LANES <= (n); j_ += CYL_LANES) { \
+        _Pragma("omp simd") \
+        for (int k_ = 0; k_ < CYL_LANES; k_++) { \
+            const ptrdiff_t i = j_ + k_; \
+            lanes_[k_] += (double)(ELEM); \
+        } \
+    } \
+    double sum_ = 0.0; \
+    for (int k_ = 0; k_ < CYL_LANES; k_++) \
+        sum_ += lanes_[k_]; \
+    for (ptrdiff_t i = j_; i < (n); i++) \
+        sum_ += (double)(ELEM); \
+    return sum_
+
+/* the arguments of an elementwise kernel (a, b: its two inputs; w, pw: optional weights) */
+typedef struct {
+    const T *a, *b, *w, *pw;
+    T *loss, *grad, *hess;
+    double *part;
+    T gs, prm;
+    ptrdiff_t n;
+    int nosum; /* set by ew_run: no loss wanted (loss and loss_sum NULL) */
+} CYL_FN(ew_ctx);
+
+#define CYL_EW_PROLOGUE \
+    const CYL_FN(ew_ctx) *k_ = (const CYL_FN(ew_ctx) *)vctx; \
+    const ptrdiff_t i0 = b_ * CYL_BLOCK_WORK; \
+    const ptrdiff_t len = k_->n - i0 < CYL_BLOCK_WORK ? k_->n - i0 : CYL_BLOCK_WORK; \
+    const T *weight = k_->w; \
+    T *loss = k_->loss, *grad = k_->grad, *hess = k_->hess; \
+    const T gs = k_->gs; \
+    double acc = 0.0; \
+    (void)scratch_; \
+    (void)gs
+
+/* run block function f over the blocks of k; *loss_sum = the in-order sum of the block sums */
+static int CYL_FN(ew_run)(CYL_FN(ew_ctx) *k, double cost, cyl_block_fn f, double *loss_sum)
+{
+    if (k->n < 0) return CYL_ERR_ARG;
+    const ptrdiff_t nb = (k->n + CYL_BLOCK_WORK - 1) / CYL_BLOCK_WORK;
+    double one;
+    if (!(k->part = CYL_FN(parts)(nb, &one))) return CYL_ERR_NOMEM;
+    k->nosum = !loss_sum && !k->loss && k->grad;
+    int st = cyl_parallel_for(nb, (double)k->n * cost, f, k);
+    double total = cyl_sum_parts(k->part, nb, &one);
+    if (loss_sum && st == CYL_OK) *loss_sum = total;
+    return st;
+}
+
+/* store the element's outputs: loss l, gradient g and Hessian h, each times the weight,
+ * g and h times the gradient scale */
+#define CYL_EW_STORE(l, g, h) \
+    do { \
+        if (HW) { \
+            l *= w[i]; \
+            g *= w[i]; \
+            h *= w[i]; \
+        } \
+        if (HL > 0) loss[i] = l; \
+        if (HG) grad[i] = g * gs; \
+        if (HH) hess[i] = h * gs; \
+    } while (0)
+
+/* first i with bad(x[i]) (the facade reports the position), or -1 */
+#define CYL_FIRST_BAD(n, x, BAD, out) \
+    do { \
+        ptrdiff_t nbad_ = 0; \
+        _Pragma("omp simd reduction(+:nbad_)") \
+        for (ptrdiff_t i_ = 0; i_ < (n); i_++) { \
+            const T v = (x)[i_]; \
+            nbad_ += (BAD); \
+        } \
+        (out) = -1; \
+        if (nbad_) \
+            for (ptrdiff_t i_ = 0; i_ < (n); i_++) { \
+                const T v = (x)[i_]; \
+                if (BAD) { \
+                    (out) = i_; \
+                    break; \
+                } \
+            } \
+    } while (0)
+
+/* sign(d) with sign(0) = 0 and sign(NaN) = NaN */
+#define CYL_SIGN(d) ((d) > 0 ? (T)1 : (d) < 0 ? (T)-1 : (d))

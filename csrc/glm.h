@@ -1,0 +1,187 @@
+/*
+ * glm.h -- scikit-learn's loss family on raw predictions (Poisson, Gamma,
+ * Tweedie, pinball, exponential).
+ * Part of the kernel source: included, in order, by cyl_kernels_body.h (once per scalar
+ * type and CPU target; see there), never on its own.
+ */
+
+/* ------------------------------------------- scikit-learn's loss family (raw predictions)
+ * The definitions of sklearn._loss (its "half" deviances with the constant terms dropped,
+ * as HalfPoissonLoss.loss etc.), r = raw prediction, y = target:
+ *   Poisson (log link)   exp(r) - y r;           g = exp(r) - y;     h = exp(r)
+ *   Gamma (log link)     r + y exp(-r);          g = 1 - y exp(-r);  h = y exp(-r)
+ *   Tweedie p (log link) exp((2-p) r)/(2-p) - y exp((1-p) r)/(1-p); g = exp((2-p) r) - y exp((1-p) r);
+ *                        h = (2-p) exp((2-p) r) - (1-p) y exp((1-p) r); p = 0: 0.5 (exp(r) - y)^2,
+ *                        g = e (e - y), h = e (2 e - y); p = 1: Poisson; p = 2: Gamma
+ *   Tweedie p (identity) r^(2-p)/(2-p) - y r^(1-p)/(1-p) + max(y,0)^(2-p)/((1-p)(2-p));
+ *                        g = r^-p (r - y); h = r^-p ((1-p) + p y / r); p = 0: 0.5 (r - y)^2;
+ *                        p = 1: y log(y/r) + r - y (r if y = 0); p = 2: log(r/y) + y/r - 1
+ *   pinball q            q (y - r) if y >= r else (1-q) (r - y); g = -q if y >= r else 1-q; h = 1
+ *   exponential          y exp(-r) + (1-y) exp(r); g = -y exp(-r) + (1-y) exp(r); h = the loss
+ * computed in T with the library's exp and log (pow through them). */
+#define CYL_G_POISSON 0
+#define CYL_G_GAMMA 1
+#define CYL_G_TW0 2      /* Tweedie, log link, p = 0 */
+#define CYL_G_TW 3       /* Tweedie, log link, other p */
+#define CYL_G_TWI0 4     /* identity link p = 0 */
+#define CYL_G_TWI1 5
+#define CYL_G_TWI2 6
+#define CYL_G_TWI 7
+#define CYL_G_PINBALL 8
+#define CYL_G_EXP 9
+
+CYL_INLINE T CYL_FN(glm_elem)(ptrdiff_t i, const T *raw, const T *y, const T *w, T p, T gs, T *loss, T *grad,
+                              T *hess, const int KIND, const int HW, const int HG, const int HH, const int HL)
+{
+    const T r = raw[i], yi = y[i];
+    T l, g, h;
+    if (KIND == CYL_G_POISSON) {
+        const T e = EXP(r);
+        l = e - yi * r;
+        g = e - yi;
+        h = e;
+    } else if (KIND == CYL_G_GAMMA) {
+        const T e = EXP(-r);
+        l = r + yi * e;
+        g = (T)1 - yi * e;
+        h = yi * e;
+    } else if (KIND == CYL_G_TW0) {
+        const T e = EXP(r);
+        const T d = e - yi;
+        l = (T)0.5 * d * d;
+        g = e * d;
+        h = e * ((T)2 * e - yi);
+    } else if (KIND == CYL_G_TW) {
+        const T e1 = EXP(((T)1 - p) * r), e2 = EXP(((T)2 - p) * r);
+        l = e2 * ((T)1 / ((T)2 - p)) - yi * (e1 * ((T)1 / ((T)1 - p))); /* no product shared with g */
+        g = e2 - yi * e1;
+        h = ((T)2 - p) * e2 - ((T)1 - p) * yi * e1;
+    } else if (KIND == CYL_G_TWI0) {
+        const T d = r - yi;
+        l = (T)0.5 * d * d;
+        g = d;
+        h = (T)1;
+    } else if (KIND == CYL_G_TWI1) {
+        const T lr = yi == 0 ? r : yi * LOG(yi / r) + r - yi;
+        l = lr;
+        g = (T)1 - yi / r;
+        h = yi / (r * r);
+    } else if (KIND == CYL_G_TWI2) {
+        const T r2 = r * r;
+        l = LOG(r / yi) + yi / r - (T)1;
+        g = (r - yi) / r2;
+        h = ((T)-1 + (T)2 * yi / r) / r2;
+    } else if (KIND == CYL_G_TWI) {
+        const T tp = EXP(-p * LOG(r)); /* r^(-p) */
+        const T t1 = r * tp;           /* r^(1-p) */
+        l = r * t1 * ((T)1 / ((T)2 - p)) - yi * t1 * ((T)1 / ((T)1 - p));
+        l += yi > 0 ? EXP(((T)2 - p) * LOG(yi)) * ((T)1 / (((T)1 - p) * ((T)2 - p))) : (T)0;
+        g = tp * (r - yi);
+        h = tp * (((T)1 - p) + p * yi / r);
+    } else if (KIND == CYL_G_PINBALL) {
+        const int up = yi >= r;
+        l = up ? p * (yi - r) : ((T)1 - p) * (r - yi);
+        g = up ? -p : (T)1 - p;
+        h = (T)1; /* the exact Hessian is 0 almost everywhere; sklearn's stand-in */
+    } else { /* exponential */
+        const T e = EXP(r), ie = EXP(-r);
+        l = yi * ie + ((T)1 - yi) * e;
+        g = -yi * ie + ((T)1 - yi) * e;
+        h = l;
+    }
+    CYL_EW_STORE(l, g, h);
+    return l;
+}
+
+CYL_INLINE double CYL_FN(glm_run)(ptrdiff_t n, const T *raw, const T *y, const T *w, T p, T gs, T *loss, T *grad,
+                                  T *hess, const int KIND, const int HW, const int HG, const int HH, const int HL)
+{
+    CYL_LANE_SUM(n, CYL_FN(glm_elem)(i, raw, y, w, p, gs, loss, grad, hess, KIND, HW, HG, HH, HL));
+}
+
+#define CYL_GLM_CALL(KIND, HW, HG, HH, HL) \
+    acc = CYL_FN(glm_run)(len, raw + i0, yv + i0, CYL_OFF(weight), prm, gs, CYL_OFF(loss), CYL_OFF(grad), \
+                          CYL_OFF(hess), KIND, HW, HG, HH, HL)
+/* the per-element losses always go somewhere (the thread's scratch, CYL_BLOCK_WORK
+ * elements, when not wanted): half the instantiations of these exp-heavy loops, for a
+ * few stores to L2 */
+#define CYL_GLM_BLOCK(KIND) \
+    { \
+        CYL_EW_PROLOGUE; \
+        const T *raw = k_->a, *yv = k_->b, prm = k_->prm; \
+        if (!loss) loss = (T *)scratch_ - i0; \
+        CYL_SPEC_WG_L1(CYL_GLM_CALL, KIND); \
+        k_->part[b_] = acc; \
+    }
+#define CYL_SPEC_G_L1(F, ...) \
+    do { \
+        if (hess) { \
+            if (k_->nosum) F(__VA_ARGS__, 1, 1, -1); \
+            else F(__VA_ARGS__, 1, 1, 1); \
+        } else if (grad) { \
+            if (k_->nosum) F(__VA_ARGS__, 1, 0, -1); \
+            else F(__VA_ARGS__, 1, 0, 1); \
+        } else F(__VA_ARGS__, 0, 0, 1); \
+    } while (0)
+#define CYL_SPEC_WG_L1(F, ...) do { if (weight) CYL_SPEC_G_L1(F, __VA_ARGS__, 1); else CYL_SPEC_G_L1(F, __VA_ARGS__, 0); } while (0)
+static void CYL_FN(g_poisson_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_POISSON)
+static void CYL_FN(g_gamma_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_GAMMA)
+static void CYL_FN(g_tw0_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TW0)
+static void CYL_FN(g_tw_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TW)
+static void CYL_FN(g_twi0_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TWI0)
+static void CYL_FN(g_twi1_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TWI1)
+static void CYL_FN(g_twi2_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TWI2)
+static void CYL_FN(g_twi_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TWI)
+static void CYL_FN(g_pinball_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_PINBALL)
+static void CYL_FN(g_exp_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_EXP)
+#undef CYL_GLM_BLOCK
+#undef CYL_SPEC_G_L1
+#undef CYL_SPEC_WG_L1
+
+int CYL_FN(glm_loss_grad_hess)(int kind, ptrdiff_t n, const T *raw, const T *y, const T *weight, double param,
+                               double grad_scale, T *loss, double *loss_sum, T *grad, T *hess, ptrdiff_t *err_index)
+{
+    if (n < 0 || (hess && !grad)) return CYL_ERR_ARG;
+    const double p = param;
+    cyl_block_fn f;
+    /* the y domain of each loss (sklearn's interval_y_true); NaN is data */
+    ptrdiff_t bad = -1;
+    switch (kind) {
+    case CYL_HALF_POISSON:
+        CYL_FIRST_BAD(n, y, v < 0, bad);
+        f = CYL_FN(g_poisson_block);
+        break;
+    case CYL_HALF_GAMMA:
+        CYL_FIRST_BAD(n, y, v <= 0, bad);
+        f = CYL_FN(g_gamma_block);
+        break;
+    case CYL_HALF_TWEEDIE:
+    case CYL_HALF_TWEEDIE_IDENTITY:
+        if (!(p == p) || p == INFINITY || p == -INFINITY) return CYL_ERR_ARG;
+        if (p > 0 && p < 2) CYL_FIRST_BAD(n, y, v < 0, bad);
+        else if (p >= 2) CYL_FIRST_BAD(n, y, v <= 0, bad);
+        if (kind == CYL_HALF_TWEEDIE)
+            f = p == 0 ? CYL_FN(g_tw0_block) : p == 1 ? CYL_FN(g_poisson_block)
+              : p == 2 ? CYL_FN(g_gamma_block) : CYL_FN(g_tw_block);
+        else
+            f = p == 0 ? CYL_FN(g_twi0_block) : p == 1 ? CYL_FN(g_twi1_block)
+              : p == 2 ? CYL_FN(g_twi2_block) : CYL_FN(g_twi_block);
+        break;
+    case CYL_PINBALL:
+        if (!(p > 0 && p < 1)) return CYL_ERR_ARG;
+        f = CYL_FN(g_pinball_block);
+        break;
+    case CYL_EXPONENTIAL:
+        CYL_FIRST_BAD(n, y, (v < 0) | (v > 1), bad);
+        f = CYL_FN(g_exp_block);
+        break;
+    default:
+        return CYL_ERR_ARG;
+    }
+    if (bad >= 0) {
+        if (err_index) *err_index = bad;
+        return CYL_ERR_DOMAIN;
+    }
+    CYL_FN(ew_ctx) k = {raw, y, weight, NULL, loss, grad, hess, NULL, (T)grad_scale, (T)param, n};
+    return CYL_FN(ew_run)(&k, 8.0, f, loss_sum);
+}

@@ -1,0 +1,89 @@
+/*
+ * regression.h -- MSE, L1, Huber and smooth L1.
+ * Part of the kernel source: included, in order, by cyl_kernels_body.h (once per scalar
+ * type and CPU target; see there), never on its own.
+ */
+
+/* Hessians at the kinks follow sklearn: Huber 1 for |d| <= delta (smooth L1 1/beta for
+ * |d| <= beta, so that huber(delta) = delta * smooth_l1(beta = delta) holds for it too),
+ * L1 0 */
+CYL_INLINE T CYL_FN(regression_elem)(ptrdiff_t i, const T *pred, const T *target, const T *w, T param, T inv,
+                                     T gs, T *loss, T *grad, T *hess, const int KIND, const int HW, const int HG,
+                                     const int HH, const int HL)
+{
+    const T half = (T)0.5;
+    T d = pred[i] - target[i];
+    T ad = d < 0 ? -d : d;
+    T l, g, h;
+    if (KIND == CYL_MSE) {
+        l = d * d;
+        g = (T)2 * d;
+        h = (T)2;
+    } else if (KIND == CYL_L1) {
+        l = ad;
+        g = CYL_SIGN(d);
+        h = 0;
+    } else if (KIND == CYL_HUBER) {
+        int in = ad < param;
+        l = in ? half * d * d : param * (ad - half * param);
+        g = in ? d : param * CYL_SIGN(d);
+        h = ad <= param ? (T)1 : (T)0;
+    } else { /* smooth L1, param = beta > 0 */
+        int in = ad < param;
+        l = in ? half * d * d * inv : ad - half * param;
+        g = in ? d * inv : CYL_SIGN(d);
+        h = ad <= param ? inv : (T)0;
+    }
+    CYL_EW_STORE(l, g, h);
+    return l;
+}
+
+CYL_INLINE double CYL_FN(regression_run)(ptrdiff_t n, const T *pred, const T *target, const T *w, T param,
+                                         T gs, T *loss, T *grad, T *hess, const int KIND, const int HW,
+                                         const int HG, const int HH, const int HL)
+{
+    const T inv = KIND == CYL_SMOOTH_L1 ? (T)1 / param : (T)1;
+    CYL_LANE_SUM(n, CYL_FN(regression_elem)(i, pred, target, w, param, inv, gs, loss, grad, hess, KIND, HW, HG,
+                                            HH, HL));
+}
+
+#define CYL_REG_CALL(KIND, HW, HG, HH, HL) \
+    acc = CYL_FN(regression_run)(len, pred + i0, target + i0, CYL_OFF(weight), prm, gs, CYL_OFF(loss), \
+                                 CYL_OFF(grad), CYL_OFF(hess), KIND, HW, HG, HH, HL)
+
+#define CYL_REG_BLOCK(KIND) \
+    { \
+        CYL_EW_PROLOGUE; \
+        const T *pred = k_->a, *target = k_->b, prm = k_->prm; \
+        CYL_SPEC_W(CYL_REG_CALL, KIND); \
+        k_->part[b_] = acc; \
+    }
+static void CYL_FN(mse_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_REG_BLOCK(CYL_MSE)
+static void CYL_FN(l1_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_REG_BLOCK(CYL_L1)
+static void CYL_FN(huber_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_REG_BLOCK(CYL_HUBER)
+static void CYL_FN(smooth_l1_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_REG_BLOCK(CYL_SMOOTH_L1)
+#undef CYL_REG_BLOCK
+
+int CYL_FN(regression_loss_grad_hess)(int kind, ptrdiff_t n, const T *pred, const T *target, const T *weight,
+                                      double param, double grad_scale, T *loss, double *loss_sum, T *grad,
+                                      T *hess)
+{
+    if (hess && !grad) return CYL_ERR_ARG;
+    if (kind == CYL_SMOOTH_L1 && param == 0) kind = CYL_L1; /* beta = 0 is L1 (torch) */
+    if ((kind == CYL_HUBER || kind == CYL_SMOOTH_L1) && !(param > 0 && (T)param > 0)) return CYL_ERR_ARG;
+    CYL_FN(ew_ctx) k = {pred, target, weight, NULL, loss, grad, hess, NULL, (T)grad_scale, (T)param, n};
+    switch (kind) {
+    case CYL_MSE: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(mse_block), loss_sum);
+    case CYL_L1: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(l1_block), loss_sum);
+    case CYL_HUBER: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(huber_block), loss_sum);
+    case CYL_SMOOTH_L1: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(smooth_l1_block), loss_sum);
+    default: return CYL_ERR_ARG;
+    }
+}
+
+int CYL_FN(regression_loss_grad)(int kind, ptrdiff_t n, const T *pred, const T *target, const T *weight,
+                                 double param, double grad_scale, T *loss, double *loss_sum, T *grad)
+{
+    return CYL_FN(regression_loss_grad_hess)(kind, n, pred, target, weight, param, grad_scale, loss, loss_sum, grad,
+                                             NULL);
+}

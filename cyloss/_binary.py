@@ -1,0 +1,63 @@
+"""Binary cross-entropy (with logits and from probabilities) and the KL divergence,
+elementwise, torch.nn.functional semantics; see cyloss._classification for the conventions.
+"""
+import numpy as np
+
+from . import _core
+from ._validate import (_elementwise, _optional_weight, _same_shape, asarray, broadcast_shape, check_flag,
+                        check_reduction, float_dtypes, position)
+
+__all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "kl_div"]
+
+def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None, reduction="mean",
+                                     return_grad=False, grad_out=None, return_hessian=False, hess_out=None,
+                                     return_loss=True):
+    """-w [pos_weight * y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], stable for any x,
+    as torch.nn.functional.binary_cross_entropy_with_logits ("mean" = mean over elements)."""
+    x = asarray(logits, "logits")
+    y = asarray(target, "target")
+    _same_shape(x, "logits", y, "target")
+    red = check_reduction(reduction)
+    cdt, rdt = float_dtypes(x)
+    w = _optional_weight(weight, "weight", x.shape, cdt, "logits")
+    pw = _optional_weight(pos_weight, "pos_weight", x.shape, cdt, "logits")
+    return _elementwise(_core.bce_with_logits, (), (x, cdt, rdt), y, x.shape, red, return_grad, grad_out,
+                        extra=(w, pw), return_hessian=return_hessian, hess_out=hess_out, return_loss=return_loss)
+
+
+def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
+                         return_hessian=False, hess_out=None, return_loss=True):
+    """-w [y log p + (1 - y) log(1 - p)] with the logs clamped at -100, as
+    torch.nn.functional.binary_cross_entropy; probs must lie in [0, 1] (NaN propagates)."""
+    p = asarray(probs, "probs")
+    y = asarray(target, "target")
+    _same_shape(p, "probs", y, "target")
+    red = check_reduction(reduction)
+    cdt, rdt = float_dtypes(p)
+    w = _optional_weight(weight, "weight", p.shape, cdt, "probs")
+    try:
+        return _elementwise(_core.bce, (), (p, cdt, rdt), y, p.shape, red, return_grad, grad_out,
+                            extra=(w,), return_hessian=return_hessian, hess_out=hess_out,
+                            return_loss=return_loss)
+    except _core.KernelError as e:
+        i = e.args[1]
+        raise ValueError(f"probs{position(i, p.shape)} = {np.asarray(p).ravel()[i]} is outside [0, 1]") from None
+
+
+def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=False, grad_out=None,
+           return_hessian=False, hess_out=None, return_loss=True):
+    """Pointwise target * (log(target) - log_q) (0 log 0 = 0), or exp(target) * (target - log_q)
+    with log_target=True, as torch.nn.functional.kl_div; reduction also "batchmean"
+    (sum / log_q.shape[0])."""
+    lq = asarray(log_q, "log_q")
+    t = asarray(target, "target")
+    red = check_reduction(reduction, ("none", "mean", "sum", "batchmean"))
+    cdt, rdt = float_dtypes(lq)
+    shape = broadcast_shape("log_q", lq.shape, "target", t.shape)
+    denom = None
+    if red == "batchmean":
+        denom = lq.shape[0] if lq.ndim else 1
+    log_target = check_flag(log_target, "log_target")
+    return _elementwise(_core.kl_div, (log_target,), (lq, cdt, rdt), t, shape, red, return_grad, grad_out,
+                        mean_denominator=denom, pred_shape=lq.shape, return_hessian=return_hessian,
+                        hess_out=hess_out, return_loss=return_loss)

@@ -1,0 +1,246 @@
+"""Classification losses over a class axis: cross-entropy (class and probability targets),
+NLL, and the entropy of a distribution.
+
+Loss functions with optional gradients (torch.nn.functional semantics).
+
+Every loss returns the loss, or (loss, grad) with return_grad=True, where grad is
+d(loss)/d(first argument) with that argument's shape and float dtype (for
+reduction="none": the gradient of loss.sum()).  grad_out= (with return_grad=True) is an
+array of that shape and dtype that receives the gradient and is returned as grad: the
+kernel writes straight into it when it can (C-contiguous, aligned, the compute dtype, no
+overlap with what the kernel reads), else through a temporary.  Loss and gradient come
+from one kernel call.  Reductions accumulate in float64.
+"""
+import math
+import operator
+
+import numpy as np
+
+from . import _core
+from ._validate import (_finish, _finish_grad, _flags, _grad_buffer, _mean_scale, _scalar, asarray, cast_result,
+                        check_reduction, check_scalar, contiguous, copy_into, direct_out, float_dtypes, norm_axis,
+                        plain, position, rows)
+
+__all__ = ["cross_entropy", "nll_loss", "entropy"]
+
+_INT64_MAX = int(np.iinfo(np.int64).max)
+_INT64_MIN = int(np.iinfo(np.int64).min)
+
+
+def _class_setup(logits, axis, weight, name):
+    x = asarray(logits, name)
+    if x.ndim == 0:
+        raise ValueError(f"{name} must have at least one dimension (the class axis)")
+    cdt, rdt = float_dtypes(x)
+    ax = norm_axis(axis, x.ndim)
+    c = x.shape[ax]
+    w = None
+    if weight is not None:
+        w = asarray(weight, "weight")
+        if w.shape != (c,):
+            raise ValueError(f"weight must be a 1-D array of length {c} (one per class), got shape {w.shape}")
+        w = contiguous(w, cdt)
+    return x, cdt, rdt, ax, c, w
+
+
+def _class_targets(target, x, ax, c, name, x_name="logits", axis=None):
+    """Integer targets as a flat int64 array, checked against the shape of `x` (named `x_name`,
+    class axis `ax`, normalised from the caller's `axis`)."""
+    t = np.asarray(target) if not isinstance(target, np.ndarray) else target
+    expected = x.shape[:ax] + x.shape[ax + 1:]
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer class indices, got dtype {t.dtype}")
+    if t.shape != expected:
+        msg = (f"{name} has shape {t.shape}, expected {expected} (the {x_name}' shape without the class "
+               f"axis {ax if axis is None else operator.index(axis)})")
+        if ax != 1 and x.ndim >= 2 and t.shape == x.shape[:1] + x.shape[2:]:
+            msg += "; for torch's (N, C, ...) layout pass axis=1"
+        raise ValueError(msg)
+    if t.dtype == np.uint64 and t.size and t.max() > _INT64_MAX:
+        i = int(np.argmax(t > _INT64_MAX))
+        raise IndexError(f"{name}{position(i, t.shape)} = {t.ravel()[i]} is out of range for {c} classes")
+    return contiguous(t, np.dtype(np.int64)).reshape(-1), t.shape
+
+
+def _target_error(e, t_flat, t_shape, c, ignore_index):
+    i = e.args[1]
+    valid = f"0..{c - 1}, or ignore_index={ignore_index}" if c else f"only ignore_index={ignore_index}"
+    return IndexError(f"target{position(i, t_shape)} = {int(t_flat[i])} is out of range for {c} classes "
+                      f"(valid: {valid})")
+
+
+def _check_ignore_index(ignore_index):
+    try:
+        if isinstance(ignore_index, bool):  # operator.index(True) is 1
+            raise TypeError
+        ignore = operator.index(ignore_index)
+    except TypeError:
+        raise TypeError(f"ignore_index must be an integer, got {ignore_index!r}") from None
+    if not _INT64_MIN <= ignore <= _INT64_MAX:
+        raise ValueError(f"ignore_index must fit in int64, got {ignore_index!r}")
+    return ignore
+
+
+def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0, return_grad=False, grad_out=None, return_hessian=False, hess_out=None,
+                  return_loss=True):
+    """Cross-entropy between logits and class targets or class probabilities.
+
+    As torch.nn.functional.cross_entropy with the class axis `axis` (torch's (N, C, d1, ...)
+    layout is axis=1): integer `target` of the logits' shape without the class axis, or
+    float probabilities of the logits' shape; per-class `weight`, `ignore_index`,
+    `label_smoothing` in [0, 1]; reduction "mean" divides by the summed weights of the kept
+    samples (class targets) or the number of samples (probability targets).  With
+    return_grad=True, `grad_out` (the logits' shape and result dtype) receives the gradient.
+    return_hessian=True returns (loss, grad, hess), hess the diagonal of each sample's Hessian
+    over its logits, A p (1 - p) with A the sample's total target weight (as the gradient:
+    weights, ignore_index, label smoothing, the reduction's scale); `hess_out` receives it.
+    """
+    # Fast path for the common call; the type tests keep True == 1, False == 0.0, arrays and
+    # truthy strings ("no") out of it: they take the checked path below.
+    if (weight is None and type(label_smoothing) is float and label_smoothing == 0.0 and type(axis) is int
+            and axis == -1 and type(ignore_index) is int and (return_grad is False or return_grad is True)
+            and return_hessian is False and hess_out is None and return_loss is True
+            and type(reduction) is str and (reduction == "mean" or reduction == "sum")):
+        r = _core.cross_entropy_fast(logits, target, _check_ignore_index(ignore_index), reduction == "mean",
+                                     return_grad, grad_out)
+        if r is not None:
+            return r
+    x, cdt, rdt, ax, c, w = _class_setup(logits, axis, weight, "logits")
+    red = check_reduction(reduction)
+    eps = check_scalar(label_smoothing, "label_smoothing")
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    ignore = _check_ignore_index(ignore_index)
+    t = plain(target, "target")
+    if t.dtype.kind == "f" or (t.dtype.kind not in "iu" and t.shape == x.shape):
+        p = asarray(t, "target")
+        if p.shape != x.shape:
+            raise ValueError(f"target: float targets are class probabilities and must have the shape of "
+                             f"logits {x.shape}, got {p.shape}; class indices must be integers")
+        return _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad, grad_out, return_hessian,
+                                   hess_out, return_loss)
+    if t.dtype.kind not in "iu":
+        asarray(t, "target")  # complex / object / string -> TypeError naming target
+        raise TypeError(f"target must hold integer class indices or float probabilities, got dtype {t.dtype}")
+    tf, t_shape = _class_targets(t, x, ax, c, "target", "logits", axis)
+    xm, moved_shape = rows(x, ax, cdt)
+    return _class_loss(_core.cross_entropy, (ignore, eps), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
+                       ax, c, red, ignore, return_grad, grad_out, return_hessian, hess_out, return_loss=return_loss)
+
+
+def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
+             return_grad=False, grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
+    """Negative log-likelihood -weight[t] * log_probs[t], as torch.nn.functional.nll_loss
+    (linear in log_probs: return_hessian=True gives a Hessian of zeros)."""
+    # Fast path for the common call (as cross_entropy's).
+    if (weight is None and type(axis) is int and axis == -1 and type(ignore_index) is int
+            and (return_grad is False or return_grad is True) and return_hessian is False and hess_out is None
+            and return_loss is True and type(reduction) is str and (reduction == "mean" or reduction == "sum")):
+        r = _core.nll_loss_fast(log_probs, target, _check_ignore_index(ignore_index), reduction == "mean",
+                                return_grad, grad_out)
+        if r is not None:
+            return r
+    x, cdt, rdt, ax, c, w = _class_setup(log_probs, axis, weight, "log_probs")
+    red = check_reduction(reduction)
+    ignore = _check_ignore_index(ignore_index)
+    tf, t_shape = _class_targets(plain(target, "target"), x, ax, c, "target", "log_probs", axis)
+    xm, moved_shape = rows(x, ax, cdt)
+    return _class_loss(_core.nll_loss, (ignore,), x, xm, moved_shape, tf, t_shape, w, cdt, rdt,
+                       ax, c, red, ignore, return_grad, grad_out, return_hessian, hess_out, zero_hessian=True,
+                       return_loss=return_loss)
+
+
+def _class_loss(kernel, params, x, xm, moved_shape, tf, t_shape, w, cdt, rdt, ax, c, red, ignore, return_grad,
+                grad_out, return_hessian=False, hess_out=None, zero_hessian=False, return_loss=True):
+    want_grad, return_grad, return_hessian, return_loss = _flags(return_grad, return_hessian, grad_out, hess_out,
+                                                                 x.shape, rdt, return_loss)
+    direct = hdirect = None
+    if ax == x.ndim - 1:  # (else the class axis moves: through a temporary)
+        if grad_out is not None:
+            direct = direct_out(grad_out, cdt, (xm, tf, w))
+        if hess_out is not None and not zero_hessian:
+            hdirect = direct_out(hess_out, cdt, (xm, tf, w) + ((direct,) if direct is not None else ()))
+    n = xm.shape[0]
+    loss_scale = grad_scale = 1.0
+    if red == "mean":
+        try:
+            wsum = _core.class_weight_sum(tf, w, c, ignore, cdt.type(0))
+        except _core.KernelError as e:
+            raise _target_error(e, tf, t_shape, c, ignore) from None
+        if wsum != 0:
+            loss_scale = grad_scale = 1.0 / wsum
+        else:
+            # torch: 0/0 loss; gradient zero if every sample is ignored, NaN on kept rows otherwise
+            loss_scale = math.nan
+            grad_scale = math.nan if np.any(tf != ignore) else 0.0
+    loss_rows = np.empty(n, dtype=cdt) if red == "none" else None
+    grad = _grad_buffer(direct, (n, c), cdt) if want_grad else None
+    hess = None
+    if return_hessian and not zero_hessian:
+        hess = _grad_buffer(hdirect, (n, c), cdt)
+    try:
+        if hess is not None:
+            total = kernel(xm, tf, w, *params, grad_scale, loss_rows, grad, hess)
+        else:
+            total = kernel(xm, tf, w, *params, grad_scale, loss_rows, grad)
+    except _core.KernelError as e:
+        raise _target_error(e, tf, t_shape, c, ignore) from None
+    if red == "none":
+        loss = cast_result(loss_rows.reshape(t_shape), rdt)
+        loss = loss[()] if loss.ndim == 0 else loss
+    else:
+        loss = _scalar(total * loss_scale if red == "mean" else total, rdt)
+    if want_grad:
+        grad = _finish_grad(grad, grad_out, direct, moved_shape, ax, x.ndim, rdt)
+    if return_hessian:
+        if zero_hessian:  # linear loss
+            hess = np.zeros(x.shape, dtype=rdt) if hess_out is None else copy_into(hess_out, 0)
+        else:
+            hess = _finish_grad(hess, hess_out, hdirect, moved_shape, ax, x.ndim, rdt)
+    return _finish(loss, grad, return_grad, hess, return_hessian, return_loss)
+
+
+def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad, grad_out, return_hessian, hess_out,
+                       return_loss=True):
+    want_grad, return_grad, return_hessian, return_loss = _flags(return_grad, return_hessian, grad_out, hess_out,
+                                                                 x.shape, rdt, return_loss)
+    xm, moved_shape = rows(x, ax, cdt)
+    pm, _ = rows(p, ax, cdt)
+    n = xm.shape[0]
+    direct = hdirect = None
+    if ax == x.ndim - 1:
+        if grad_out is not None:
+            direct = direct_out(grad_out, cdt, (xm, pm, w))
+        if hess_out is not None:
+            hdirect = direct_out(hess_out, cdt, (xm, pm, w) + ((direct,) if direct is not None else ()))
+    loss_scale, grad_scale = _mean_scale(n) if red == "mean" else (1.0, 1.0)
+    loss_rows = np.empty(n, dtype=cdt) if red == "none" else None
+    grad = _grad_buffer(direct, (n, c), cdt) if want_grad else None
+    hess = _grad_buffer(hdirect, (n, c), cdt) if return_hessian else None
+    total = _core.cross_entropy_prob(xm, pm, w, eps, grad_scale, loss_rows, grad, hess)
+    if red == "none":
+        loss = cast_result(loss_rows.reshape(moved_shape[:-1]), rdt)
+        loss = loss[()] if loss.ndim == 0 else loss
+    else:
+        loss = _scalar(total * loss_scale if red == "mean" else total, rdt)
+    if want_grad:
+        grad = _finish_grad(grad, grad_out, direct, moved_shape, ax, x.ndim, rdt)
+    if return_hessian:
+        hess = _finish_grad(hess, hess_out, hdirect, moved_shape, ax, x.ndim, rdt)
+    return _finish(loss, grad, return_grad, hess, return_hessian, return_loss)
+
+
+def entropy(p, axis=-1):
+    """-sum(p * log(p)) along `axis`, with 0 log 0 = 0 (p is not normalised)."""
+    a = asarray(p, "p")
+    cdt, rdt = float_dtypes(a)
+    if a.ndim == 0:
+        norm_axis(axis, 1)
+        a = a.reshape(1)
+    ax = norm_axis(axis, a.ndim)
+    pm, moved_shape = rows(a, ax, cdt)
+    res = np.empty(pm.shape[0], dtype=cdt)
+    _core.entropy(pm, res)
+    res = cast_result(res.reshape(moved_shape[:-1]), rdt)
+    return res[()] if res.ndim == 0 else res
