@@ -1,6 +1,6 @@
 /*
- * binary.h -- binary cross-entropy (with logits and from probabilities) and KL
- * divergence.
+ * binary.h -- binary cross-entropy (with logits and from probabilities), KL divergence,
+ * sigmoid focal loss.
  * Part of the kernel source: included, in order, by cyl_kernels_body.h (once per scalar
  * type and CPU target; see there), never on its own.
  */
@@ -175,4 +175,77 @@ int CYL_FN(kl_div_loss_grad)(ptrdiff_t n, const T *log_q, const T *t, int log_ta
                              T *loss, double *loss_sum, T *grad)
 {
     return CYL_FN(kl_div_loss_grad_hess)(n, log_q, t, log_target, grad_scale, loss, loss_sum, grad, NULL);
+}
+
+/* torchvision.ops.sigmoid_focal_loss: p = sigmoid(x), ce = BCE with logits (as above),
+ * m = 1 - p_t = p (1 - t) + (1 - p) t (no cancellation: 1 - p comes from sigmoid(-x)),
+ * l = a_t ce m^gamma, a_t = alpha t + (1 - alpha)(1 - t) (alpha < 0: 1);
+ * d/dx = a_t [(p - t) m^gamma + ce gamma m^(gamma - 1) p (1 - p) (1 - 2t)], the second term
+ * taken as 0 where m = 0 (its limit: ce vanishes with m) or gamma = 0.  gamma = 2 (the
+ * default) is m * m; other gammas exp(gamma log m). */
+CYL_INLINE T CYL_FN(focal_elem)(ptrdiff_t i, const T *x, const T *t, T alpha, T gamma, T gs, T *loss, T *grad,
+                                T *hess, const int GK, const int HA, const int HG, const int HH, const int HL)
+{
+    const T *w = NULL;
+    const int HW = 0;
+    T xi = x[i], ti = t[i];
+    T ax = xi < 0 ? -xi : xi;
+    T e = EXPNEG(-ax);
+    T lg = LOG1PU(e);
+    T sp_pos = (xi > 0 ? xi : (T)0) + lg;  /* -log(1 - p) */
+    T sp_neg = (xi < 0 ? -xi : (T)0) + lg; /* -log(p) */
+    T inv = (T)1 / ((T)1 + e);
+    T p = xi >= 0 ? inv : e * inv, q = xi >= 0 ? e * inv : inv; /* p, 1 - p */
+    T ce = ti * sp_neg + ((T)1 - ti) * sp_pos;
+    T m = p * ((T)1 - ti) + q * ti;
+    T mg, dmg; /* m^gamma, gamma m^(gamma - 1) */
+    if (GK == 2) {
+        mg = m * m;
+        dmg = (T)2 * m;
+    } else if (GK == 0) {
+        mg = (T)1;
+        dmg = 0;
+    } else {
+        mg = m == 0 ? (T)0 : EXP(gamma * LOG(m)); /* 0^gamma = 0 (gamma > 0); NaN for m < 0, NaN */
+        dmg = m == 0 ? (T)0 : gamma * mg / m;
+    }
+    T at = HA ? alpha * ti + ((T)1 - alpha) * ((T)1 - ti) : (T)1;
+    T l = at * ce * mg, g = 0, h = 0;
+    (void)hess;
+    if (HG) g = at * ((p - ti) * mg + ce * dmg * (p * q) * ((T)1 - (T)2 * ti));
+    CYL_EW_STORE(l, g, h);
+    return l;
+}
+
+CYL_INLINE double CYL_FN(focal_run)(ptrdiff_t n, const T *x, const T *t, T alpha, T gamma, T gs, T *loss, T *grad,
+                                    T *hess, const int GK, const int HA, const int HG, const int HH, const int HL)
+{
+    CYL_LANE_SUM(n, CYL_FN(focal_elem)(i, x, t, alpha, gamma, gs, loss, grad, hess, GK, HA, HG, HH, HL));
+}
+
+#define CYL_FOCAL_CALL(GK, HA, HG, HH, HL) \
+    acc = CYL_FN(focal_run)(len, x + i0, t + i0, k_->prm, k_->prm2, gs, CYL_OFF(loss), CYL_OFF(grad), NULL, GK, HA, \
+                            HG, HH, HL)
+#define CYL_FOCAL_GK(GK) \
+    do { if (k_->prm >= 0) CYL_SPEC_G(CYL_FOCAL_CALL, GK, 1); else CYL_SPEC_G(CYL_FOCAL_CALL, GK, 0); } while (0)
+
+static void CYL_FN(focal_block)(void *vctx, ptrdiff_t b_, void *scratch_)
+{
+    CYL_EW_PROLOGUE;
+    const T *x = k_->a, *t = k_->b;
+    (void)weight;
+    if (k_->prm2 == 2) CYL_FOCAL_GK(2);
+    else if (k_->prm2 == 0) CYL_FOCAL_GK(0);
+    else CYL_FOCAL_GK(1);
+    k_->part[b_] = acc;
+}
+#undef CYL_FOCAL_GK
+
+int CYL_FN(sigmoid_focal_loss_grad)(ptrdiff_t n, const T *x, const T *t, double alpha, double gamma,
+                                    double grad_scale, T *loss, double *loss_sum, T *grad)
+{
+    if (!(gamma >= 0) || !(alpha <= 1)) return CYL_ERR_ARG;
+    CYL_FN(ew_ctx) k = {x, t, NULL, NULL, loss, grad, NULL, NULL, (T)grad_scale, (T)alpha, n};
+    k.prm2 = (T)gamma;
+    return CYL_FN(ew_run)(&k, 12.0, CYL_FN(focal_block), loss_sum);
 }

@@ -37,6 +37,8 @@
 #include "elementwise.h"
 #include "binary.h"
 #include "regression.h"
+#include "margin.h"
+#include "likelihood.h"
 #include "glm.h"
 #include "utilities.h"
 
@@ -65,6 +67,10 @@
 #undef CYL_BCE_CALL
 #undef CYL_KL_CALL
 #undef CYL_REG_CALL
+#undef CYL_MARGIN_CALL
+#undef CYL_POISSON_NLL_CALL
+#undef CYL_GAUSSIAN_NLL_CALL
+#undef CYL_FOCAL_CALL
 #undef CYL_GLM_CALL
 #undef CYL_EW_STORE
 #undef CYL_FIRST_BAD

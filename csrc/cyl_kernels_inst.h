@@ -16,6 +16,7 @@
 #define EXPNEG cyl_expneg_f32
 #define LOG cyl_log_f32
 #define LOG1PU cyl_log1p_unit_f32
+#define SQRT sqrtf
 #include "cyl_kernels_body.h"
 #undef T
 #undef S
@@ -24,6 +25,7 @@
 #undef EXPNEG
 #undef LOG
 #undef LOG1PU
+#undef SQRT
 
 #define T double
 #define S f64
@@ -32,6 +34,7 @@
 #define EXPNEG cyl_expneg_f64
 #define LOG cyl_log_f64
 #define LOG1PU cyl_log1p_unit_f64
+#define SQRT sqrt
 #include "cyl_kernels_body.h"
 #undef T
 #undef S
@@ -40,6 +43,7 @@
 #undef EXPNEG
 #undef LOG
 #undef LOG1PU
+#undef SQRT
 
 #define CYL_TABLE_NAME__(isa) cyl_kernels_##isa
 #define CYL_TABLE_NAME_(isa) CYL_TABLE_NAME__(isa)

@@ -43,6 +43,17 @@ extern "C" {
 #define CYL_L1 1         /* |d| */
 #define CYL_HUBER 2      /* param = delta > 0 */
 #define CYL_SMOOTH_L1 3  /* param = beta >= 0 */
+#define CYL_LOG_COSH 4   /* log(cosh(d)) */
+#define CYL_PSEUDO_HUBER 5 /* param = delta > 0: delta^2 (sqrt(1 + (d/delta)^2) - 1) */
+
+/* kinds for cyl_margin_loss_grad_hess_* */
+#define CYL_SOFT_MARGIN 0      /* x1 = x, y */
+#define CYL_HINGE_EMBEDDING 1  /* x1 = x, y, margin */
+#define CYL_MARGIN_RANKING 2   /* x1, x2, y, margin */
+
+/* flags for cyl_poisson_nll_loss_grad_hess_* and cyl_gaussian_nll_loss_grad_* */
+#define CYL_NLL_LOG_INPUT 1    /* Poisson: the input is log(rate) */
+#define CYL_NLL_FULL 2         /* add the constant terms (Stirling / log(2 pi) / 2) */
 
 /* kinds for cyl_glm_loss_grad_hess_* (scikit-learn's loss family, raw predictions) */
 #define CYL_HALF_POISSON 0           /* y >= 0 */
@@ -81,10 +92,18 @@ extern "C" {
  *                         A p (1 - p) per row (A = sum of the row's target weights),
  *                         BCE with logits (pw y + 1 - y) sigmoid (1 - sigmoid), MSE 2,
  *                         L1 0, Huber 1 for |d| <= delta, smooth L1 1/beta for |d| <= beta,
+ *                         log-cosh 1 - tanh(d)^2, pseudo-Huber (1 + (d/delta)^2)^(-3/2),
  *                         KL 0, BCE on probabilities (p^2 - 2py + y) / (p (1-p))^2.
  * glm_loss_grad_hess:     scikit-learn's losses of raw predictions r (kinds CYL_HALF_POISSON..
  *                         above, its definitions with the constant terms dropped), optional
  *                         weight; CYL_ERR_DOMAIN with the first y outside the loss's domain.
+ * margin_loss_grad_hess:  elementwise margin losses (kinds CYL_SOFT_MARGIN.. above; see
+ *                         csrc/margin.h), torch semantics; hess 0 except soft margin.
+ * poisson_nll_loss_grad_hess: torch's poisson_nll_loss elementwise (flags CYL_NLL_*).
+ * gaussian_nll_loss_grad: torch's gaussian_nll_loss elementwise, var one per element
+ *                         (clamped at eps); grad_var = d loss / d var.
+ * sigmoid_focal_loss_grad: torchvision's sigmoid_focal_loss (alpha < 0: no alpha
+ *                         weighting; gamma >= 0 else CYL_ERR_ARG).
  * sum:                    *out = sum of x in double.
  * vexp, vlog:             y = exp(x), log(x) elementwise with the library's own
  *                         inline functions (exposed for accuracy tests).
@@ -159,7 +178,19 @@ extern "C" {
     (kind, n, pred, target, weight, param, grad_scale, loss, loss_sum, grad, hess)) \
   X(S, glm_loss_grad_hess, (int kind, ptrdiff_t n, const T *raw, const T *y, const T *weight, double param, \
                             double grad_scale, T *loss, double *loss_sum, T *grad, T *hess, ptrdiff_t *err_index), \
-    (kind, n, raw, y, weight, param, grad_scale, loss, loss_sum, grad, hess, err_index))
+    (kind, n, raw, y, weight, param, grad_scale, loss, loss_sum, grad, hess, err_index)) \
+  X(S, margin_loss_grad_hess, (int kind, ptrdiff_t n, const T *x1, const T *x2, const T *y, double margin, \
+                               double grad_scale, T *loss, double *loss_sum, T *grad, T *hess), \
+    (kind, n, x1, x2, y, margin, grad_scale, loss, loss_sum, grad, hess)) \
+  X(S, poisson_nll_loss_grad_hess, (ptrdiff_t n, const T *x, const T *t, int flags, double eps, double grad_scale, \
+                                    T *loss, double *loss_sum, T *grad, T *hess), \
+    (n, x, t, flags, eps, grad_scale, loss, loss_sum, grad, hess)) \
+  X(S, gaussian_nll_loss_grad, (ptrdiff_t n, const T *x, const T *t, const T *var, int flags, double eps, \
+                                double grad_scale, T *loss, double *loss_sum, T *grad, T *grad_var), \
+    (n, x, t, var, flags, eps, grad_scale, loss, loss_sum, grad, grad_var)) \
+  X(S, sigmoid_focal_loss_grad, (ptrdiff_t n, const T *x, const T *t, double alpha, double gamma, \
+                                 double grad_scale, T *loss, double *loss_sum, T *grad), \
+    (n, x, t, alpha, gamma, grad_scale, loss, loss_sum, grad))
 
 #define CYL_DECLARE_(S, name, params, args) int cyl_##name##_##S params;
 CYL_KERNEL_LIST(CYL_DECLARE_, float, f32)

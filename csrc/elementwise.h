@@ -72,7 +72,8 @@
         sum_ += (double)(ELEM); \
     return sum_
 
-/* the arguments of an elementwise kernel (a, b: its two inputs; w, pw: optional weights) */
+/* the arguments of an elementwise kernel (a, b: its two inputs; w, pw: optional weights, or
+ * pw a third input) */
 typedef struct {
     const T *a, *b, *w, *pw;
     T *loss, *grad, *hess;
@@ -80,6 +81,8 @@ typedef struct {
     T gs, prm;
     ptrdiff_t n;
     int nosum; /* set by ew_run: no loss wanted (loss and loss_sum NULL) */
+    T prm2;    /* a second parameter, and */
+    int flags; /* the kernel's own flags, for the kernels that need them */
 } CYL_FN(ew_ctx);
 
 #define CYL_EW_PROLOGUE \

@@ -687,6 +687,294 @@ def exponential_loss(raw_prediction: ArrayLike, y: ArrayLike, *, weight: Optiona
                      return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
                      return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
+@overload
+def log_cosh_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                  reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                  return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                  return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+@overload
+def log_cosh_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                  reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
+                  return_hessian: Literal[False] = ..., hess_out: None = ...,
+                  return_loss: Literal[True] = ...) -> _Loss: ...
+@overload
+def log_cosh_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                  reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                  return_hessian: Literal[False] = ..., hess_out: None = ...,
+                  return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
+@overload
+def log_cosh_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                  reduction: _Reduction = ..., return_grad: bool, grad_out: Optional[_Array] = ...,
+                  return_hessian: Literal[False] = ..., hess_out: None = ...,
+                  return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+@overload
+def log_cosh_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                  reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                  return_hessian: bool, hess_out: Optional[_Array] = ...,
+                  return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def log_cosh_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                  reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                  return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                  return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def log_cosh_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                  reduction: _Reduction = ..., return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                  return_hessian: Literal[False] = ..., hess_out: None = ...,
+                  return_loss: Literal[False]) -> _Array: ...
+@overload
+def log_cosh_loss(pred: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                  reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                  return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+                  return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
+
+@overload
+def pseudo_huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ...,
+                      weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                      grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
+                      hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+@overload
+def pseudo_huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ...,
+                      weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
+                      return_grad: Literal[False] = ..., grad_out: None = ...,
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
+                      return_loss: Literal[True] = ...) -> _Loss: ...
+@overload
+def pseudo_huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ...,
+                      weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
+                      return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
+                      return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
+@overload
+def pseudo_huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ...,
+                      weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool,
+                      grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
+                      hess_out: None = ...,
+                      return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+@overload
+def pseudo_huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ...,
+                      weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                      grad_out: Optional[_Array] = ..., return_hessian: bool, hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def pseudo_huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ...,
+                      weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                      grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
+                      hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def pseudo_huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ...,
+                      weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
+                      return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
+                      return_loss: Literal[False]) -> _Array: ...
+@overload
+def pseudo_huber_loss(pred: ArrayLike, target: ArrayLike, *, delta: float = ...,
+                      weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                      grad_out: Optional[_Array] = ..., return_hessian: bool = ...,
+                      hess_out: Optional[_Array] = ...,
+                      return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
+
+@overload
+def soft_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                     return_grad: bool = ..., grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
+                     hess_out: Optional[_Array] = ...,
+                     return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+@overload
+def soft_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                     return_grad: Literal[False] = ..., grad_out: None = ...,
+                     return_hessian: Literal[False] = ..., hess_out: None = ...,
+                     return_loss: Literal[True] = ...) -> _Loss: ...
+@overload
+def soft_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                     return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                     return_hessian: Literal[False] = ..., hess_out: None = ...,
+                     return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
+@overload
+def soft_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ..., return_grad: bool,
+                     grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
+                     hess_out: None = ...,
+                     return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+@overload
+def soft_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                     return_grad: bool = ..., grad_out: Optional[_Array] = ..., return_hessian: bool,
+                     hess_out: Optional[_Array] = ...,
+                     return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def soft_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                     return_grad: bool = ..., grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
+                     hess_out: Optional[_Array] = ...,
+                     return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def soft_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                     return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                     return_hessian: Literal[False] = ..., hess_out: None = ...,
+                     return_loss: Literal[False]) -> _Array: ...
+@overload
+def soft_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                     return_grad: bool = ..., grad_out: Optional[_Array] = ..., return_hessian: bool = ...,
+                     hess_out: Optional[_Array] = ...,
+                     return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
+
+@overload
+def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                         reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                         return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                         return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+@overload
+def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                         reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
+                         return_hessian: Literal[False] = ..., hess_out: None = ...,
+                         return_loss: Literal[True] = ...) -> _Loss: ...
+@overload
+def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                         reduction: _Reduction = ..., return_grad: Literal[True],
+                         grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
+                         hess_out: None = ..., return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
+@overload
+def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                         reduction: _Reduction = ..., return_grad: bool, grad_out: Optional[_Array] = ...,
+                         return_hessian: Literal[False] = ..., hess_out: None = ...,
+                         return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+@overload
+def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                         reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                         return_hessian: bool, hess_out: Optional[_Array] = ...,
+                         return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                         reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                         return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                         return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                         reduction: _Reduction = ..., return_grad: Literal[True],
+                         grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
+                         hess_out: None = ..., return_loss: Literal[False]) -> _Array: ...
+@overload
+def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                         reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                         return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+                         return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
+
+@overload
+def poisson_nll_loss(input: ArrayLike, target: ArrayLike, *, log_input: bool = ..., full: bool = ...,
+                     eps: float = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                     grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
+                     hess_out: Optional[_Array] = ...,
+                     return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+@overload
+def poisson_nll_loss(input: ArrayLike, target: ArrayLike, *, log_input: bool = ..., full: bool = ...,
+                     eps: float = ..., reduction: _Reduction = ..., return_grad: Literal[False] = ...,
+                     grad_out: None = ..., return_hessian: Literal[False] = ..., hess_out: None = ...,
+                     return_loss: Literal[True] = ...) -> _Loss: ...
+@overload
+def poisson_nll_loss(input: ArrayLike, target: ArrayLike, *, log_input: bool = ..., full: bool = ...,
+                     eps: float = ..., reduction: _Reduction = ..., return_grad: Literal[True],
+                     grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
+                     hess_out: None = ..., return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
+@overload
+def poisson_nll_loss(input: ArrayLike, target: ArrayLike, *, log_input: bool = ..., full: bool = ...,
+                     eps: float = ..., reduction: _Reduction = ..., return_grad: bool,
+                     grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
+                     hess_out: None = ...,
+                     return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+@overload
+def poisson_nll_loss(input: ArrayLike, target: ArrayLike, *, log_input: bool = ..., full: bool = ...,
+                     eps: float = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                     grad_out: Optional[_Array] = ..., return_hessian: bool, hess_out: Optional[_Array] = ...,
+                     return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def poisson_nll_loss(input: ArrayLike, target: ArrayLike, *, log_input: bool = ..., full: bool = ...,
+                     eps: float = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                     grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
+                     hess_out: Optional[_Array] = ...,
+                     return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def poisson_nll_loss(input: ArrayLike, target: ArrayLike, *, log_input: bool = ..., full: bool = ...,
+                     eps: float = ..., reduction: _Reduction = ..., return_grad: Literal[True],
+                     grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
+                     hess_out: None = ..., return_loss: Literal[False]) -> _Array: ...
+@overload
+def poisson_nll_loss(input: ArrayLike, target: ArrayLike, *, log_input: bool = ..., full: bool = ...,
+                     eps: float = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                     grad_out: Optional[_Array] = ..., return_hessian: bool = ...,
+                     hess_out: Optional[_Array] = ...,
+                     return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
+
+@overload
+def sigmoid_focal_loss(inputs: ArrayLike, targets: ArrayLike, *, alpha: float = ..., gamma: float = ...,
+                       reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
+                       return_loss: Literal[True] = ...) -> _Loss: ...
+@overload
+def sigmoid_focal_loss(inputs: ArrayLike, targets: ArrayLike, *, alpha: float = ..., gamma: float = ...,
+                       reduction: _Reduction = ..., return_grad: Literal[True],
+                       grad_out: Optional[_Array] = ...,
+                       return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
+@overload
+def sigmoid_focal_loss(inputs: ArrayLike, targets: ArrayLike, *, alpha: float = ..., gamma: float = ...,
+                       reduction: _Reduction = ..., return_grad: bool, grad_out: Optional[_Array] = ...,
+                       return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+@overload
+def sigmoid_focal_loss(inputs: ArrayLike, targets: ArrayLike, *, alpha: float = ..., gamma: float = ...,
+                       reduction: _Reduction = ..., return_grad: Literal[True],
+                       grad_out: Optional[_Array] = ..., return_loss: Literal[False]) -> _Array: ...
+@overload
+def sigmoid_focal_loss(inputs: ArrayLike, targets: ArrayLike, *, alpha: float = ..., gamma: float = ...,
+                       reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                       return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array]]: ...
+
+@overload
+def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                        reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
+                        return_loss: Literal[True] = ...) -> _Loss: ...
+@overload
+def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                        reduction: _Reduction = ..., return_grad: Literal[True],
+                        grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                        return_loss: Literal[True] = ...) -> Tuple[_Loss, Tuple[_Array, _Array]]: ...
+@overload
+def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                        reduction: _Reduction = ..., return_grad: bool,
+                        grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                        return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, Tuple[_Array, _Array]]]: ...
+@overload
+def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                        reduction: _Reduction = ..., return_grad: Literal[True],
+                        grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                        return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                        reduction: _Reduction = ..., return_grad: bool = ...,
+                        grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                        return_loss: bool) -> Union[_Loss, Tuple[_Array, _Array], Tuple[_Loss, Tuple[_Array, _Array]]]: ...
+
+@overload
+def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike, *, full: bool = ...,
+                      eps: float = ..., reduction: _Reduction = ..., return_grad: Literal[False] = ...,
+                      grad_out: None = ..., return_loss: Literal[True] = ...) -> _Loss: ...
+@overload
+def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike, *, full: bool = ...,
+                      eps: float = ..., reduction: _Reduction = ..., return_grad: Literal[True],
+                      grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                      return_loss: Literal[True] = ...) -> Tuple[_Loss, Tuple[_Array, _Array]]: ...
+@overload
+def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike, *, full: bool = ...,
+                      eps: float = ..., reduction: _Reduction = ..., return_grad: bool,
+                      grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                      return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, Tuple[_Array, _Array]]]: ...
+@overload
+def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike, *, full: bool = ...,
+                      eps: float = ..., reduction: _Reduction = ..., return_grad: Literal[True],
+                      grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                      return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike, *, full: bool = ...,
+                      eps: float = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                      grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                      return_loss: bool) -> Union[_Loss, Tuple[_Array, _Array], Tuple[_Loss, Tuple[_Array, _Array]]]: ...
+
 # --- end of the generated losses ---
 
 def set_num_threads(n: int) -> None: ...

@@ -5,9 +5,9 @@ import numpy as np
 
 from . import _core
 from ._validate import (_elementwise, _optional_weight, _same_shape, asarray, broadcast_shape, check_flag,
-                        check_reduction, float_dtypes, position)
+                        check_reduction, check_scalar, float_dtypes, position)
 
-__all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "kl_div"]
+__all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "kl_div", "sigmoid_focal_loss"]
 
 def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None, reduction="mean",
                                      return_grad=False, grad_out=None, return_hessian=False, hess_out=None,
@@ -61,3 +61,30 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
     return _elementwise(_core.kl_div, (log_target,), (lq, cdt, rdt), t, shape, red, return_grad, grad_out,
                         mean_denominator=denom, pred_shape=lq.shape, return_hessian=return_hessian,
                         hess_out=hess_out, return_loss=return_loss)
+
+
+def sigmoid_focal_loss(inputs, targets, *, alpha=0.25, gamma=2.0, reduction="none", return_grad=False, grad_out=None,
+                       return_loss=True):
+    """Focal loss a_t (1 - p_t)^gamma BCE(x, t), p = sigmoid(x), p_t = p t + (1 - p)(1 - t),
+    a_t = alpha t + (1 - alpha)(1 - t), as torchvision.ops.sigmoid_focal_loss (default
+    reduction "none"; soft targets use the same general p_t).  alpha in [0, 1], or -1 for no
+    alpha weighting; gamma >= 0.  Stable for any x (1 - p from sigmoid(-x), the BCE from
+    softplus); where 1 - p_t is exactly 0 the gamma term of the gradient is taken as its
+    limit 0."""
+    x = asarray(inputs, "inputs")
+    t = asarray(targets, "targets")
+    a = check_scalar(alpha, "alpha")
+    if not (0.0 <= a <= 1.0 or a == -1.0):
+        raise ValueError(f"alpha must be in [0, 1], or -1 to disable the alpha weighting, got {alpha!r}")
+    g = check_scalar(gamma, "gamma")
+    if not g >= 0:
+        raise ValueError(f"gamma must be >= 0, got {gamma!r}")
+    red = check_reduction(reduction)
+    cdt, rdt = float_dtypes(x)
+    shape = broadcast_shape("inputs", x.shape, "targets", t.shape)
+
+    def kernel(a_, b_, gs, loss_rows, grad, hess, want_loss):
+        return _core.sigmoid_focal(a_, b_, a, g, gs, loss_rows, grad, want_loss)
+
+    return _elementwise(kernel, (), (x, cdt, rdt), t, shape, red, return_grad, grad_out, pred_shape=x.shape,
+                        return_loss=return_loss)

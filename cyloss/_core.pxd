@@ -29,6 +29,10 @@ cdef int bce_loss_grad_hess_f32(ptrdiff_t n, const float *p, const float *y, con
 cdef int kl_div_loss_grad_hess_f32(ptrdiff_t n, const float *log_q, const float *t, int log_target, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept nogil
 cdef int regression_loss_grad_hess_f32(int kind, ptrdiff_t n, const float *pred, const float *target, const float *weight, double param, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept nogil
 cdef int glm_loss_grad_hess_f32(int kind, ptrdiff_t n, const float *raw, const float *y, const float *weight, double param, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess, ptrdiff_t *err_index) noexcept nogil
+cdef int margin_loss_grad_hess_f32(int kind, ptrdiff_t n, const float *x1, const float *x2, const float *y, double margin, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept nogil
+cdef int poisson_nll_loss_grad_hess_f32(ptrdiff_t n, const float *x, const float *t, int flags, double eps, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept nogil
+cdef int gaussian_nll_loss_grad_f32(ptrdiff_t n, const float *x, const float *t, const float *var, int flags, double eps, double grad_scale, float *loss, double *loss_sum, float *grad, float *grad_var) noexcept nogil
+cdef int sigmoid_focal_loss_grad_f32(ptrdiff_t n, const float *x, const float *t, double alpha, double gamma, double grad_scale, float *loss, double *loss_sum, float *grad) noexcept nogil
 
 cdef int softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept nogil
 cdef int log_softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept nogil
@@ -55,3 +59,7 @@ cdef int bce_loss_grad_hess_f64(ptrdiff_t n, const double *p, const double *y, c
 cdef int kl_div_loss_grad_hess_f64(ptrdiff_t n, const double *log_q, const double *t, int log_target, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept nogil
 cdef int regression_loss_grad_hess_f64(int kind, ptrdiff_t n, const double *pred, const double *target, const double *weight, double param, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept nogil
 cdef int glm_loss_grad_hess_f64(int kind, ptrdiff_t n, const double *raw, const double *y, const double *weight, double param, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess, ptrdiff_t *err_index) noexcept nogil
+cdef int margin_loss_grad_hess_f64(int kind, ptrdiff_t n, const double *x1, const double *x2, const double *y, double margin, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept nogil
+cdef int poisson_nll_loss_grad_hess_f64(ptrdiff_t n, const double *x, const double *t, int flags, double eps, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept nogil
+cdef int gaussian_nll_loss_grad_f64(ptrdiff_t n, const double *x, const double *t, const double *var, int flags, double eps, double grad_scale, double *loss, double *loss_sum, double *grad, double *grad_var) noexcept nogil
+cdef int sigmoid_focal_loss_grad_f64(ptrdiff_t n, const double *x, const double *t, double alpha, double gamma, double grad_scale, double *loss, double *loss_sum, double *grad) noexcept nogil

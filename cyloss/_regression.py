@@ -1,12 +1,13 @@
-"""Regression losses: MSE, L1, Huber, smooth L1 (torch.nn.functional semantics, with an
-optional weight broadcast to the loss's shape); see cyloss._classification for the
+"""Regression losses: MSE, L1, Huber, smooth L1 (torch.nn.functional semantics), log-cosh
+(optax) and pseudo-Huber (scipy.special), each with an optional weight broadcast to the
+loss's shape; see cyloss._classification for the
 conventions.
 """
 from . import _core
 from ._validate import (_F32, _F32_MAX, _F32_TINY, _F64, _elementwise, _optional_weight, asarray, broadcast_shape,
                         check_reduction, check_scalar, float_dtypes)
 
-__all__ = ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"]
+__all__ = ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "log_cosh_loss", "pseudo_huber_loss"]
 
 def _regression(kind, param, pred, target, weight, reduction, return_grad, mean_by_weight, grad_out,
                 return_hessian=False, hess_out=None, return_loss=True):
@@ -70,4 +71,28 @@ def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", ret
     if not bt >= 0:
         raise ValueError(f"beta must be >= 0, got {beta!r}")
     return _regression(_core.SMOOTH_L1, bt, pred, target, weight, reduction, return_grad, False, grad_out,
+                       return_hessian, hess_out, return_loss)
+
+
+def log_cosh_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
+                  return_hessian=False, hess_out=None, return_loss=True):
+    """log(cosh(d)), d = pred - target, as optax.log_cosh (= |d| + log1p(exp(-2|d|)) - log 2,
+    accurate for small d and finite for any finite d); gradient tanh(d), Hessian
+    1 - tanh(d)^2.  `weight` broadcasts to the loss's shape and the weighted "mean" is
+    sum(w * l) / sum(w), as mse_loss."""
+    return _regression(_core.LOG_COSH, 0.0, pred, target, weight, reduction, return_grad, True, grad_out,
+                       return_hessian, hess_out, return_loss)
+
+
+def pseudo_huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None,
+                      return_hessian=False, hess_out=None, return_loss=True):
+    """delta^2 (sqrt(1 + (d / delta)^2) - 1), d = pred - target, delta > 0, as
+    scipy.special.pseudo_huber(delta, d) (computed without its cancellation for small d and
+    without overflow for large d); gradient d / sqrt(1 + (d / delta)^2), Hessian
+    (1 + (d / delta)^2)^(-3/2).  `weight` broadcasts to the loss's shape and the weighted
+    "mean" is sum(w * l) / sum(w), as mse_loss."""
+    dl = check_scalar(delta, "delta")
+    if not dl > 0:
+        raise ValueError(f"delta must be > 0, got {delta!r}")
+    return _regression(_core.PSEUDO_HUBER, dl, pred, target, weight, reduction, return_grad, True, grad_out,
                        return_hessian, hess_out, return_loss)

@@ -440,3 +440,40 @@ def _optional_weight(weight, name, shape, cdt, what):
         return None
     w = asarray(weight, name)
     return contiguous(broadcast_to(w, shape, name, what), cdt).reshape(-1)
+
+
+def check_grads_out(grad_out, want_grad, shapes, dtype, names):
+    """grad_out= of a loss with several float inputs: None, or a tuple with one entry per input
+    (named `names`, gradient shapes `shapes`): an out= array for that gradient, or None."""
+    if grad_out is None:
+        return (None,) * len(shapes)
+    if not isinstance(grad_out, tuple) or len(grad_out) != len(shapes):
+        raise TypeError(f"grad_out must be a tuple of {len(shapes)} arrays or None (one per input: "
+                        f"{', '.join(names)}), got {type(grad_out).__name__}"
+                        + (f" of length {len(grad_out)}" if isinstance(grad_out, tuple) else ""))
+    outs = []
+    for g, shape, name in zip(grad_out, shapes, names):
+        if g is not None:
+            check_grad_out(g, want_grad, shape, dtype)
+            for other in outs:
+                if other is not None and np.may_share_memory(g, other):
+                    raise ValueError(f"grad_out entries overlap (the one for {name}): pass separate arrays")
+        outs.append(g)
+    return tuple(outs)
+
+
+def finish_grads(flat_grads, shape, shapes, outs, rdt):
+    """The gradients (flat, of the broadcast `shape`) summed to each input's shape, in the
+    result dtype; written into the matching grad_out entry when there is one."""
+    res = []
+    for g, s, o in zip(flat_grads, shapes, outs):
+        g = cast_result(sum_to_shape(g.reshape(shape), s), rdt)
+        res.append(g if o is None else copy_into(o, g))
+    return tuple(res)
+
+
+def mean_or_sum(total, red, size, rdt):
+    """The reduced loss from the kernel's sum: "mean" divides by `size` (NaN for 0), "sum" not."""
+    if red == "mean":
+        return _scalar(total / size if size else math.nan, rdt)
+    return _scalar(total, rdt)

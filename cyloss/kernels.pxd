@@ -39,6 +39,13 @@ cdef extern from "cyloss.h" nogil:
         CYL_L1
         CYL_HUBER
         CYL_SMOOTH_L1
+        CYL_LOG_COSH
+        CYL_PSEUDO_HUBER
+        CYL_SOFT_MARGIN
+        CYL_HINGE_EMBEDDING
+        CYL_MARGIN_RANKING
+        CYL_NLL_LOG_INPUT
+        CYL_NLL_FULL
         CYL_HALF_POISSON
         CYL_HALF_GAMMA
         CYL_HALF_TWEEDIE
@@ -57,15 +64,18 @@ from cyloss._core cimport (
     vexp_f32, vlog_f32, vexpneg_f32,
     cross_entropy_loss_grad_hess_f32, cross_entropy_prob_loss_grad_hess_f32, bce_logits_loss_grad_hess_f32,
     bce_loss_grad_hess_f32, kl_div_loss_grad_hess_f32, regression_loss_grad_hess_f32,
-    glm_loss_grad_hess_f32, softmax_f64, log_softmax_f64,
-    logsumexp_f64, softmax_backward_f64, log_softmax_backward_f64,
-    entropy_f64, class_weight_sum_f64, cross_entropy_loss_grad_f64,
-    cross_entropy_prob_loss_grad_f64, nll_loss_grad_f64, bce_logits_loss_grad_f64,
-    bce_loss_grad_f64, kl_div_loss_grad_f64, regression_loss_grad_f64,
-    sum_f64, vexp_f64, vlog_f64,
-    vexpneg_f64, cross_entropy_loss_grad_hess_f64, cross_entropy_prob_loss_grad_hess_f64,
-    bce_logits_loss_grad_hess_f64, bce_loss_grad_hess_f64, kl_div_loss_grad_hess_f64,
-    regression_loss_grad_hess_f64, glm_loss_grad_hess_f64,
+    glm_loss_grad_hess_f32, margin_loss_grad_hess_f32, poisson_nll_loss_grad_hess_f32,
+    gaussian_nll_loss_grad_f32, sigmoid_focal_loss_grad_f32, softmax_f64,
+    log_softmax_f64, logsumexp_f64, softmax_backward_f64,
+    log_softmax_backward_f64, entropy_f64, class_weight_sum_f64,
+    cross_entropy_loss_grad_f64, cross_entropy_prob_loss_grad_f64, nll_loss_grad_f64,
+    bce_logits_loss_grad_f64, bce_loss_grad_f64, kl_div_loss_grad_f64,
+    regression_loss_grad_f64, sum_f64, vexp_f64,
+    vlog_f64, vexpneg_f64, cross_entropy_loss_grad_hess_f64,
+    cross_entropy_prob_loss_grad_hess_f64, bce_logits_loss_grad_hess_f64, bce_loss_grad_hess_f64,
+    kl_div_loss_grad_hess_f64, regression_loss_grad_hess_f64, glm_loss_grad_hess_f64,
+    margin_loss_grad_hess_f64, poisson_nll_loss_grad_hess_f64, gaussian_nll_loss_grad_f64,
+    sigmoid_focal_loss_grad_f64,
 )
 
 cdef inline int softmax_row_f32(const float *x, float *y, ptrdiff_t c) noexcept nogil:

@@ -78,6 +78,18 @@ cdef int regression_loss_grad_hess_f32(int kind, ptrdiff_t n, const float *pred,
 cdef int glm_loss_grad_hess_f32(int kind, ptrdiff_t n, const float *raw, const float *y, const float *weight, double param, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess, ptrdiff_t *err_index) noexcept nogil:
     return C.cyl_glm_loss_grad_hess_f32(kind, n, raw, y, weight, param, grad_scale, loss, loss_sum, grad, hess, err_index)
 
+cdef int margin_loss_grad_hess_f32(int kind, ptrdiff_t n, const float *x1, const float *x2, const float *y, double margin, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept nogil:
+    return C.cyl_margin_loss_grad_hess_f32(kind, n, x1, x2, y, margin, grad_scale, loss, loss_sum, grad, hess)
+
+cdef int poisson_nll_loss_grad_hess_f32(ptrdiff_t n, const float *x, const float *t, int flags, double eps, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept nogil:
+    return C.cyl_poisson_nll_loss_grad_hess_f32(n, x, t, flags, eps, grad_scale, loss, loss_sum, grad, hess)
+
+cdef int gaussian_nll_loss_grad_f32(ptrdiff_t n, const float *x, const float *t, const float *var, int flags, double eps, double grad_scale, float *loss, double *loss_sum, float *grad, float *grad_var) noexcept nogil:
+    return C.cyl_gaussian_nll_loss_grad_f32(n, x, t, var, flags, eps, grad_scale, loss, loss_sum, grad, grad_var)
+
+cdef int sigmoid_focal_loss_grad_f32(ptrdiff_t n, const float *x, const float *t, double alpha, double gamma, double grad_scale, float *loss, double *loss_sum, float *grad) noexcept nogil:
+    return C.cyl_sigmoid_focal_loss_grad_f32(n, x, t, alpha, gamma, grad_scale, loss, loss_sum, grad)
+
 cdef int softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept nogil:
     return C.cyl_softmax_f64(n, c, x, ldx, y, ldy, inv_temperature)
 
@@ -152,3 +164,15 @@ cdef int regression_loss_grad_hess_f64(int kind, ptrdiff_t n, const double *pred
 
 cdef int glm_loss_grad_hess_f64(int kind, ptrdiff_t n, const double *raw, const double *y, const double *weight, double param, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess, ptrdiff_t *err_index) noexcept nogil:
     return C.cyl_glm_loss_grad_hess_f64(kind, n, raw, y, weight, param, grad_scale, loss, loss_sum, grad, hess, err_index)
+
+cdef int margin_loss_grad_hess_f64(int kind, ptrdiff_t n, const double *x1, const double *x2, const double *y, double margin, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept nogil:
+    return C.cyl_margin_loss_grad_hess_f64(kind, n, x1, x2, y, margin, grad_scale, loss, loss_sum, grad, hess)
+
+cdef int poisson_nll_loss_grad_hess_f64(ptrdiff_t n, const double *x, const double *t, int flags, double eps, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept nogil:
+    return C.cyl_poisson_nll_loss_grad_hess_f64(n, x, t, flags, eps, grad_scale, loss, loss_sum, grad, hess)
+
+cdef int gaussian_nll_loss_grad_f64(ptrdiff_t n, const double *x, const double *t, const double *var, int flags, double eps, double grad_scale, double *loss, double *loss_sum, double *grad, double *grad_var) noexcept nogil:
+    return C.cyl_gaussian_nll_loss_grad_f64(n, x, t, var, flags, eps, grad_scale, loss, loss_sum, grad, grad_var)
+
+cdef int sigmoid_focal_loss_grad_f64(ptrdiff_t n, const double *x, const double *t, double alpha, double gamma, double grad_scale, double *loss, double *loss_sum, double *grad) noexcept nogil:
+    return C.cyl_sigmoid_focal_loss_grad_f64(n, x, t, alpha, gamma, grad_scale, loss, loss_sum, grad)

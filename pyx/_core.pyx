@@ -417,6 +417,7 @@ def kl_div(const floating[::1] log_q, const floating[::1] t, bint log_target, do
 
 
 MSE, L1, HUBER, SMOOTH_L1 = C.CYL_MSE, C.CYL_L1, C.CYL_HUBER, C.CYL_SMOOTH_L1
+LOG_COSH, PSEUDO_HUBER = C.CYL_LOG_COSH, C.CYL_PSEUDO_HUBER
 
 
 def regression(int kind, const floating[::1] pred, const floating[::1] target, const floating[::1] weight,
@@ -439,6 +440,107 @@ def regression(int kind, const floating[::1] pred, const floating[::1] target, c
             st = C.cyl_regression_loss_grad_hess_f32(kind, n, pp, pt, pw, param, grad_scale, pl, ptot, pg, ph)
         else:
             st = C.cyl_regression_loss_grad_hess_f64(kind, n, pp, pt, pw, param, grad_scale, pl, ptot, pg, ph)
+    _check(st, -1)
+    return total
+
+
+SOFT_MARGIN, HINGE_EMBEDDING, MARGIN_RANKING = C.CYL_SOFT_MARGIN, C.CYL_HINGE_EMBEDDING, C.CYL_MARGIN_RANKING
+NLL_LOG_INPUT, NLL_FULL = C.CYL_NLL_LOG_INPUT, C.CYL_NLL_FULL
+
+
+def margin(int kind, const floating[::1] x1, const floating[::1] x2, const floating[::1] y, double margin,
+           double grad_scale, floating[::1] loss, floating[::1] grad, floating[::1] hess=None,
+           bint want_loss=True):
+    """Elementwise margin losses (kind SOFT_MARGIN, HINGE_EMBEDDING: x2 None; MARGIN_RANKING)."""
+    cdef ptrdiff_t n = x1.shape[0]
+    _check_elementwise(n, y, y, loss, grad)
+    if x2 is not None:
+        _want1(x2.shape[0], n, "x2")
+    _check_hess1(hess, grad is not None, n)
+    cdef const floating *pa = _c1(x1)
+    cdef const floating *pb = _c1(x2)
+    cdef const floating *py = _c1(y)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w1(grad)
+    cdef floating *ph = _w1(hess)
+    cdef double total = 0.0
+    cdef double *ptot = &total if want_loss else NULL
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_margin_loss_grad_hess_f32(kind, n, pa, pb, py, margin, grad_scale, pl, ptot, pg, ph)
+        else:
+            st = C.cyl_margin_loss_grad_hess_f64(kind, n, pa, pb, py, margin, grad_scale, pl, ptot, pg, ph)
+    _check(st, -1)
+    return total
+
+
+def poisson_nll(const floating[::1] x, const floating[::1] t, int flags, double eps, double grad_scale,
+                floating[::1] loss, floating[::1] grad, floating[::1] hess=None, bint want_loss=True):
+    cdef ptrdiff_t n = x.shape[0]
+    _check_elementwise(n, t, t, loss, grad)
+    _check_hess1(hess, grad is not None, n)
+    cdef const floating *px = _c1(x)
+    cdef const floating *pt = _c1(t)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w1(grad)
+    cdef floating *ph = _w1(hess)
+    cdef double total = 0.0
+    cdef double *ptot = &total if want_loss else NULL
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_poisson_nll_loss_grad_hess_f32(n, px, pt, flags, eps, grad_scale, pl, ptot, pg, ph)
+        else:
+            st = C.cyl_poisson_nll_loss_grad_hess_f64(n, px, pt, flags, eps, grad_scale, pl, ptot, pg, ph)
+    _check(st, -1)
+    return total
+
+
+def gaussian_nll(const floating[::1] x, const floating[::1] t, const floating[::1] var, int flags, double eps,
+                 double grad_scale, floating[::1] loss, floating[::1] grad, floating[::1] grad_var,
+                 bint want_loss=True):
+    """grad and grad_var: both or neither."""
+    cdef ptrdiff_t n = x.shape[0]
+    _check_elementwise(n, t, var, loss, grad)
+    if (grad is None) != (grad_var is None):
+        raise ValueError("cyloss._core: grad and grad_var go together")
+    if grad_var is not None:
+        _want1(grad_var.shape[0], n, "grad_var")
+    cdef const floating *px = _c1(x)
+    cdef const floating *pt = _c1(t)
+    cdef const floating *pv = _c1(var)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w1(grad)
+    cdef floating *pgv = _w1(grad_var)
+    cdef double total = 0.0
+    cdef double *ptot = &total if want_loss else NULL
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_gaussian_nll_loss_grad_f32(n, px, pt, pv, flags, eps, grad_scale, pl, ptot, pg, pgv)
+        else:
+            st = C.cyl_gaussian_nll_loss_grad_f64(n, px, pt, pv, flags, eps, grad_scale, pl, ptot, pg, pgv)
+    _check(st, -1)
+    return total
+
+
+def sigmoid_focal(const floating[::1] x, const floating[::1] t, double alpha, double gamma, double grad_scale,
+                  floating[::1] loss, floating[::1] grad, bint want_loss=True):
+    cdef ptrdiff_t n = x.shape[0]
+    _check_elementwise(n, t, t, loss, grad)
+    cdef const floating *px = _c1(x)
+    cdef const floating *pt = _c1(t)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w1(grad)
+    cdef double total = 0.0
+    cdef double *ptot = &total if want_loss else NULL
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_sigmoid_focal_loss_grad_f32(n, px, pt, alpha, gamma, grad_scale, pl, ptot, pg)
+        else:
+            st = C.cyl_sigmoid_focal_loss_grad_f64(n, px, pt, alpha, gamma, grad_scale, pl, ptot, pg)
     _check(st, -1)
     return total
 

@@ -13,6 +13,13 @@ cdef extern from "cyloss.h" nogil:
     int CYL_L1
     int CYL_HUBER
     int CYL_SMOOTH_L1
+    int CYL_LOG_COSH
+    int CYL_PSEUDO_HUBER
+    int CYL_SOFT_MARGIN
+    int CYL_HINGE_EMBEDDING
+    int CYL_MARGIN_RANKING
+    int CYL_NLL_LOG_INPUT
+    int CYL_NLL_FULL
     int CYL_HALF_POISSON
     int CYL_HALF_GAMMA
     int CYL_HALF_TWEEDIE
@@ -57,6 +64,10 @@ cdef extern from "cyloss.h" nogil:
     int cyl_kl_div_loss_grad_hess_f32(ptrdiff_t n, const float *log_q, const float *t, int log_target, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept
     int cyl_regression_loss_grad_hess_f32(int kind, ptrdiff_t n, const float *pred, const float *target, const float *weight, double param, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept
     int cyl_glm_loss_grad_hess_f32(int kind, ptrdiff_t n, const float *raw, const float *y, const float *weight, double param, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess, ptrdiff_t *err_index) noexcept
+    int cyl_margin_loss_grad_hess_f32(int kind, ptrdiff_t n, const float *x1, const float *x2, const float *y, double margin, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept
+    int cyl_poisson_nll_loss_grad_hess_f32(ptrdiff_t n, const float *x, const float *t, int flags, double eps, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept
+    int cyl_gaussian_nll_loss_grad_f32(ptrdiff_t n, const float *x, const float *t, const float *var, int flags, double eps, double grad_scale, float *loss, double *loss_sum, float *grad, float *grad_var) noexcept
+    int cyl_sigmoid_focal_loss_grad_f32(ptrdiff_t n, const float *x, const float *t, double alpha, double gamma, double grad_scale, float *loss, double *loss_sum, float *grad) noexcept
 
     int cyl_softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept
     int cyl_log_softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept
@@ -83,3 +94,7 @@ cdef extern from "cyloss.h" nogil:
     int cyl_kl_div_loss_grad_hess_f64(ptrdiff_t n, const double *log_q, const double *t, int log_target, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept
     int cyl_regression_loss_grad_hess_f64(int kind, ptrdiff_t n, const double *pred, const double *target, const double *weight, double param, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept
     int cyl_glm_loss_grad_hess_f64(int kind, ptrdiff_t n, const double *raw, const double *y, const double *weight, double param, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess, ptrdiff_t *err_index) noexcept
+    int cyl_margin_loss_grad_hess_f64(int kind, ptrdiff_t n, const double *x1, const double *x2, const double *y, double margin, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept
+    int cyl_poisson_nll_loss_grad_hess_f64(ptrdiff_t n, const double *x, const double *t, int flags, double eps, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept
+    int cyl_gaussian_nll_loss_grad_f64(ptrdiff_t n, const double *x, const double *t, const double *var, int flags, double eps, double grad_scale, double *loss, double *loss_sum, double *grad, double *grad_var) noexcept
+    int cyl_sigmoid_focal_loss_grad_f64(ptrdiff_t n, const double *x, const double *t, double alpha, double gamma, double grad_scale, double *loss, double *loss_sum, double *grad) noexcept

@@ -23,8 +23,13 @@ LOSSES = {
     "huber_loss": "x, y, delta=0.5", "smooth_l1_loss": "x, y, beta=0.5",
     "half_poisson_loss": "x, y", "half_gamma_loss": "x, y", "half_tweedie_loss": "x, y, power=1.5",
     "half_tweedie_loss_identity": "y, y, power=1.5", "pinball_loss": "x, y, quantile=0.3",
-    "exponential_loss": "x, y",
+    "exponential_loss": "x, y", "log_cosh_loss": "x, y", "pseudo_huber_loss": "x, y, delta=2.0",
+    "soft_margin_loss": "x, y", "hinge_embedding_loss": "x, y, margin=0.5",
+    "poisson_nll_loss": "x, y, log_input=False, full=True",
 }
+# losses without return_hessian, and losses of several float inputs (a tuple of gradients)
+LOSSES_NO_HESSIAN = {"sigmoid_focal_loss": "x, y, alpha=0.5"}
+LOSSES_MULTI = {"margin_ranking_loss": "x, x, y, margin=0.1", "gaussian_nll_loss": "x, y, y, full=True"}
 
 HEADER = """\
 from typing import Any, Tuple, Union
@@ -90,6 +95,22 @@ if isinstance(r_{fn}, tuple):
 else:
     assert_type(r_{fn}, Loss)
 """)
+    for fn, args in LOSSES_NO_HESSIAN.items():
+        lines.append(f"""\
+assert_type(cyloss.{fn}({args}), Loss)
+assert_type(cyloss.{fn}({args}, return_grad=True), Pair)
+assert_type(cyloss.{fn}({args}, return_grad=True, grad_out=np.empty((4, 3))), Pair)
+assert_type(cyloss.{fn}({args}, return_grad=flag), Union[Loss, Pair])
+assert_type(cyloss.{fn}({args}, return_grad=True, return_loss=False), Arr)
+""")
+    for fn, args in LOSSES_MULTI.items():
+        lines.append(f"""\
+assert_type(cyloss.{fn}({args}), Loss)
+assert_type(cyloss.{fn}({args}, return_grad=True), Tuple[Loss, Tuple[Arr, Arr]])
+assert_type(cyloss.{fn}({args}, return_grad=True, grad_out=(np.empty((4, 3)), None)), Tuple[Loss, Tuple[Arr, Arr]])
+assert_type(cyloss.{fn}({args}, return_grad=flag), Union[Loss, Tuple[Loss, Tuple[Arr, Arr]]])
+assert_type(cyloss.{fn}({args}, return_grad=True, return_loss=False), Tuple[Arr, Arr])
+""")
     return "\n".join(lines)
 
 
@@ -106,6 +127,8 @@ cyloss.mse_loss(x, y, grad_out=np.empty((4, 3)))  # E: grad_out goes with return
 cyloss.binary_cross_entropy(y, y, return_grad=True, grad_out=[[0.0]])  # E: not an ndarray
 a, b = cyloss.half_poisson_loss(x, y, return_hessian=True)  # E: three values
 cyloss.pinball_loss(x, y, hess_out=np.empty((4, 3)))  # E: hess_out goes with return_hessian=True
+cyloss.sigmoid_focal_loss(x, y, return_hessian=True)  # E: no Hessian
+gm: Arr = cyloss.margin_ranking_loss(x, x, y, return_grad=True)[1]  # E: a tuple of two gradients
 """
 
 

@@ -27,6 +27,15 @@ def kernel_list():
     return [(name, " ".join(params.split()), " ".join(args.split())) for name, params, args in items]
 
 
+def constants():
+    """The integer constants of csrc/cyloss.h (status codes, loss kinds), in order."""
+    src = open(os.path.join(ROOT, "csrc", "cyloss.h")).read()
+    names = re.findall(r"^#define (CYL_[A-Z0-9_]+) +\(?-?[0-9]+\)?(?: |$)", src, re.M)
+    if "CYL_OK" not in names:
+        raise SystemExit("no constants found in csrc/cyloss.h")
+    return names
+
+
 def typed(params, ctype):
     return re.sub(r"\bT\b", ctype, params)
 
@@ -34,9 +43,7 @@ def typed(params, ctype):
 def gen_extern(kernels):
     out = [BANNER, "from libc.stdint cimport int64_t", "from libc.stddef cimport ptrdiff_t", "",
            'cdef extern from "cyloss.h" nogil:']
-    for const in ("CYL_OK", "CYL_ERR_TARGET", "CYL_ERR_DOMAIN", "CYL_ERR_ARG", "CYL_ERR_NOMEM",
-                  "CYL_MSE", "CYL_L1", "CYL_HUBER", "CYL_SMOOTH_L1", "CYL_HALF_POISSON", "CYL_HALF_GAMMA",
-                  "CYL_HALF_TWEEDIE", "CYL_HALF_TWEEDIE_IDENTITY", "CYL_PINBALL", "CYL_EXPONENTIAL"):
+    for const in constants():
         out.append(f"    int {const}")
     out += ["    void cyl_init(int force_baseline) noexcept",
             "    const char *cyl_cpu_target() noexcept",
@@ -109,22 +116,7 @@ from libc.stddef cimport ptrdiff_t
 
 cdef extern from "cyloss.h" nogil:
     enum:
-        CYL_OK
-        CYL_ERR_TARGET
-        CYL_ERR_DOMAIN
-        CYL_ERR_ARG
-        CYL_ERR_NOMEM
-        CYL_MSE
-        CYL_L1
-        CYL_HUBER
-        CYL_SMOOTH_L1
-        CYL_HALF_POISSON
-        CYL_HALF_GAMMA
-        CYL_HALF_TWEEDIE
-        CYL_HALF_TWEEDIE_IDENTITY
-        CYL_PINBALL
-        CYL_EXPONENTIAL
-
+@CONSTANTS@
 '''
 
 ROW_TEMPLATE = '''
@@ -176,7 +168,8 @@ cdef inline {t} entropy_row_{s}(const {t} *p, ptrdiff_t c) noexcept nogil:
 
 
 def gen_kernels_pxd(kernels):
-    out = [BANNER + KERNELS_PXD_HEAD, "# array-level kernels (cyloss._core)"]
+    head = KERNELS_PXD_HEAD.replace("@CONSTANTS@", "".join(f"        {c}\n" for c in constants()))
+    out = [BANNER + head, "# array-level kernels (cyloss._core)"]
     names = [f"{name}_{sfx}" for sfx, _ in TYPES for name, _, _ in kernels]
     out.append("from cyloss._core cimport (")
     for i in range(0, len(names), 3):

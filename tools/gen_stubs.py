@@ -46,6 +46,26 @@ LOSSES = {
     "half_tweedie_loss_identity": ("raw_prediction", "y", ["power: float = ...", W, "reduction: " + R + " = ..."],),
     "pinball_loss": ("raw_prediction", "y", ["quantile: float = ...", W, "reduction: " + R + " = ..."],),
     "exponential_loss": ("raw_prediction", "y", [W, "reduction: " + R + " = ..."],),
+    "log_cosh_loss": ("pred", "target", [W, "reduction: " + R + " = ..."],),
+    "pseudo_huber_loss": ("pred", "target", ["delta: float = ...", W, "reduction: " + R + " = ..."],),
+    "soft_margin_loss": ("input", "target", ["reduction: " + R + " = ..."],),
+    "hinge_embedding_loss": ("input", "target", ["margin: float = ...", "reduction: " + R + " = ..."],),
+    "poisson_nll_loss": ("input", "target", ["log_input: bool = ...", "full: bool = ...", "eps: float = ...",
+                                             "reduction: " + R + " = ..."],),
+}
+
+# losses without return_hessian: name -> (arguments, keyword parameters before the flags)
+LOSSES_NO_HESSIAN = {
+    "sigmoid_focal_loss": (["inputs", "targets"], ["alpha: float = ...", "gamma: float = ...",
+                                                   "reduction: " + R + " = ..."]),
+}
+
+# losses of several float inputs, return_grad=True giving one gradient per input (a tuple):
+# name -> (arguments, number of gradients, keyword parameters before the flags)
+LOSSES_MULTI = {
+    "margin_ranking_loss": (["input1", "input2", "target"], 2, ["margin: float = ...", "reduction: " + R + " = ..."]),
+    "gaussian_nll_loss": (["input", "target", "var"], 2, ["full: bool = ...", "eps: float = ...",
+                                                          "reduction: " + R + " = ..."]),
 }
 
 G = "Optional[_Array] = ..."
@@ -71,6 +91,18 @@ OVERLOADS = [
      "Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]"),
 ]
 
+# the overloads without return_hessian / hess_out; GR is the gradient's type (one array, or a
+# tuple of them for several inputs)
+def overloads_no_hessian(gr):
+    go = "Optional[Tuple[Optional[_Array], ...]] = ..." if gr != "_Array" else G
+    return [
+        (["return_grad: Literal[False] = ...", "grad_out: None = ...", _T], "_Loss"),
+        (["return_grad: Literal[True]", "grad_out: " + go, _T], f"Tuple[_Loss, {gr}]"),
+        (["return_grad: bool", "grad_out: " + go, _T], f"Union[_Loss, Tuple[_Loss, {gr}]]"),
+        (["return_grad: Literal[True]", "grad_out: " + go, "return_loss: Literal[False]"], gr),
+        (["return_grad: bool = ...", "grad_out: " + go, "return_loss: bool"], f"Union[_Loss, {gr}, Tuple[_Loss, {gr}]]"),
+    ]
+
 
 def _wrap(head, params, ret, width=112):
     """def head(p1, p2, ...) -> ret: ... wrapped at `width` with aligned continuation lines."""
@@ -91,6 +123,17 @@ def block():
     for name, (a, b, kws) in LOSSES.items():
         for flags, ret in OVERLOADS:
             params = [f"{a}: ArrayLike", f"{b}: ArrayLike", "*"] + kws + flags
+            out.append("@overload\n" + _wrap(f"def {name}(", params, ret) + "\n")
+        out.append("\n")
+    for name, (args, kws) in LOSSES_NO_HESSIAN.items():
+        for flags, ret in overloads_no_hessian("_Array"):
+            params = [f"{a}: ArrayLike" for a in args] + ["*"] + kws + flags
+            out.append("@overload\n" + _wrap(f"def {name}(", params, ret) + "\n")
+        out.append("\n")
+    for name, (args, ngrad, kws) in LOSSES_MULTI.items():
+        gr = "Tuple[" + ", ".join(["_Array"] * ngrad) + "]"
+        for flags, ret in overloads_no_hessian(gr):
+            params = [f"{a}: ArrayLike" for a in args] + ["*"] + kws + flags
             out.append("@overload\n" + _wrap(f"def {name}(", params, ret) + "\n")
         out.append("\n")
     out.append(END)

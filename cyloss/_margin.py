@@ -1,0 +1,86 @@
+"""Margin losses of torch.nn.functional: soft_margin_loss, hinge_embedding_loss,
+margin_ranking_loss (elementwise, inputs broadcast against each other as torch's
+arithmetic does; gradients summed back to each input's shape).  See
+cyloss._classification for the conventions of return_grad / grad_out."""
+import numpy as np
+
+from . import _core
+from ._validate import (_elementwise, _flags, asarray, broadcast_shape, cast_result, check_grads_out,
+                        check_reduction, check_scalar, contiguous, finish_grads, float_dtypes,
+                        mean_or_sum)
+
+__all__ = ["soft_margin_loss", "hinge_embedding_loss", "margin_ranking_loss"]
+
+
+def _margin(kind, margin, x, y, reduction, return_grad, grad_out, return_hessian, hess_out, return_loss):
+    xa = asarray(x, "input")
+    ya = asarray(y, "target")
+    red = check_reduction(reduction)
+    cdt, rdt = float_dtypes(xa)
+    shape = broadcast_shape("input", xa.shape, "target", ya.shape)
+
+    def kernel(a, b, gs, loss_rows, grad, hess, want_loss):
+        return _core.margin(kind, a, None, b, margin, gs, loss_rows, grad, hess, want_loss)
+
+    return _elementwise(kernel, (), (xa, cdt, rdt), ya, shape, red, return_grad, grad_out, pred_shape=xa.shape,
+                        return_hessian=return_hessian, hess_out=hess_out, return_loss=return_loss)
+
+
+def soft_margin_loss(input, target, *, reduction="mean", return_grad=False, grad_out=None, return_hessian=False,
+                     hess_out=None, return_loss=True):
+    """log(1 + exp(-y x)), y = target (torch expects +-1; any value is used as given), as
+    torch.nn.functional.soft_margin_loss; computed as softplus(-y x), finite where torch's
+    log1p(exp(-y x)) overflows to inf (-y x > 88 in float32).  Gradient -y sigmoid(-y x),
+    Hessian y^2 sigmoid(-y x) sigmoid(y x)."""
+    return _margin(_core.SOFT_MARGIN, 0.0, input, target, reduction, return_grad, grad_out, return_hessian,
+                   hess_out, return_loss)
+
+
+def hinge_embedding_loss(input, target, *, margin=1.0, reduction="mean", return_grad=False, grad_out=None,
+                         return_hessian=False, hess_out=None, return_loss=True):
+    """x where y == 1, max(0, margin - x) where y == -1, as torch.nn.functional.hinge_embedding_loss
+    (torch's where() form: a target other than +-1 gets both terms, x + max(0, margin - x); torch
+    does not check y and neither does cyloss).  Gradient 1 / -[margin - x >= 0] (torch passes
+    the gradient at margin - x = 0); the loss is piecewise linear: Hessian 0."""
+    m = check_scalar(margin, "margin")
+    return _margin(_core.HINGE_EMBEDDING, m, input, target, reduction, return_grad, grad_out, return_hessian,
+                   hess_out, return_loss)
+
+
+def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean", return_grad=False, grad_out=None,
+                        return_loss=True):
+    """max(0, -y (x1 - x2) + margin), as torch.nn.functional.margin_ranking_loss (y expected in
+    {1, -1}; torch does not check it and neither does cyloss: any y is used as given).  The
+    three arrays must have the same number of dimensions (torch's rule) and broadcast against
+    each other.  return_grad=True returns (loss, (d/dinput1, d/dinput2)); grad_out is None or
+    a tuple of two arrays (or None entries) receiving them."""
+    x1 = asarray(input1, "input1")
+    x2 = asarray(input2, "input2")
+    y = asarray(target, "target")
+    if not x1.ndim == x2.ndim == y.ndim:
+        raise ValueError(f"input1, input2 and target must have the same number of dimensions (torch's rule), "
+                         f"got shapes {x1.shape}, {x2.shape}, {y.shape}")
+    m = check_scalar(margin, "margin")
+    red = check_reduction(reduction)
+    cdt, rdt = float_dtypes(x1)
+    shape = broadcast_shape("input1", x1.shape, "input2", x2.shape)
+    shape = broadcast_shape("input1 and input2", shape, "target", y.shape)
+    want_grad, return_grad, _, return_loss = _flags(return_grad, False, None, None, shape, rdt, return_loss)
+    outs = check_grads_out(grad_out, want_grad, (x1.shape, x2.shape), rdt, ("input1", "input2"))
+    a, b, c = (contiguous(np.broadcast_to(v, shape), cdt).reshape(-1) for v in (x1, x2, y))
+    size = a.shape[0]
+    gs = 1.0 / size if red == "mean" and size else 1.0
+    loss_rows = np.empty(size, dtype=cdt) if red == "none" and return_loss else None
+    g1 = np.empty(size, dtype=cdt) if want_grad else None
+    total = _core.margin(_core.MARGIN_RANKING, a, b, c, m, gs, loss_rows, g1, None, return_loss)
+    loss = None
+    if return_loss:
+        if red == "none":
+            loss = cast_result(loss_rows.reshape(shape), rdt)
+            loss = loss[()] if loss.ndim == 0 else loss
+        else:
+            loss = mean_or_sum(total, red, size, rdt)
+    if not want_grad:
+        return loss
+    grads = finish_grads((g1, np.negative(g1)), shape, (x1.shape, x2.shape), outs, rdt)
+    return (loss, grads) if return_loss else grads
