@@ -43,14 +43,18 @@ CYL_INLINE T CYL_FN(regression_elem)(ptrdiff_t i, const T *pred, const T *target
         T sh = x * ((T)1 + x2 * ((T)(1.0 / 6) + x2 * ((T)(1.0 / 120) + x2 * ((T)(1.0 / 5040) +
                x2 * ((T)(1.0 / 362880) + x2 * ((T)(1.0 / 39916800) + x2 * ((T)(1.0 / 6227020800.0) +
                x2 * ((T)(1.0 / 1307674368000.0) + x2 * (T)(1.0 / 355687428096000.0)))))))));
-        T c1 = (T)2 * sh * sh;
+        /* s2 has a multiply among its uses, so no variant of this loop fuses it into an add
+         * (GCC fuses a product only when all its uses are adds): the loss and the gradient
+         * round the same way with or without each other; 2 s2 is exact, fused or not */
+        T s2 = sh * sh;
+        T c1 = (T)2 * s2;
         T e = EXPNEG((T)-2 * ad);
         T inv1e = (T)1 / ((T)1 + e);
         int small = ad < (T)1;
         T lsmall = LOG1PU(c1);
         T lbig = ad + LOG1PU(e) - (T)0.6931471805599453;
         l = small ? lsmall : lbig;
-        T th = small ? (T)2 * sh * SQRT((T)1 + sh * sh) / ((T)1 + c1) : ((T)1 - e) * inv1e;
+        T th = small ? (T)2 * sh * SQRT((T)1 + s2) / ((T)1 + c1) : ((T)1 - e) * inv1e;
         g = d < 0 ? -th : d > 0 ? th : d; /* 0 at 0, NaN for NaN */
         h = small ? (T)1 / (((T)1 + c1) * ((T)1 + c1)) : (T)4 * e * inv1e * inv1e;
     } else { /* pseudo-Huber, param = delta > 0: s = sqrt(1 + r^2), r = |d| / delta;
