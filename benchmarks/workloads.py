@@ -708,6 +708,123 @@ for _kind in _HESS:
     SETUPS[_kind + "+hess"] = (lambda env, shape, dt, _k=_kind, **kw: _elementwise_hess(env, shape, dt, _k, **kw))
 
 
+# ------------------------------------------------------------------ the catalogue (issue 11)
+# Each: (cyloss name, data kinds of the arguments, number of differentiated arguments,
+# keyword arguments, torch forward f(torch, F, *tensors), NumPy loss, NumPy gradients).
+# torch / NumPy are written the way their users write them where torch has no function
+# (log-cosh, pseudo-Huber, torchvision's focal loss, here in plain torch).
+
+def _np_focal(x, t, alpha=0.25, gamma=2.0):
+    p = 1.0 / (1.0 + np.exp(-x))
+    ce = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+    p_t = p * t + (1 - p) * (1 - t)
+    loss = ce * (1 - p_t) ** gamma * (alpha * t + (1 - alpha) * (1 - t))
+    return loss, p, ce, p_t
+
+
+def _np_focal_grad(x, t, alpha=0.25, gamma=2.0):
+    loss, p, ce, p_t = _np_focal(x, t, alpha, gamma)
+    m = 1 - p_t
+    at = alpha * t + (1 - alpha) * (1 - t)
+    g = at * ((p - t) * m ** gamma + ce * gamma * m ** (gamma - 1) * p * (1 - p) * (1 - 2 * t))
+    return loss.mean(), g / x.size
+
+
+def _t_focal(torch, F, x, t, alpha=0.25, gamma=2.0):
+    p = torch.sigmoid(x)
+    ce = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+    p_t = p * t + (1 - p) * (1 - t)
+    return (ce * ((1 - p_t) ** gamma) * (alpha * t + (1 - alpha) * (1 - t))).mean()
+
+
+def _np_gnll(x, t, v, grad):
+    d = x - t
+    loss = (0.5 * (np.log(v) + d * d / v)).mean()
+    if not grad:
+        return loss
+    n = x.size
+    return loss, ((d / v) / n, (0.5 * (1 / v - d * d / (v * v))) / n)
+
+
+_CAT = {
+    "log_cosh_loss": ("log_cosh_loss", ("normal", "normal"), 1, {},
+                      lambda torch, F, a, b: torch.log(torch.cosh(a - b)).mean(),
+                      lambda a, b: np.log(np.cosh(a - b)).mean(),
+                      lambda a, b: (np.log(np.cosh(a - b)).mean(), np.tanh(a - b) / a.size)),
+    "pseudo_huber_loss": ("pseudo_huber_loss", ("normal", "normal"), 1, {"delta": 1.0},
+                          lambda torch, F, a, b: (torch.sqrt(1 + (a - b) ** 2) - 1).mean(),
+                          lambda a, b: (np.sqrt(1 + (a - b) ** 2) - 1).mean(),
+                          lambda a, b: ((np.sqrt(1 + (a - b) ** 2) - 1).mean(),
+                                        (a - b) / np.sqrt(1 + (a - b) ** 2) / a.size)),
+    "soft_margin_loss": ("soft_margin_loss", ("normal", "sign"), 1, {},
+                         lambda torch, F, a, b: F.soft_margin_loss(a, b),
+                         lambda a, b: np.log1p(np.exp(-a * b)).mean(),
+                         lambda a, b: (np.log1p(np.exp(-a * b)).mean(), -b / (1 + np.exp(a * b)) / a.size)),
+    "hinge_embedding_loss": ("hinge_embedding_loss", ("normal", "sign"), 1, {},
+                             lambda torch, F, a, b: F.hinge_embedding_loss(a, b),
+                             lambda a, b: np.where(b == 1, a, np.maximum(0, 1 - a)).mean(),
+                             lambda a, b: (np.where(b == 1, a, np.maximum(0, 1 - a)).mean(),
+                                           np.where(b == 1, 1.0, np.where(1 - a >= 0, -1.0, 0.0)).astype(a.dtype)
+                                           / a.size)),  # (y is +-1 here)
+    "margin_ranking_loss": ("margin_ranking_loss", ("normal", "normal", "sign"), 2, {},
+                            lambda torch, F, a, b, y: F.margin_ranking_loss(a, b, y),
+                            lambda a, b, y: np.maximum(0, -y * (a - b)).mean(),
+                            lambda a, b, y: (np.maximum(0, -y * (a - b)).mean(),
+                                             (np.where(-y * (a - b) >= 0, -y, 0) / a.size,
+                                              np.where(-y * (a - b) >= 0, y, 0) / a.size))),
+    "poisson_nll_loss": ("poisson_nll_loss", ("small", "count"), 1, {},
+                         lambda torch, F, a, b: F.poisson_nll_loss(a, b),
+                         lambda a, b: (np.exp(a) - b * a).mean(),
+                         lambda a, b: ((np.exp(a) - b * a).mean(), (np.exp(a) - b) / a.size)),
+    "gaussian_nll_loss": ("gaussian_nll_loss", ("normal", "normal", "positive"), 2, {},
+                          lambda torch, F, a, b, v: F.gaussian_nll_loss(a, b, v),
+                          lambda a, b, v: _np_gnll(a, b, v, False),
+                          lambda a, b, v: _np_gnll(a, b, v, True)),
+    "sigmoid_focal_loss": ("sigmoid_focal_loss", ("normal", "unit"), 1, {"reduction": "mean"},
+                           _t_focal, lambda a, b: _np_focal(a, b)[0].mean(), _np_focal_grad),
+}
+
+
+def _catalogue(env, shape, dt, kind, grad=False):
+    cy_name, kinds, ndiff, kw, t_fwd, np_loss, np_grad = _CAT[kind]
+    args = [env.normal(shape, dt, 2.0) if k == "normal" else
+            np.where(env.normal(shape, dt) >= 0, 1, -1).astype(np.float32 if dt == "f32" else np.float64)
+            if k == "sign" else _hess_data(env, k, shape, dt) for k in kinds]
+    cy_fn = getattr(cyloss, cy_name)
+
+    def t_make(torch, F):
+        if not grad:
+            ts = [torch.from_numpy(a) for a in args]
+            return lambda: t_fwd(torch, F, *ts)
+        leaves = [torch.from_numpy(a.copy()).requires_grad_() for a in args[:ndiff]]
+        rest = [torch.from_numpy(a) for a in args[ndiff:]]
+        if kind == "gaussian_nll_loss":  # var is differentiated too: (input, var) leaves
+            leaves = [torch.from_numpy(args[0].copy()).requires_grad_(),
+                      torch.from_numpy(args[2].copy()).requires_grad_()]
+            rest = [torch.from_numpy(args[1])]
+
+        def fwd_bwd():
+            for lf in leaves:
+                lf.grad = None
+            if kind == "gaussian_nll_loss":
+                loss = t_fwd(torch, F, leaves[0], rest[0], leaves[1])
+            else:
+                loss = t_fwd(torch, F, *leaves, *rest)
+            loss.backward()
+            gs = tuple(lf.grad for lf in leaves)
+            return loss, (gs if ndiff > 1 else gs[0])
+        return fwd_bwd
+
+    res = (env.cy(lambda: cy_fn(*args, return_grad=grad, **kw)) + env.tch(t_make, grad=grad)
+           + env.numpy(lambda: (np_grad if grad else np_loss)(*args)))
+    return res + (env.copy(args[0]) if grad else []) + env.read(*args)
+
+
+for _kind in _CAT:
+    SETUPS[_kind] = (lambda env, shape, dt, _k=_kind, **kw: _catalogue(env, shape, dt, _k, **kw))
+    SETUPS[_kind + "+grad"] = (lambda env, shape, dt, _k=_kind, **kw: _catalogue(env, shape, dt, _k, grad=True, **kw))
+
+
 # ------------------------------------------------------------------ the list
 def _build():
     F32, F64 = "f32", "f64"
@@ -751,6 +868,9 @@ def _build():
         for kind in _HESS:
             register(_HESS[kind][0], kind + "+hess", N7, dt, quick=dt == F32 and kind == "half_poisson")
             register(_HESS[kind][0], kind + "+hess", N7, dt, out=True)
+    for kind in _CAT:                                      # the catalogue (issue 11)
+        register(_CAT[kind][0], kind, N7, F32, quick=kind == "soft_margin_loss")
+        register(_CAT[kind][0], kind + "+grad", N7, F32)
     register("softmax", "softmax", (1, 10), F64, tiny=True, quick=True)
     register("logsumexp", "logsumexp", (1, 10), F64, tiny=True)
     register("cross_entropy", "cross_entropy", (1, 10), F64, tiny=True, quick=True)

@@ -49,14 +49,16 @@ CYL_INLINE T CYL_FN(regression_elem)(ptrdiff_t i, const T *pred, const T *target
         T s2 = sh * sh;
         T c1 = (T)2 * s2;
         T e = EXPNEG((T)-2 * ad);
-        T inv1e = (T)1 / ((T)1 + e);
         int small = ad < (T)1;
-        T lsmall = LOG1PU(c1);
-        T lbig = ad + LOG1PU(e) - (T)0.6931471805599453;
-        l = small ? lsmall : lbig;
-        T th = small ? (T)2 * sh * SQRT((T)1 + s2) / ((T)1 + c1) : ((T)1 - e) * inv1e;
+        T lg = LOG1PU(small ? c1 : e); /* one log1p for both branches */
+        l = small ? lg : ad + lg - (T)0.6931471805599453;
+        /* tanh = num / den and 1 - tanh^2 = hn / den^2 with one division */
+        T num = small ? (T)2 * sh * SQRT((T)1 + s2) : (T)1 - e;
+        T den = small ? (T)1 + c1 : (T)1 + e;
+        T inv = (T)1 / den;
+        T th = num * inv;
         g = d < 0 ? -th : d > 0 ? th : d; /* 0 at 0, NaN for NaN */
-        h = small ? (T)1 / (((T)1 + c1) * ((T)1 + c1)) : (T)4 * e * inv1e * inv1e;
+        h = (small ? (T)1 : (T)4 * e) * inv * inv;
     } else { /* pseudo-Huber, param = delta > 0: s = sqrt(1 + r^2), r = |d| / delta;
               * l = delta |d| r / (s + 1) (= delta^2 (s - 1) without its cancellation),
               * g = delta sign(d) r / s, h = s^-3; beyond r = 1e17, s = r and r/(s+1) = r/s = 1
