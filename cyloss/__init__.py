@@ -45,7 +45,8 @@ from . import _threads  # noqa: E402
 from ._threads import set_num_threads, get_num_threads, num_threads  # noqa: E402
 _threads.init()
 
-from ._softmax import softmax, log_softmax, logsumexp, softmax_backward, log_softmax_backward  # noqa: E402
+from ._softmax import (softmax, log_softmax, softmin, logsumexp, softmax_backward,  # noqa: E402
+                       log_softmax_backward)
 from ._classification import cross_entropy, nll_loss, entropy  # noqa: E402
 from ._binary import (binary_cross_entropy_with_logits, binary_cross_entropy, kl_div,  # noqa: E402
                       sigmoid_focal_loss)
@@ -79,7 +80,7 @@ def get_include():
 
 
 __all__ = [
-    "softmax", "log_softmax", "logsumexp", "softmax_backward", "log_softmax_backward",
+    "softmax", "log_softmax", "softmin", "logsumexp", "softmax_backward", "log_softmax_backward",
     "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy",
     "kl_div", "entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
     "log_cosh_loss", "pseudo_huber_loss", "sigmoid_focal_loss", "soft_margin_loss", "hinge_embedding_loss",

@@ -1,4 +1,4 @@
-"""softmax, log_softmax, logsumexp and the two backward products."""
+"""softmax, log_softmax, softmin, logsumexp and the two backward products."""
 import math
 
 import numpy as np
@@ -7,7 +7,7 @@ from . import _core
 from ._validate import (asarray, cast_result, check_broadcast_dims, check_flag, check_out, check_scalar,
                         contiguous, float_dtypes, norm_axes, norm_axis, rows, unrows)
 
-__all__ = ["softmax", "log_softmax", "logsumexp", "softmax_backward", "log_softmax_backward"]
+__all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "softmax_backward", "log_softmax_backward"]
 
 
 def _rowwise(kernel, arrays, names, axis, out, compute=None, originals=None):
@@ -123,6 +123,16 @@ def log_softmax(x, axis=-1, *, temperature=1.0, out=None):
         if r is not None:
             return r
     return _softmax_any(x, axis, temperature, out, True)
+
+
+def softmin(x, axis=-1, *, temperature=1.0, out=None):
+    """softmax(-x / temperature) along `axis`, as torch.nn.functional.softmin (which also
+    negates first): the smallest entries get the largest probabilities.  Same dtype rules,
+    NaN and `out` behaviour as softmax; a row holding -inf gives NaN (it is +inf for softmax)."""
+    a = asarray(x, "x")
+    neg = a.astype(float_dtypes(a)[1])  # a copy in the result dtype (negation is exact there)
+    np.negative(neg, out=neg)
+    return _softmax_any(neg, axis, temperature, out, False)
 
 
 def softmax_backward(y, grad, axis=-1, *, out=None):

@@ -513,3 +513,53 @@ def test_large_inputs_thread_count_independent(name, rng):
     g1 = res[1][1] if isinstance(res[1][1], tuple) else (res[1][1],)
     for a, b in zip(g0, g1):
         np.testing.assert_array_equal(a, b)
+
+
+# --------------------------------------------------------------------- softmin
+
+def _ref_softmin(x, axis, t):
+    z = -np.asarray(x, dtype=np.float64) / t
+    z = z - z.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("axis", [-1, 0])
+@pytest.mark.parametrize("temperature", [1.0, 0.3, 7.0])
+def test_softmin(dtype, axis, temperature, rng):
+    x = (rng.normal(size=(9, 13)) * 3).astype(dtype)
+    x0 = x.copy()
+    y = cyloss.softmin(x, axis, temperature=temperature)
+    assert_close(y, _ref_softmin(x, axis, temperature), dtype)
+    out = np.empty_like(x)
+    assert cyloss.softmin(x, axis, temperature=temperature, out=out) is out
+    np.testing.assert_array_equal(out, y)
+    np.testing.assert_array_equal(x, x0)
+    # in place: out is x itself
+    xi = x.copy()
+    cyloss.softmin(xi, axis, temperature=temperature, out=xi)
+    np.testing.assert_array_equal(xi, y)
+
+
+def test_softmin_dtypes_and_specials():
+    assert cyloss.softmin(np.array([1, 2, 3])).dtype == np.float64
+    assert cyloss.softmin(np.array([True, False])).dtype == np.float64
+    y16 = cyloss.softmin(np.array([1.0, 2.0], dtype=np.float16))
+    assert y16.dtype == np.float16
+    np.testing.assert_allclose(y16.astype(np.float64), _ref_softmin([1.0, 2.0], -1, 1.0), rtol=2e-3)
+    y = cyloss.softmin(np.array([[np.inf, 0.0], [np.nan, 1.0], [-np.inf, 1.0]]))
+    np.testing.assert_array_equal(y[0], [0.0, 1.0])
+    assert np.isnan(y[1]).all() and np.isnan(y[2]).all()
+    with pytest.raises(ValueError, match="temperature"):
+        cyloss.softmin(np.ones(3), temperature=0.0)
+    with pytest.raises(TypeError, match="x"):
+        cyloss.softmin(np.array(["a"]))
+
+
+def test_softmin_against_torch(rng):
+    torch = _torch()
+    x = rng.normal(size=(6, 11)) * 4
+    for dim in (0, 1):
+        ref = torch.nn.functional.softmin(torch.tensor(x), dim=dim).numpy()
+        assert_close(cyloss.softmin(x, dim), ref, np.float64)

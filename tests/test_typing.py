@@ -56,6 +56,7 @@ def _good():
     lines = [HEADER, """\
 assert_type(cyloss.softmax(x, -1, temperature=2.0), Arr)
 assert_type(cyloss.log_softmax(x, axis=0), Arr)
+assert_type(cyloss.softmin(x, 0, temperature=0.5, out=np.empty((4, 3))), Arr)
 assert_type(cyloss.softmax_backward(y, x), Arr)
 assert_type(cyloss.log_softmax_backward(y, x, out=np.empty((4, 3))), Arr)
 assert_type(cyloss.entropy(y, axis=0), Loss)
