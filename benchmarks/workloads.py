@@ -825,6 +825,43 @@ for _kind in _CAT:
     SETUPS[_kind + "+grad"] = (lambda env, shape, dt, _k=_kind, **kw: _catalogue(env, shape, dt, _k, grad=True, **kw))
 
 
+@setup_fn("multi_margin_loss")
+def _multi_margin(env, shape, dt, grad=False):
+    n, c = shape
+    x = env.normal(shape, dt)
+    t = env.targets(n, c)
+    rows = np.arange(n)
+
+    def t_make(torch, F):
+        tt = torch.from_numpy(t)
+        if not grad:
+            tx = torch.from_numpy(x)
+            return lambda: F.multi_margin_loss(tx, tt)
+        leaf = torch.from_numpy(x.copy()).requires_grad_()
+
+        def fwd_bwd():
+            leaf.grad = None
+            loss = F.multi_margin_loss(leaf, tt)
+            loss.backward()
+            return loss, leaf.grad
+        return fwd_bwd
+
+    def np_fn():
+        z = np.maximum(0, 1.0 - x[rows, t][:, None] + x)
+        z[rows, t] = 0
+        loss = z.sum() / (n * c)
+        if not grad:
+            return loss
+        g = (z > 0).astype(x.dtype) / (n * c)
+        g[rows, t] = -g.sum(axis=1)
+        return loss, g
+    return (env.cy(lambda: cyloss.multi_margin_loss(x, t, return_grad=grad)) + env.tch(t_make, grad=grad)
+            + env.numpy(np_fn) + (env.copy(x) if grad else []) + env.read(x))
+
+
+SETUPS["multi_margin_loss+grad"] = (lambda env, shape, dt, **kw: _multi_margin(env, shape, dt, grad=True, **kw))
+
+
 # ------------------------------------------------------------------ the list
 def _build():
     F32, F64 = "f32", "f64"
@@ -871,6 +908,8 @@ def _build():
     for kind in _CAT:                                      # the catalogue (issue 11)
         register(_CAT[kind][0], kind, N7, F32, quick=kind == "soft_margin_loss")
         register(_CAT[kind][0], kind + "+grad", N7, F32)
+    register("multi_margin_loss", "multi_margin_loss", (4096, 1000), F32)
+    register("multi_margin_loss", "multi_margin_loss+grad", (4096, 1000), F32)
     register("softmax", "softmax", (1, 10), F64, tiny=True, quick=True)
     register("logsumexp", "logsumexp", (1, 10), F64, tiny=True)
     register("cross_entropy", "cross_entropy", (1, 10), F64, tiny=True, quick=True)

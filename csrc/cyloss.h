@@ -104,6 +104,8 @@ extern "C" {
  *                         (clamped at eps); grad_var = d loss / d var.
  * sigmoid_focal_loss_grad: torchvision's sigmoid_focal_loss (alpha < 0: no alpha
  *                         weighting; gamma >= 0 else CYL_ERR_ARG).
+ * multi_margin_loss_grad: torch's multi_margin_loss per row (p 1 or 2, weight[t] outside
+ *                         the power, / c); CYL_ERR_TARGET for a target outside [0, c).
  * sum:                    *out = sum of x in double.
  * vexp, vlog:             y = exp(x), log(x) elementwise with the library's own
  *                         inline functions (exposed for accuracy tests).
@@ -190,7 +192,11 @@ extern "C" {
     (n, x, t, var, flags, eps, grad_scale, loss, loss_sum, grad, grad_var)) \
   X(S, sigmoid_focal_loss_grad, (ptrdiff_t n, const T *x, const T *t, double alpha, double gamma, \
                                  double grad_scale, T *loss, double *loss_sum, T *grad), \
-    (n, x, t, alpha, gamma, grad_scale, loss, loss_sum, grad))
+    (n, x, t, alpha, gamma, grad_scale, loss, loss_sum, grad)) \
+  X(S, multi_margin_loss_grad, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target, \
+                                const T *weight, int p, double margin, double grad_scale, T *loss, \
+                                double *loss_sum, T *grad, ptrdiff_t ldg, ptrdiff_t *err_index), \
+    (n, c, x, ldx, target, weight, p, margin, grad_scale, loss, loss_sum, grad, ldg, err_index))
 
 #define CYL_DECLARE_(S, name, params, args) int cyl_##name##_##S params;
 CYL_KERNEL_LIST(CYL_DECLARE_, float, f32)

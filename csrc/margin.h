@@ -90,3 +90,106 @@ int CYL_FN(margin_loss_grad_hess)(int kind, ptrdiff_t n, const T *x1, const T *x
     default: return CYL_ERR_ARG;
     }
 }
+
+/* ------------------------------------------------- multi_margin_loss (rows of classes)
+ * torch's MultiMarginLoss: for row x with target t, z_d = margin - x_t + x_d,
+ *   l = w_t sum_{d != t} h(z_d) / c,  h(z) = max(0, z)^p, p in {1, 2};
+ *   d l / d x_d = w_t h'(z_d) / c (d != t),  d l / d x_t = -sum of those,
+ * h'(z) = [z > 0] (p = 1) or 2 max(0, z) (p = 2): at z = 0 neither loss nor gradient (torch's
+ * z > 0 test).  A NaN z gives NaN (torch skips it: its z > 0 is false). */
+typedef struct {
+    const T *x, *weight;
+    const int64_t *target;
+    T *loss, *grad;
+    double *part;
+    double margin, grad_scale;
+    ptrdiff_t n, c, ldx, ldg, rb;
+    int p;
+} CYL_FN(mm_ctx);
+
+CYL_INLINE void CYL_FN(multi_margin_rows)(const CYL_FN(mm_ctx) *k, ptrdiff_t i0, ptrdiff_t i1, const int P2,
+                                          double *acc_out)
+{
+    const ptrdiff_t c = k->c;
+    const T m = (T)k->margin;
+    const double invc = 1.0 / (double)c;
+    double acc = 0.0;
+    for (ptrdiff_t i = i0; i < i1; i++) {
+        const T *xr = k->x + i * k->ldx;
+        const ptrdiff_t t = (ptrdiff_t)k->target[i];
+        const T xt = xr[t];
+        const T w = k->weight ? k->weight[t] : (T)1;
+        double s = 0.0;
+#pragma omp simd reduction(+:s)
+        for (ptrdiff_t d = 0; d < c; d++) {
+            T z = m - xt + xr[d];
+            T zc = z > 0 ? z : z != z ? z : (T)0;
+            T h = P2 ? zc * zc : zc;
+            s += d == t ? 0.0 : (double)h;
+        }
+        const double li = (double)w * s * invc;
+        if (k->loss) k->loss[i] = (T)li;
+        acc += li;
+        if (k->grad) {
+            T *gr = k->grad + i * k->ldg;
+            const T gsc = (T)(k->grad_scale * (double)w * invc);
+            double gt = 0.0;
+#pragma omp simd reduction(+:gt)
+            for (ptrdiff_t d = 0; d < c; d++) {
+                T z = m - xt + xr[d];
+                T gd = z > 0 ? (P2 ? (T)2 * z : (T)1) * gsc : z != z ? z : (T)0;
+                gd = d == t ? (T)0 : gd;
+                gr[d] = gd;
+                gt += (double)gd;
+            }
+            gr[t] = (T)(-gt);
+        }
+    }
+    *acc_out = acc;
+}
+
+static void CYL_FN(multi_margin_block)(void *vctx, ptrdiff_t b, void *scratch)
+{
+    const CYL_FN(mm_ctx) *k = (const CYL_FN(mm_ctx) *)vctx;
+    ptrdiff_t i0, i1;
+    double acc;
+    (void)scratch;
+    CYL_FN(block_rows)(b, k->rb, k->n, &i0, &i1);
+    if (k->p == 2) CYL_FN(multi_margin_rows)(k, i0, i1, 1, &acc);
+    else CYL_FN(multi_margin_rows)(k, i0, i1, 0, &acc);
+    k->part[b] = acc;
+}
+
+/* first row whose target is outside [0, c), or -1 */
+static ptrdiff_t CYL_FN(first_bad_class)(ptrdiff_t n, ptrdiff_t c, const int64_t *target)
+{
+    ptrdiff_t nbad = 0;
+#pragma omp simd reduction(+:nbad)
+    for (ptrdiff_t i = 0; i < n; i++)
+        nbad += (uint64_t)target[i] >= (uint64_t)c;
+    if (nbad)
+        for (ptrdiff_t i = 0; i < n; i++)
+            if ((uint64_t)target[i] >= (uint64_t)c) return i;
+    return -1;
+}
+
+int CYL_FN(multi_margin_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target,
+                                   const T *weight, int p, double margin, double grad_scale, T *loss,
+                                   double *loss_sum, T *grad, ptrdiff_t ldg, ptrdiff_t *err_index)
+{
+    if (n < 0 || c < 0 || (p != 1 && p != 2)) return CYL_ERR_ARG;
+    ptrdiff_t bad = CYL_FN(first_bad_class)(n, c, target);
+    if (bad >= 0) {
+        if (err_index) *err_index = bad;
+        return CYL_ERR_TARGET;
+    }
+    CYL_FN(mm_ctx) k = {x, weight, target, loss, grad, NULL, margin, grad_scale, n, c, ldx, ldg,
+                        CYL_FN(rows_per_block)(c), p};
+    const ptrdiff_t nb = (n + k.rb - 1) / k.rb;
+    double one;
+    if (!(k.part = CYL_FN(parts)(nb, &one))) return CYL_ERR_NOMEM;
+    int st = cyl_parallel_for(nb, (double)n * (double)c * 2, CYL_FN(multi_margin_block), &k);
+    double total = cyl_sum_parts(k.part, nb, &one);
+    if (loss_sum && st == CYL_OK) *loss_sum = total;
+    return st;
+}

@@ -1,15 +1,17 @@
 """Margin losses of torch.nn.functional: soft_margin_loss, hinge_embedding_loss,
 margin_ranking_loss (elementwise, inputs broadcast against each other as torch's
-arithmetic does; gradients summed back to each input's shape).  See
+arithmetic does; gradients summed back to each input's shape) and multi_margin_loss (rows
+of class scores with class targets).  See
 cyloss._classification for the conventions of return_grad / grad_out."""
 import numpy as np
 
 from . import _core
-from ._validate import (_elementwise, _flags, asarray, broadcast_shape, cast_result, check_grads_out,
+from ._classification import _class_setup, _class_targets
+from ._validate import (_elementwise, _finish, _flags, asarray, copy_into, direct_out, plain, position, broadcast_shape, cast_result, check_grads_out,
                         check_reduction, check_scalar, contiguous, finish_grads, float_dtypes,
                         mean_or_sum)
 
-__all__ = ["soft_margin_loss", "hinge_embedding_loss", "margin_ranking_loss"]
+__all__ = ["soft_margin_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss"]
 
 
 def _margin(kind, margin, x, y, reduction, return_grad, grad_out, return_hessian, hess_out, return_loss):
@@ -84,3 +86,47 @@ def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean",
         return loss
     grads = finish_grads((g1, np.negative(g1)), shape, (x1.shape, x2.shape), outs, rdt)
     return (loss, grads) if return_loss else grads
+
+
+def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction="mean", return_grad=False,
+                      grad_out=None, return_loss=True):
+    """Multi-class hinge loss, as torch.nn.functional.multi_margin_loss: for scores x (N, C) or
+    (C,) and class targets t, sum over d != t of w[t] max(0, margin - x[t] + x[d])^p / C, p in
+    {1, 2}, `weight` (C,) applied as torch's implementation applies it (w[t], outside the
+    power); "mean" divides by N.  Targets outside [0, C) are an IndexError.  At
+    margin - x[t] + x[d] = 0 the term and its gradient are 0 (torch); a NaN score gives NaN
+    (torch skips such terms)."""
+    x, cdt, rdt, ax, c, w = _class_setup(input, -1, weight, "input")
+    if x.ndim > 2:
+        raise ValueError(f"input must be 1-D (C,) or 2-D (N, C), got shape {x.shape}")
+    if isinstance(p, bool) or p not in (1, 2):
+        raise ValueError(f"p must be 1 or 2 (torch supports only these), got {p!r}")
+    m = check_scalar(margin, "margin")
+    red = check_reduction(reduction)
+    tf, t_shape = _class_targets(plain(target, "target"), x, ax, c, "target", "input")
+    want_grad, return_grad, _, return_loss = _flags(return_grad, False, grad_out, None, x.shape, rdt, return_loss)
+    xm = contiguous(x, cdt).reshape(-1, c) if x.ndim == 2 else contiguous(x, cdt).reshape(1, c)
+    n = xm.shape[0]
+    gs = 1.0 / n if red == "mean" and n else 1.0
+    loss_rows = np.empty(n, dtype=cdt) if red == "none" else None
+    direct = direct_out(grad_out, cdt, (xm, tf, w)) if grad_out is not None else None
+    grad = (direct.reshape(n, c) if direct is not None else np.empty((n, c), dtype=cdt)) if want_grad else None
+    try:
+        total = _core.multi_margin(xm, tf, w, int(p), m, gs, loss_rows, grad)
+    except _core.KernelError as e:
+        i = e.args[1]
+        raise IndexError(f"target{position(i, t_shape)} = {int(tf[i])} is out of range for {c} classes "
+                         f"(valid: 0..{c - 1})" if c else f"target{position(i, t_shape)}: input has no classes"
+                         ) from None
+    if red == "none":
+        loss = cast_result(loss_rows.reshape(t_shape), rdt)
+        loss = loss[()] if loss.ndim == 0 else loss
+    else:
+        loss = mean_or_sum(total, red, n, rdt)
+    if want_grad:
+        if direct is not None:
+            grad = grad_out
+        else:
+            grad = cast_result(grad.reshape(x.shape), rdt)
+            grad = grad if grad_out is None else copy_into(grad_out, grad)
+    return _finish(loss, grad, return_grad, return_loss=return_loss)

@@ -90,6 +90,9 @@ cdef int gaussian_nll_loss_grad_f32(ptrdiff_t n, const float *x, const float *t,
 cdef int sigmoid_focal_loss_grad_f32(ptrdiff_t n, const float *x, const float *t, double alpha, double gamma, double grad_scale, float *loss, double *loss_sum, float *grad) noexcept nogil:
     return C.cyl_sigmoid_focal_loss_grad_f32(n, x, t, alpha, gamma, grad_scale, loss, loss_sum, grad)
 
+cdef int multi_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const int64_t *target, const float *weight, int p, double margin, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil:
+    return C.cyl_multi_margin_loss_grad_f32(n, c, x, ldx, target, weight, p, margin, grad_scale, loss, loss_sum, grad, ldg, err_index)
+
 cdef int softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept nogil:
     return C.cyl_softmax_f64(n, c, x, ldx, y, ldy, inv_temperature)
 
@@ -176,3 +179,6 @@ cdef int gaussian_nll_loss_grad_f64(ptrdiff_t n, const double *x, const double *
 
 cdef int sigmoid_focal_loss_grad_f64(ptrdiff_t n, const double *x, const double *t, double alpha, double gamma, double grad_scale, double *loss, double *loss_sum, double *grad) noexcept nogil:
     return C.cyl_sigmoid_focal_loss_grad_f64(n, x, t, alpha, gamma, grad_scale, loss, loss_sum, grad)
+
+cdef int multi_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const int64_t *target, const double *weight, int p, double margin, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil:
+    return C.cyl_multi_margin_loss_grad_f64(n, c, x, ldx, target, weight, p, margin, grad_scale, loss, loss_sum, grad, ldg, err_index)

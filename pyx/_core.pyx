@@ -327,6 +327,30 @@ def nll_loss(const floating[:, ::1] x, const int64_t[::1] target, const floating
     return total
 
 
+def multi_margin(const floating[:, ::1] x, const int64_t[::1] target, const floating[::1] weight, int p,
+                 double margin, double grad_scale, floating[::1] loss, floating[:, ::1] grad):
+    cdef ptrdiff_t n = x.shape[0], c = x.shape[1], err = -1
+    _check_class_args(n, c, target, weight, loss)
+    if grad is not None:
+        _want2(grad.shape[0], grad.shape[1], n, c, "grad")
+    cdef const floating *px = _c2(x)
+    cdef const int64_t *pt = _ci(target)
+    cdef const floating *pw = _c1(weight)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w2(grad)
+    cdef double total = 0.0
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_multi_margin_loss_grad_f32(n, c, px, c, pt, pw, p, margin, grad_scale, pl, &total, pg, c,
+                                                  &err)
+        else:
+            st = C.cyl_multi_margin_loss_grad_f64(n, c, px, c, pt, pw, p, margin, grad_scale, pl, &total, pg, c,
+                                                  &err)
+    _check(st, err)
+    return total
+
+
 cdef int _check_elementwise(ptrdiff_t n, const floating[::1] other, const floating[::1] weight,
                             floating[::1] loss, floating[::1] grad) except -1:
     """the second input, and the optional weight, per-element loss and gradient, have length n"""

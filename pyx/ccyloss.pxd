@@ -68,6 +68,7 @@ cdef extern from "cyloss.h" nogil:
     int cyl_poisson_nll_loss_grad_hess_f32(ptrdiff_t n, const float *x, const float *t, int flags, double eps, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept
     int cyl_gaussian_nll_loss_grad_f32(ptrdiff_t n, const float *x, const float *t, const float *var, int flags, double eps, double grad_scale, float *loss, double *loss_sum, float *grad, float *grad_var) noexcept
     int cyl_sigmoid_focal_loss_grad_f32(ptrdiff_t n, const float *x, const float *t, double alpha, double gamma, double grad_scale, float *loss, double *loss_sum, float *grad) noexcept
+    int cyl_multi_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const int64_t *target, const float *weight, int p, double margin, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept
 
     int cyl_softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept
     int cyl_log_softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept
@@ -98,3 +99,4 @@ cdef extern from "cyloss.h" nogil:
     int cyl_poisson_nll_loss_grad_hess_f64(ptrdiff_t n, const double *x, const double *t, int flags, double eps, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept
     int cyl_gaussian_nll_loss_grad_f64(ptrdiff_t n, const double *x, const double *t, const double *var, int flags, double eps, double grad_scale, double *loss, double *loss_sum, double *grad, double *grad_var) noexcept
     int cyl_sigmoid_focal_loss_grad_f64(ptrdiff_t n, const double *x, const double *t, double alpha, double gamma, double grad_scale, double *loss, double *loss_sum, double *grad) noexcept
+    int cyl_multi_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const int64_t *target, const double *weight, int p, double margin, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept

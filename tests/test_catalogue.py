@@ -563,3 +563,91 @@ def test_softmin_against_torch(rng):
     for dim in (0, 1):
         ref = torch.nn.functional.softmin(torch.tensor(x), dim=dim).numpy()
         assert_close(cyloss.softmin(x, dim), ref, np.float64)
+
+
+# ----------------------------------------------------------- multi_margin_loss
+
+def ref_multi_margin(x, t, p, margin, w):
+    n, c = x.shape
+    l = np.zeros(n)
+    g = np.zeros((n, c))
+    for i in range(n):
+        wt = 1.0 if w is None else w[t[i]]
+        for d in range(c):
+            if d == t[i]:
+                continue
+            z = margin - x[i, t[i]] + x[i, d]
+            if z > 0:
+                l[i] += wt * z ** p / c
+                gd = wt * (1.0 if p == 1 else 2.0 * z) / c
+                g[i, d] += gd
+                g[i, t[i]] -= gd
+    return l, g
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multi_margin_matches_reference(dtype, p, weighted, rng):
+    x = rng.normal(size=(25, 9)).astype(dtype)
+    t = rng.integers(0, 9, size=25)
+    x[0, (t[0] + 1) % 9] = x[0, t[0]] - dtype(1.0)  # z = 0: no loss, no gradient (torch)
+    w = rng.uniform(0.1, 2.0, size=9).astype(dtype) if weighted else None
+    l, g = ref_multi_margin(x.astype(np.float64), t, p, 1.0, None if w is None else w.astype(np.float64))
+    for red in REDUCTIONS:
+        el, eg = _reduce(l, g, red)
+        L, G = cyloss.multi_margin_loss(x, t, p=p, weight=w, reduction=red, return_grad=True)
+        assert_close(L, el, dtype, scale=10, what=red)
+        assert_close(G, eg, dtype, what=red)
+    # one sample, (C,) scores and a 0-d target
+    L, G = cyloss.multi_margin_loss(x[3], t[3], p=p, weight=w, margin=0.5, reduction="none", return_grad=True)
+    l1, g1 = ref_multi_margin(x[3:4].astype(np.float64), t[3:4], p, 0.5, None if w is None else w.astype(np.float64))
+    assert_close(L, l1[0], dtype)
+    assert_close(G, g1[0], dtype)
+
+
+def test_multi_margin_against_torch(rng):
+    torch = _torch()
+    F = torch.nn.functional
+    x = rng.normal(size=(30, 6))
+    t = rng.integers(0, 6, size=30)
+    x[1, (t[1] + 2) % 6] = x[1, t[1]] - 1.0
+    w = rng.uniform(size=6)
+    for p in (1, 2):
+        for red in REDUCTIONS:
+            for ww in (None, w):
+                xt = torch.tensor(x, requires_grad=True)
+                out = F.multi_margin_loss(xt, torch.tensor(t), p=p, margin=1.0,
+                                          weight=None if ww is None else torch.tensor(ww), reduction=red)
+                out.sum().backward()
+                L, G = cyloss.multi_margin_loss(x, t, p=p, weight=ww, reduction=red, return_grad=True)
+                assert_close(L, out.detach().numpy(), np.float64, scale=10)
+                assert_close(G, xt.grad.numpy(), np.float64)
+
+
+def test_multi_margin_edges():
+    # empty batch: mean NaN, sum 0; grad_out; NaN touches its row only; inputs unchanged
+    e = np.empty((0, 4))
+    assert np.isnan(cyloss.multi_margin_loss(e, np.empty(0, dtype=np.int64)))
+    assert cyloss.multi_margin_loss(e, np.empty(0, dtype=np.int64), reduction="sum") == 0
+    x = np.array([[0.1, 0.5, np.nan], [0.3, 0.2, 0.9]])
+    t = np.array([0, 2])
+    L, G = cyloss.multi_margin_loss(x, t, reduction="none", return_grad=True)
+    assert np.isnan(L[0]) and np.isnan(G[0]).any() and np.isfinite(L[1]) and np.isfinite(G[1]).all()
+    out = np.empty((2, 3))
+    r = cyloss.multi_margin_loss(x, t, return_grad=True, grad_out=out)
+    assert r[1] is out
+    with pytest.raises(IndexError, match="target"):
+        cyloss.multi_margin_loss(x, np.array([0, 3]))
+    with pytest.raises(IndexError, match="target"):
+        cyloss.multi_margin_loss(x, np.array([-1, 0]))
+    with pytest.raises(ValueError, match="p must be"):
+        cyloss.multi_margin_loss(x, t, p=3)
+    with pytest.raises(ValueError, match="input"):
+        cyloss.multi_margin_loss(np.ones((2, 2, 3)), np.zeros((2, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match="weight"):
+        cyloss.multi_margin_loss(x, t, weight=np.ones(2))
+    with pytest.raises(TypeError, match="target"):
+        cyloss.multi_margin_loss(x, np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="target"):
+        cyloss.multi_margin_loss(x, np.array([0, 1, 2]))

@@ -58,6 +58,8 @@ LOSSES = {
 LOSSES_NO_HESSIAN = {
     "sigmoid_focal_loss": (["inputs", "targets"], ["alpha: float = ...", "gamma: float = ...",
                                                    "reduction: " + R + " = ..."]),
+    "multi_margin_loss": (["input", "target"], ["p: int = ...", "margin: float = ...", W,
+                                                "reduction: " + R + " = ..."]),
 }
 
 # losses of several float inputs, return_grad=True giving one gradient per input (a tuple):
