@@ -859,6 +859,35 @@ def _multi_margin(env, shape, dt, grad=False):
             + env.numpy(np_fn) + (env.copy(x) if grad else []) + env.read(x))
 
 
+@setup_fn("multilabel_soft_margin_loss")
+def _multilabel_soft_margin(env, shape, dt, grad=False):
+    x = env.normal(shape, dt, 2.0)
+    y = (env.rng.random(shape) < 0.3).astype(x.dtype)
+    n, c = shape
+
+    def t_make(torch, F):
+        ty = torch.from_numpy(y)
+        if not grad:
+            tx = torch.from_numpy(x)
+            return lambda: F.multilabel_soft_margin_loss(tx, ty)
+        leaf = torch.from_numpy(x.copy()).requires_grad_()
+
+        def fwd_bwd():
+            leaf.grad = None
+            loss = F.multilabel_soft_margin_loss(leaf, ty)
+            loss.backward()
+            return loss, leaf.grad
+        return fwd_bwd
+
+    def np_fn():
+        loss = (np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))).mean()
+        return (loss, (1 / (1 + np.exp(-x)) - y) / (n * c)) if grad else loss
+    return (env.cy(lambda: cyloss.multilabel_soft_margin_loss(x, y, return_grad=grad)) + env.tch(t_make, grad=grad)
+            + env.numpy(np_fn) + (env.copy(x) if grad else []) + env.read(x, y))
+
+
+SETUPS["multilabel_soft_margin_loss+grad"] = (lambda env, shape, dt, **kw:
+                                              _multilabel_soft_margin(env, shape, dt, grad=True, **kw))
 SETUPS["multi_margin_loss+grad"] = (lambda env, shape, dt, **kw: _multi_margin(env, shape, dt, grad=True, **kw))
 
 
@@ -910,6 +939,8 @@ def _build():
         register(_CAT[kind][0], kind + "+grad", N7, F32)
     register("multi_margin_loss", "multi_margin_loss", (4096, 1000), F32)
     register("multi_margin_loss", "multi_margin_loss+grad", (4096, 1000), F32)
+    register("multilabel_soft_margin_loss", "multilabel_soft_margin_loss", (4096, 1000), F32)
+    register("multilabel_soft_margin_loss", "multilabel_soft_margin_loss+grad", (4096, 1000), F32)
     register("softmax", "softmax", (1, 10), F64, tiny=True, quick=True)
     register("logsumexp", "logsumexp", (1, 10), F64, tiny=True)
     register("cross_entropy", "cross_entropy", (1, 10), F64, tiny=True, quick=True)

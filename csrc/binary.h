@@ -249,3 +249,84 @@ int CYL_FN(sigmoid_focal_loss_grad)(ptrdiff_t n, const T *x, const T *t, double 
     k.prm2 = (T)gamma;
     return CYL_FN(ew_run)(&k, 12.0, CYL_FN(focal_block), loss_sum);
 }
+
+/* torch's multilabel_soft_margin_loss per row: l = sum_c w_c BCE-with-logits(x_c, y_c) / c,
+ * gradient w_c (sigmoid(x_c) - y_c) / c (times grad_scale); w row i at weight + i ldw
+ * (ldw = 0: one weight vector for every row; weight NULL: 1). */
+typedef struct {
+    const T *x, *y, *w;
+    T *loss, *grad;
+    double *part;
+    double grad_scale;
+    ptrdiff_t n, c, ldx, ldy, ldw, ldg, rb;
+} CYL_FN(mlsm_ctx);
+
+/* one row, with the weight (HW) and the gradient (HG) flags constant: no test in the loop */
+CYL_INLINE double CYL_FN(mlsm_row)(const T *xr, const T *yr, const T *wr, T *gr, ptrdiff_t c, T gsc, const int HW,
+                                   const int HG)
+{
+    double s = 0.0;
+#pragma omp simd reduction(+:s)
+    for (ptrdiff_t j = 0; j < c; j++) {
+        T xi = xr[j], yi = yr[j];
+        T ax = xi < 0 ? -xi : xi;
+        T e = EXPNEG(-ax);
+        T lg = LOG1PU(e);
+        T sp_pos = (xi > 0 ? xi : (T)0) + lg;
+        T sp_neg = (xi < 0 ? -xi : (T)0) + lg;
+        T wj = HW ? wr[j] : (T)1;
+        s += (double)(wj * (yi * sp_neg + ((T)1 - yi) * sp_pos));
+        if (HG) {
+            T inv = (T)1 / ((T)1 + e);
+            T sig = xi >= 0 ? inv : e * inv;
+            gr[j] = wj * (sig - yi) * gsc;
+        }
+    }
+    return s;
+}
+
+static void CYL_FN(mlsm_block)(void *vctx, ptrdiff_t b, void *scratch)
+{
+    const CYL_FN(mlsm_ctx) *k = (const CYL_FN(mlsm_ctx) *)vctx;
+    ptrdiff_t i0, i1;
+    (void)scratch;
+    CYL_FN(block_rows)(b, k->rb, k->n, &i0, &i1);
+    const ptrdiff_t c = k->c;
+    const double invc = 1.0 / (double)c;
+    const T gsc = (T)(k->grad_scale * invc);
+    double acc = 0.0;
+    for (ptrdiff_t i = i0; i < i1; i++) {
+        const T *xr = k->x + i * k->ldx, *yr = k->y + i * k->ldy;
+        const T *wr = k->w ? k->w + i * k->ldw : NULL;
+        T *gr = k->grad ? k->grad + i * k->ldg : NULL;
+        double s;
+        if (wr) s = gr ? CYL_FN(mlsm_row)(xr, yr, wr, gr, c, gsc, 1, 1) : CYL_FN(mlsm_row)(xr, yr, wr, gr, c, gsc, 1, 0);
+        else s = gr ? CYL_FN(mlsm_row)(xr, yr, wr, gr, c, gsc, 0, 1) : CYL_FN(mlsm_row)(xr, yr, wr, gr, c, gsc, 0, 0);
+        const double li = s * invc;
+        if (k->loss) k->loss[i] = (T)li;
+        acc += li;
+    }
+    k->part[b] = acc;
+}
+
+int CYL_FN(multilabel_soft_margin_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *y,
+                                             ptrdiff_t ldy, const T *weight, ptrdiff_t ldw, double grad_scale,
+                                             T *loss, double *loss_sum, T *grad, ptrdiff_t ldg)
+{
+    if (n < 0 || c < 0) return CYL_ERR_ARG;
+    if (c == 0) { /* 0 / 0 per row, as torch */
+        for (ptrdiff_t i = 0; loss && i < n; i++)
+            loss[i] = (T)NAN;
+        if (loss_sum) *loss_sum = n ? NAN : 0.0;
+        return CYL_OK;
+    }
+    CYL_FN(mlsm_ctx) k = {x, y, weight, loss, grad, NULL, grad_scale, n, c, ldx, ldy, ldw, ldg,
+                          CYL_FN(rows_per_block)(c)};
+    const ptrdiff_t nb = (n + k.rb - 1) / k.rb;
+    double one;
+    if (!(k.part = CYL_FN(parts)(nb, &one))) return CYL_ERR_NOMEM;
+    int st = cyl_parallel_for(nb, (double)n * (double)c * 8, CYL_FN(mlsm_block), &k);
+    double total = cyl_sum_parts(k.part, nb, &one);
+    if (loss_sum && st == CYL_OK) *loss_sum = total;
+    return st;
+}

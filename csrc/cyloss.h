@@ -106,6 +106,9 @@ extern "C" {
  *                         weighting; gamma >= 0 else CYL_ERR_ARG).
  * multi_margin_loss_grad: torch's multi_margin_loss per row (p 1 or 2, weight[t] outside
  *                         the power, / c); CYL_ERR_TARGET for a target outside [0, c).
+ * multilabel_soft_margin_loss_grad: torch's multilabel_soft_margin_loss per row (the mean
+ *                         over classes of weighted BCE with logits); weight row i at
+ *                         weight + i*ldw (ldw 0: one (c,) vector for all rows).
  * sum:                    *out = sum of x in double.
  * vexp, vlog:             y = exp(x), log(x) elementwise with the library's own
  *                         inline functions (exposed for accuracy tests).
@@ -196,7 +199,11 @@ extern "C" {
   X(S, multi_margin_loss_grad, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target, \
                                 const T *weight, int p, double margin, double grad_scale, T *loss, \
                                 double *loss_sum, T *grad, ptrdiff_t ldg, ptrdiff_t *err_index), \
-    (n, c, x, ldx, target, weight, p, margin, grad_scale, loss, loss_sum, grad, ldg, err_index))
+    (n, c, x, ldx, target, weight, p, margin, grad_scale, loss, loss_sum, grad, ldg, err_index)) \
+  X(S, multilabel_soft_margin_loss_grad, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *y, \
+                                          ptrdiff_t ldy, const T *weight, ptrdiff_t ldw, double grad_scale, \
+                                          T *loss, double *loss_sum, T *grad, ptrdiff_t ldg), \
+    (n, c, x, ldx, y, ldy, weight, ldw, grad_scale, loss, loss_sum, grad, ldg))
 
 #define CYL_DECLARE_(S, name, params, args) int cyl_##name##_##S params;
 CYL_KERNEL_LIST(CYL_DECLARE_, float, f32)

@@ -4,10 +4,12 @@ elementwise, torch.nn.functional semantics; see cyloss._classification for the c
 import numpy as np
 
 from . import _core
-from ._validate import (_elementwise, _optional_weight, _same_shape, asarray, broadcast_shape, check_flag,
-                        check_reduction, check_scalar, float_dtypes, position)
+from ._validate import (_elementwise, _finish, _flags, _optional_weight, _same_shape, asarray, broadcast_shape,
+                        broadcast_to, cast_result, check_flag, check_reduction, check_scalar, contiguous, copy_into,
+                        direct_out, float_dtypes, mean_or_sum, position)
 
-__all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "kl_div", "sigmoid_focal_loss"]
+__all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "kl_div", "sigmoid_focal_loss",
+           "multilabel_soft_margin_loss"]
 
 def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None, reduction="mean",
                                      return_grad=False, grad_out=None, return_hessian=False, hess_out=None,
@@ -88,3 +90,50 @@ def sigmoid_focal_loss(inputs, targets, *, alpha=0.25, gamma=2.0, reduction="non
 
     return _elementwise(kernel, (), (x, cdt, rdt), t, shape, red, return_grad, grad_out, pred_shape=x.shape,
                         return_loss=return_loss)
+
+
+def multilabel_soft_margin_loss(input, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
+                                return_loss=True):
+    """The mean over the classes (last axis) of the weighted BCE with logits of each sample, as
+    torch.nn.functional.multilabel_soft_margin_loss: input (..., C), target of the same shape
+    (multi-hot or soft labels), `weight` broadcastable to input's shape (torch multiplies by
+    it; usually (C,)).  reduction "none" gives input.shape[:-1]; "mean" divides by the
+    number of samples.  Computed with softplus (finite for any logit); gradient
+    w (sigmoid(x) - y) / C."""
+    x = asarray(input, "input")
+    y = asarray(target, "target")
+    if x.ndim == 0:
+        raise ValueError("input must have at least one dimension (the class axis)")
+    _same_shape(x, "input", y, "target")
+    red = check_reduction(reduction)
+    cdt, rdt = float_dtypes(x)
+    c = x.shape[-1]
+    want_grad, return_grad, _, return_loss = _flags(return_grad, False, grad_out, None, x.shape, rdt, return_loss)
+    xm = contiguous(x, cdt).reshape(-1, c)
+    ym = contiguous(y, cdt).reshape(-1, c)
+    n = xm.shape[0]
+    wm = None
+    if weight is not None:
+        w = asarray(weight, "weight")
+        wb = broadcast_to(w, x.shape, "weight", "input's")
+        if w.ndim <= 1 or all(d == 1 for d in w.shape[:-1]):  # one vector for every sample
+            wm = contiguous(np.broadcast_to(w.reshape(-1) if w.ndim else w, (c,)), cdt).reshape(1, c)
+        else:
+            wm = contiguous(wb, cdt).reshape(-1, c)
+    gs = 1.0 / n if red == "mean" and n else 1.0
+    loss_rows = np.empty(n, dtype=cdt) if red == "none" else None
+    direct = direct_out(grad_out, cdt, (xm, ym, wm)) if grad_out is not None else None
+    grad = (direct.reshape(n, c) if direct is not None else np.empty((n, c), dtype=cdt)) if want_grad else None
+    total = _core.multilabel_soft_margin(xm, ym, wm, gs, loss_rows, grad)
+    if red == "none":
+        loss = cast_result(loss_rows.reshape(x.shape[:-1]), rdt)
+        loss = loss[()] if loss.ndim == 0 else loss
+    else:
+        loss = mean_or_sum(total, red, n, rdt)
+    if want_grad:
+        if direct is not None:
+            grad = grad_out
+        else:
+            grad = cast_result(grad.reshape(x.shape), rdt)
+            grad = grad if grad_out is None else copy_into(grad_out, grad)
+    return _finish(loss, grad, return_grad, return_loss=return_loss)

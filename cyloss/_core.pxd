@@ -34,6 +34,7 @@ cdef int poisson_nll_loss_grad_hess_f32(ptrdiff_t n, const float *x, const float
 cdef int gaussian_nll_loss_grad_f32(ptrdiff_t n, const float *x, const float *t, const float *var, int flags, double eps, double grad_scale, float *loss, double *loss_sum, float *grad, float *grad_var) noexcept nogil
 cdef int sigmoid_focal_loss_grad_f32(ptrdiff_t n, const float *x, const float *t, double alpha, double gamma, double grad_scale, float *loss, double *loss_sum, float *grad) noexcept nogil
 cdef int multi_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const int64_t *target, const float *weight, int p, double margin, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil
+cdef int multilabel_soft_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const float *y, ptrdiff_t ldy, const float *weight, ptrdiff_t ldw, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg) noexcept nogil
 
 cdef int softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept nogil
 cdef int log_softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept nogil
@@ -65,3 +66,4 @@ cdef int poisson_nll_loss_grad_hess_f64(ptrdiff_t n, const double *x, const doub
 cdef int gaussian_nll_loss_grad_f64(ptrdiff_t n, const double *x, const double *t, const double *var, int flags, double eps, double grad_scale, double *loss, double *loss_sum, double *grad, double *grad_var) noexcept nogil
 cdef int sigmoid_focal_loss_grad_f64(ptrdiff_t n, const double *x, const double *t, double alpha, double gamma, double grad_scale, double *loss, double *loss_sum, double *grad) noexcept nogil
 cdef int multi_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const int64_t *target, const double *weight, int p, double margin, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil
+cdef int multilabel_soft_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const double *y, ptrdiff_t ldy, const double *weight, ptrdiff_t ldw, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg) noexcept nogil

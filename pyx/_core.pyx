@@ -351,6 +351,37 @@ def multi_margin(const floating[:, ::1] x, const int64_t[::1] target, const floa
     return total
 
 
+def multilabel_soft_margin(const floating[:, ::1] x, const floating[:, ::1] y, const floating[:, ::1] weight,
+                           double grad_scale, floating[::1] loss, floating[:, ::1] grad):
+    """weight: None, (1, c) (one vector for every row) or (n, c)."""
+    cdef ptrdiff_t n = x.shape[0], c = x.shape[1], ldw = 0
+    _want2(y.shape[0], y.shape[1], n, c, "y")
+    if weight is not None:
+        if weight.shape[1] != c or (weight.shape[0] != 1 and weight.shape[0] != n):
+            raise ValueError("cyloss._core: weight must be (1, c) or (n, c)")
+        ldw = c if weight.shape[0] == n and n != 1 else 0
+    if loss is not None:
+        _want1(loss.shape[0], n, "loss")
+    if grad is not None:
+        _want2(grad.shape[0], grad.shape[1], n, c, "grad")
+    cdef const floating *px = _c2(x)
+    cdef const floating *py = _c2(y)
+    cdef const floating *pw = _c2(weight)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w2(grad)
+    cdef double total = 0.0
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_multilabel_soft_margin_loss_grad_f32(n, c, px, c, py, c, pw, ldw, grad_scale, pl, &total,
+                                                            pg, c)
+        else:
+            st = C.cyl_multilabel_soft_margin_loss_grad_f64(n, c, px, c, py, c, pw, ldw, grad_scale, pl, &total,
+                                                            pg, c)
+    _check(st, -1)
+    return total
+
+
 cdef int _check_elementwise(ptrdiff_t n, const floating[::1] other, const floating[::1] weight,
                             floating[::1] loss, floating[::1] grad) except -1:
     """the second input, and the optional weight, per-element loss and gradient, have length n"""

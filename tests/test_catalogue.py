@@ -651,3 +651,62 @@ def test_multi_margin_edges():
         cyloss.multi_margin_loss(x, np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="target"):
         cyloss.multi_margin_loss(x, np.array([0, 1, 2]))
+
+
+# -------------------------------------------------- multilabel_soft_margin_loss
+
+def ref_multilabel_soft_margin(x, y, w):
+    w = np.ones_like(x) if w is None else np.broadcast_to(w, x.shape)
+    c = x.shape[-1]
+    l = (w * (y * np.logaddexp(0.0, -x) + (1.0 - y) * np.logaddexp(0.0, x))).sum(axis=-1) / c
+    return l, w * (_expit(x) - y) / c
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("wshape", [None, (6,), (4, 5, 6), (4, 1, 6), (5, 1)])
+def test_multilabel_soft_margin_matches_reference(dtype, wshape, rng):
+    x = (rng.normal(size=(4, 5, 6)) * 4).astype(dtype)
+    y = (rng.uniform(size=(4, 5, 6)) > 0.5).astype(dtype)
+    y[0, 0] = rng.uniform(size=6)  # soft labels
+    w = None if wshape is None else rng.uniform(0.1, 2.0, size=wshape).astype(dtype)
+    l, g = ref_multilabel_soft_margin(x.astype(np.float64), y.astype(np.float64),
+                                      None if w is None else w.astype(np.float64))
+    for red in REDUCTIONS:
+        el, eg = (l, g) if red == "none" else (l.sum(), g) if red == "sum" else (l.mean(), g / l.size)
+        L, G = cyloss.multilabel_soft_margin_loss(x, y, weight=w, reduction=red, return_grad=True)
+        assert_close(L, el, dtype, scale=20, what=red)
+        assert_close(G, eg, dtype, what=red)
+
+
+def test_multilabel_soft_margin_against_torch(rng):
+    torch = _torch()
+    F = torch.nn.functional
+    x = rng.normal(size=(12, 5)) * 5
+    y = (rng.uniform(size=(12, 5)) > 0.4).astype(np.float64)
+    for w in (None, rng.uniform(size=5)):
+        for red in REDUCTIONS:
+            xt = torch.tensor(x, requires_grad=True)
+            out = F.multilabel_soft_margin_loss(xt, torch.tensor(y), weight=None if w is None else torch.tensor(w),
+                                                reduction=red)
+            out.sum().backward()
+            L, G = cyloss.multilabel_soft_margin_loss(x, y, weight=w, reduction=red, return_grad=True)
+            assert_close(L, out.detach().numpy(), np.float64, scale=10)
+            assert_close(G, xt.grad.numpy(), np.float64)
+
+
+def test_multilabel_soft_margin_edges():
+    big = cyloss.multilabel_soft_margin_loss(np.array([[-1000.0, 1000.0]]), np.array([[1.0, 0.0]]),
+                                             reduction="none")
+    assert big[0] == 1000.0  # (1000 + 1000) / 2, finite (softplus)
+    assert np.isnan(cyloss.multilabel_soft_margin_loss(np.empty((0, 3)), np.empty((0, 3))))
+    assert cyloss.multilabel_soft_margin_loss(np.empty((0, 3)), np.empty((0, 3)), reduction="sum") == 0
+    L = cyloss.multilabel_soft_margin_loss(np.array([[0.1, np.nan], [0.2, 0.3]]), np.ones((2, 2)), reduction="none")
+    assert np.isnan(L[0]) and np.isfinite(L[1])
+    L = cyloss.multilabel_soft_margin_loss(np.array([0.5, -0.5, 2.0]), np.array([1.0, 0.0, 1.0]), reduction="none")
+    assert L.shape == () and isinstance(L, np.floating)
+    with pytest.raises(ValueError, match="target"):
+        cyloss.multilabel_soft_margin_loss(np.ones((2, 3)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="weight"):
+        cyloss.multilabel_soft_margin_loss(np.ones((2, 3)), np.ones((2, 3)), weight=np.ones(2))
+    with pytest.raises(ValueError, match="input"):
+        cyloss.multilabel_soft_margin_loss(np.float64(1.0), np.float64(1.0))

@@ -60,6 +60,7 @@ LOSSES_NO_HESSIAN = {
                                                    "reduction: " + R + " = ..."]),
     "multi_margin_loss": (["input", "target"], ["p: int = ...", "margin: float = ...", W,
                                                 "reduction: " + R + " = ..."]),
+    "multilabel_soft_margin_loss": (["input", "target"], [W, "reduction: " + R + " = ..."]),
 }
 
 # losses of several float inputs, return_grad=True giving one gradient per input (a tuple):
