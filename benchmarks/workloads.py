@@ -888,6 +888,41 @@ def _multilabel_soft_margin(env, shape, dt, grad=False):
 
 SETUPS["multilabel_soft_margin_loss+grad"] = (lambda env, shape, dt, **kw:
                                               _multilabel_soft_margin(env, shape, dt, grad=True, **kw))
+@setup_fn("cosine_embedding_loss")
+def _cosine_embedding(env, shape, dt, grad=False):
+    a, b = env.normal(shape, dt), env.normal(shape, dt)
+    y = np.where(env.rng.random(shape[0]) < 0.5, 1.0, -1.0).astype(a.dtype)
+
+    def t_make(torch, F):
+        ty = torch.from_numpy(y)
+        if not grad:
+            ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+            return lambda: F.cosine_embedding_loss(ta, tb, ty)
+        la = torch.from_numpy(a.copy()).requires_grad_()
+        lb = torch.from_numpy(b.copy()).requires_grad_()
+
+        def fwd_bwd():
+            la.grad = lb.grad = None
+            loss = F.cosine_embedding_loss(la, lb, ty)
+            loss.backward()
+            return loss, (la.grad, lb.grad)
+        return fwd_bwd
+
+    def np_fn():
+        p, sa, sb = (a * b).sum(1), (a * a).sum(1) + 1e-12, (b * b).sum(1) + 1e-12
+        den = np.sqrt(sa * sb)
+        cs = p / den
+        loss = np.where(y == 1, 1 - cs, np.maximum(0, cs)).mean()
+        if not grad:
+            return loss
+        s = np.where(y == 1, -1.0, (cs >= 0).astype(a.dtype)) / len(y)
+        return loss, ((s / den)[:, None] * b - (s * cs / sa)[:, None] * a,
+                      (s / den)[:, None] * a - (s * cs / sb)[:, None] * b)
+    return (env.cy(lambda: cyloss.cosine_embedding_loss(a, b, y, return_grad=grad)) + env.tch(t_make, grad=grad)
+            + env.numpy(np_fn) + (env.copy(a) if grad else []) + env.read(a, b))
+
+
+SETUPS["cosine_embedding_loss+grad"] = (lambda env, shape, dt, **kw: _cosine_embedding(env, shape, dt, grad=True, **kw))
 SETUPS["multi_margin_loss+grad"] = (lambda env, shape, dt, **kw: _multi_margin(env, shape, dt, grad=True, **kw))
 
 
@@ -941,6 +976,8 @@ def _build():
     register("multi_margin_loss", "multi_margin_loss+grad", (4096, 1000), F32)
     register("multilabel_soft_margin_loss", "multilabel_soft_margin_loss", (4096, 1000), F32)
     register("multilabel_soft_margin_loss", "multilabel_soft_margin_loss+grad", (4096, 1000), F32)
+    register("cosine_embedding_loss", "cosine_embedding_loss", (4096, 1000), F32)
+    register("cosine_embedding_loss", "cosine_embedding_loss+grad", (4096, 1000), F32)
     register("softmax", "softmax", (1, 10), F64, tiny=True, quick=True)
     register("logsumexp", "logsumexp", (1, 10), F64, tiny=True)
     register("cross_entropy", "cross_entropy", (1, 10), F64, tiny=True, quick=True)

@@ -39,6 +39,7 @@
 #include "regression.h"
 #include "margin.h"
 #include "likelihood.h"
+#include "embedding.h"
 #include "glm.h"
 #include "utilities.h"
 

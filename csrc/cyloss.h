@@ -109,6 +109,8 @@ extern "C" {
  * multilabel_soft_margin_loss_grad: torch's multilabel_soft_margin_loss per row (the mean
  *                         over classes of weighted BCE with logits); weight row i at
  *                         weight + i*ldw (ldw 0: one (c,) vector for all rows).
+ * cosine_embedding_loss_grad: torch's cosine_embedding_loss per pair of rows (a, b), y one
+ *                         per row; grad_a and grad_b both or neither.
  * sum:                    *out = sum of x in double.
  * vexp, vlog:             y = exp(x), log(x) elementwise with the library's own
  *                         inline functions (exposed for accuracy tests).
@@ -203,7 +205,11 @@ extern "C" {
   X(S, multilabel_soft_margin_loss_grad, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *y, \
                                           ptrdiff_t ldy, const T *weight, ptrdiff_t ldw, double grad_scale, \
                                           T *loss, double *loss_sum, T *grad, ptrdiff_t ldg), \
-    (n, c, x, ldx, y, ldy, weight, ldw, grad_scale, loss, loss_sum, grad, ldg))
+    (n, c, x, ldx, y, ldy, weight, ldw, grad_scale, loss, loss_sum, grad, ldg)) \
+  X(S, cosine_embedding_loss_grad, (ptrdiff_t n, ptrdiff_t d, const T *a, ptrdiff_t lda, const T *b, ptrdiff_t ldb, \
+                                    const T *y, double margin, double eps, double grad_scale, T *loss, \
+                                    double *loss_sum, T *grad_a, ptrdiff_t ldga, T *grad_b, ptrdiff_t ldgb), \
+    (n, d, a, lda, b, ldb, y, margin, eps, grad_scale, loss, loss_sum, grad_a, ldga, grad_b, ldgb))
 
 #define CYL_DECLARE_(S, name, params, args) int cyl_##name##_##S params;
 CYL_KERNEL_LIST(CYL_DECLARE_, float, f32)

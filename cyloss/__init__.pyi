@@ -1027,6 +1027,31 @@ def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike, *, fu
                       grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
                       return_loss: bool) -> Union[_Loss, Tuple[_Array, _Array], Tuple[_Loss, Tuple[_Array, _Array]]]: ...
 
+@overload
+def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                          eps: float = ..., reduction: _Reduction = ..., return_grad: Literal[False] = ...,
+                          grad_out: None = ..., return_loss: Literal[True] = ...) -> _Loss: ...
+@overload
+def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                          eps: float = ..., reduction: _Reduction = ..., return_grad: Literal[True],
+                          grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                          return_loss: Literal[True] = ...) -> Tuple[_Loss, Tuple[_Array, _Array]]: ...
+@overload
+def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                          eps: float = ..., reduction: _Reduction = ..., return_grad: bool,
+                          grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                          return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, Tuple[_Array, _Array]]]: ...
+@overload
+def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                          eps: float = ..., reduction: _Reduction = ..., return_grad: Literal[True],
+                          grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                          return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                          eps: float = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                          grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                          return_loss: bool) -> Union[_Loss, Tuple[_Array, _Array], Tuple[_Loss, Tuple[_Array, _Array]]]: ...
+
 # --- end of the generated losses ---
 
 def set_num_threads(n: int) -> None: ...

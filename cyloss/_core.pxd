@@ -35,6 +35,7 @@ cdef int gaussian_nll_loss_grad_f32(ptrdiff_t n, const float *x, const float *t,
 cdef int sigmoid_focal_loss_grad_f32(ptrdiff_t n, const float *x, const float *t, double alpha, double gamma, double grad_scale, float *loss, double *loss_sum, float *grad) noexcept nogil
 cdef int multi_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const int64_t *target, const float *weight, int p, double margin, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil
 cdef int multilabel_soft_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const float *y, ptrdiff_t ldy, const float *weight, ptrdiff_t ldw, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg) noexcept nogil
+cdef int cosine_embedding_loss_grad_f32(ptrdiff_t n, ptrdiff_t d, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, const float *y, double margin, double eps, double grad_scale, float *loss, double *loss_sum, float *grad_a, ptrdiff_t ldga, float *grad_b, ptrdiff_t ldgb) noexcept nogil
 
 cdef int softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept nogil
 cdef int log_softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept nogil
@@ -67,3 +68,4 @@ cdef int gaussian_nll_loss_grad_f64(ptrdiff_t n, const double *x, const double *
 cdef int sigmoid_focal_loss_grad_f64(ptrdiff_t n, const double *x, const double *t, double alpha, double gamma, double grad_scale, double *loss, double *loss_sum, double *grad) noexcept nogil
 cdef int multi_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const int64_t *target, const double *weight, int p, double margin, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil
 cdef int multilabel_soft_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const double *y, ptrdiff_t ldy, const double *weight, ptrdiff_t ldw, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg) noexcept nogil
+cdef int cosine_embedding_loss_grad_f64(ptrdiff_t n, ptrdiff_t d, const double *a, ptrdiff_t lda, const double *b, ptrdiff_t ldb, const double *y, double margin, double eps, double grad_scale, double *loss, double *loss_sum, double *grad_a, ptrdiff_t ldga, double *grad_b, ptrdiff_t ldgb) noexcept nogil

@@ -382,6 +382,37 @@ def multilabel_soft_margin(const floating[:, ::1] x, const floating[:, ::1] y, c
     return total
 
 
+def cosine_embedding(const floating[:, ::1] a, const floating[:, ::1] b, const floating[::1] y, double margin,
+                     double eps, double grad_scale, floating[::1] loss, floating[:, ::1] grad_a, floating[:, ::1] grad_b):
+    cdef ptrdiff_t n = a.shape[0], d = a.shape[1]
+    _want2(b.shape[0], b.shape[1], n, d, "b")
+    _want1(y.shape[0], n, "y")
+    if loss is not None:
+        _want1(loss.shape[0], n, "loss")
+    if (grad_a is None) != (grad_b is None):
+        raise ValueError("cyloss._core: grad_a and grad_b go together")
+    if grad_a is not None:
+        _want2(grad_a.shape[0], grad_a.shape[1], n, d, "grad_a")
+        _want2(grad_b.shape[0], grad_b.shape[1], n, d, "grad_b")
+    cdef const floating *pa = _c2(a)
+    cdef const floating *pb = _c2(b)
+    cdef const floating *py = _c1(y)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pga = _w2(grad_a)
+    cdef floating *pgb = _w2(grad_b)
+    cdef double total = 0.0
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_cosine_embedding_loss_grad_f32(n, d, pa, d, pb, d, py, margin, eps, grad_scale, pl, &total,
+                                                      pga, d, pgb, d)
+        else:
+            st = C.cyl_cosine_embedding_loss_grad_f64(n, d, pa, d, pb, d, py, margin, eps, grad_scale, pl, &total,
+                                                      pga, d, pgb, d)
+    _check(st, -1)
+    return total
+
+
 cdef int _check_elementwise(ptrdiff_t n, const floating[::1] other, const floating[::1] weight,
                             floating[::1] loss, floating[::1] grad) except -1:
     """the second input, and the optional weight, per-element loss and gradient, have length n"""

@@ -710,3 +710,72 @@ def test_multilabel_soft_margin_edges():
         cyloss.multilabel_soft_margin_loss(np.ones((2, 3)), np.ones((2, 3)), weight=np.ones(2))
     with pytest.raises(ValueError, match="input"):
         cyloss.multilabel_soft_margin_loss(np.float64(1.0), np.float64(1.0))
+
+
+# ------------------------------------------------------- cosine_embedding_loss
+
+def ref_cosine_embedding(a, b, y, margin, eps=1e-12):
+    p = (a * b).sum(-1)
+    A = (a * a).sum(-1) + eps
+    B = (b * b).sum(-1) + eps
+    cs = p / np.sqrt(A * B)
+    l = np.where(y == 1, 1 - cs, np.where(y == -1, np.maximum(0.0, cs - margin), 0.0))
+    s = np.where(y == 1, -1.0, np.where(y == -1, (cs - margin >= 0).astype(float), 0.0))
+    den = np.sqrt(A * B)
+    ga = s[..., None] * (b / den[..., None] - (cs / A)[..., None] * a)
+    gb = s[..., None] * (a / den[..., None] - (cs / B)[..., None] * b)
+    return l, ga, gb
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("margin", [0.0, 0.4, -0.2])
+def test_cosine_embedding_matches_reference(dtype, margin, rng):
+    a = rng.normal(size=(30, 8)).astype(dtype)
+    b = rng.normal(size=(30, 8)).astype(dtype)
+    y = np.where(rng.uniform(size=30) > 0.5, 1.0, -1.0).astype(dtype)
+    y[0] = 0.0  # neither: loss 0 (torch)
+    b[1] = a[1]  # cos = 1
+    l, ga, gb = ref_cosine_embedding(a.astype(np.float64), b.astype(np.float64), y.astype(np.float64), margin)
+    for red in REDUCTIONS:
+        el, ega, egb = _reduce(l, ga, red, (gb,))
+        L, (GA, GB) = cyloss.cosine_embedding_loss(a, b, y, margin=margin, reduction=red, return_grad=True)
+        assert_close(L, el, dtype, scale=30, what=red)
+        assert_close(GA, ega, dtype, what=red)
+        assert_close(GB, egb, dtype, what=red)
+    L, (GA, GB) = cyloss.cosine_embedding_loss(a[2], b[2], y[2], margin=margin, reduction="none", return_grad=True)
+    assert_close(L, l[2], dtype)
+    assert_close(GA, ga[2], dtype)
+
+
+def test_cosine_embedding_against_torch(rng):
+    torch = _torch()
+    F = torch.nn.functional
+    a = rng.normal(size=(16, 5))
+    b = rng.normal(size=(1, 5))  # broadcast against a
+    y = np.where(rng.uniform(size=16) > 0.5, 1.0, -1.0)
+    for red in REDUCTIONS:
+        at, bt = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+        out = F.cosine_embedding_loss(at, bt, torch.tensor(y), margin=0.1, reduction=red)
+        out.sum().backward()
+        L, (GA, GB) = cyloss.cosine_embedding_loss(a, b, y, margin=0.1, reduction=red, return_grad=True)
+        assert_close(L, out.detach().numpy(), np.float64, scale=10)
+        assert_close(GA, at.grad.numpy(), np.float64)
+        assert_close(GB, bt.grad.numpy(), np.float64, scale=10)
+
+
+def test_cosine_embedding_edges():
+    z = np.zeros((2, 3))
+    L = cyloss.cosine_embedding_loss(z, z, np.array([1.0, -1.0]), reduction="none")
+    np.testing.assert_array_equal(L, [1.0, 0.0])  # cos = 0 / eps
+    assert np.isnan(cyloss.cosine_embedding_loss(np.empty((0, 3)), np.empty((0, 3)), np.empty(0)))
+    L = cyloss.cosine_embedding_loss(np.array([[1.0, np.nan], [1.0, 2.0]]), np.ones((2, 2)), np.ones(2),
+                                     reduction="none")
+    assert np.isnan(L[0]) and np.isfinite(L[1])
+    with pytest.raises(ValueError, match="target"):
+        cyloss.cosine_embedding_loss(np.ones((2, 3)), np.ones((2, 3)), np.ones((2, 1)))
+    with pytest.raises(ValueError, match="inputs"):
+        cyloss.cosine_embedding_loss(np.ones(3), np.ones(3), np.ones(1))
+    with pytest.raises(ValueError, match="target"):
+        cyloss.cosine_embedding_loss(np.ones((2, 3)), np.ones((2, 3)), np.ones(3))
+    with pytest.raises(ValueError, match="eps"):
+        cyloss.cosine_embedding_loss(np.ones((2, 3)), np.ones((2, 3)), np.ones(2), eps=-1.0)

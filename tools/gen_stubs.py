@@ -69,6 +69,8 @@ LOSSES_MULTI = {
     "margin_ranking_loss": (["input1", "input2", "target"], 2, ["margin: float = ...", "reduction: " + R + " = ..."]),
     "gaussian_nll_loss": (["input", "target", "var"], 2, ["full: bool = ...", "eps: float = ...",
                                                           "reduction: " + R + " = ..."]),
+    "cosine_embedding_loss": (["input1", "input2", "target"], 2, ["margin: float = ...", "eps: float = ...",
+                                                                  "reduction: " + R + " = ..."]),
 }
 
 G = "Optional[_Array] = ..."
