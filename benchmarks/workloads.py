@@ -923,6 +923,45 @@ def _cosine_embedding(env, shape, dt, grad=False):
 
 
 SETUPS["cosine_embedding_loss+grad"] = (lambda env, shape, dt, **kw: _cosine_embedding(env, shape, dt, grad=True, **kw))
+@setup_fn("multilabel_margin_loss")
+def _multilabel_margin(env, shape, dt, grad=False):
+    n, c = shape
+    x = env.normal(shape, dt)
+    t = np.full(shape, -1, dtype=np.int64)
+    t[:, :4] = np.argsort(env.rng.random((n, c)), axis=1)[:, :4]  # 4 labels per sample
+    rows = np.arange(n)[:, None]
+
+    def t_make(torch, F):
+        tt = torch.from_numpy(t)
+        if not grad:
+            tx = torch.from_numpy(x)
+            return lambda: F.multilabel_margin_loss(tx, tt)
+        leaf = torch.from_numpy(x.copy()).requires_grad_()
+
+        def fwd_bwd():
+            leaf.grad = None
+            loss = F.multilabel_margin_loss(leaf, tt)
+            loss.backward()
+            return loss, leaf.grad
+        return fwd_bwd
+
+    def np_fn():
+        lab = t[:, :4]
+        member = np.zeros(shape, dtype=bool)
+        member[rows, lab] = True
+        z = 1.0 - x[rows, lab][:, :, None] + x[:, None, :]       # (n, 4, c)
+        act = (z > 0) & ~member[:, None, :]
+        loss = np.where(act, z, 0).sum() / (n * c)
+        if not grad:
+            return loss
+        g = act.sum(axis=1).astype(x.dtype) / (n * c)
+        np.subtract.at(g, (np.repeat(np.arange(n), 4), lab.ravel()), act.sum(axis=2).ravel() / (n * c))
+        return loss, g
+    return (env.cy(lambda: cyloss.multilabel_margin_loss(x, t, return_grad=grad)) + env.tch(t_make, grad=grad)
+            + env.numpy(np_fn) + (env.copy(x) if grad else []) + env.read(x))
+
+
+SETUPS["multilabel_margin_loss+grad"] = (lambda env, shape, dt, **kw: _multilabel_margin(env, shape, dt, grad=True, **kw))
 SETUPS["multi_margin_loss+grad"] = (lambda env, shape, dt, **kw: _multi_margin(env, shape, dt, grad=True, **kw))
 
 
@@ -978,6 +1017,8 @@ def _build():
     register("multilabel_soft_margin_loss", "multilabel_soft_margin_loss+grad", (4096, 1000), F32)
     register("cosine_embedding_loss", "cosine_embedding_loss", (4096, 1000), F32)
     register("cosine_embedding_loss", "cosine_embedding_loss+grad", (4096, 1000), F32)
+    register("multilabel_margin_loss", "multilabel_margin_loss", (4096, 1000), F32)
+    register("multilabel_margin_loss", "multilabel_margin_loss+grad", (4096, 1000), F32)
     register("softmax", "softmax", (1, 10), F64, tiny=True, quick=True)
     register("logsumexp", "logsumexp", (1, 10), F64, tiny=True)
     register("cross_entropy", "cross_entropy", (1, 10), F64, tiny=True, quick=True)

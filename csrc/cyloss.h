@@ -111,6 +111,9 @@ extern "C" {
  *                         weight + i*ldw (ldw 0: one (c,) vector for all rows).
  * cosine_embedding_loss_grad: torch's cosine_embedding_loss per pair of rows (a, b), y one
  *                         per row; grad_a and grad_b both or neither.
+ * multilabel_margin_loss_grad: torch's multilabel_margin_loss per row; target rows of c
+ *                         int64 class indices ending at the first negative entry;
+ *                         CYL_ERR_TARGET (err_index = r*ldt + q) for a listed index >= c.
  * sum:                    *out = sum of x in double.
  * vexp, vlog:             y = exp(x), log(x) elementwise with the library's own
  *                         inline functions (exposed for accuracy tests).
@@ -202,6 +205,10 @@ extern "C" {
                                 const T *weight, int p, double margin, double grad_scale, T *loss, \
                                 double *loss_sum, T *grad, ptrdiff_t ldg, ptrdiff_t *err_index), \
     (n, c, x, ldx, target, weight, p, margin, grad_scale, loss, loss_sum, grad, ldg, err_index)) \
+  X(S, multilabel_margin_loss_grad, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target, \
+                                     ptrdiff_t ldt, double grad_scale, T *loss, double *loss_sum, T *grad, \
+                                     ptrdiff_t ldg, ptrdiff_t *err_index), \
+    (n, c, x, ldx, target, ldt, grad_scale, loss, loss_sum, grad, ldg, err_index)) \
   X(S, multilabel_soft_margin_loss_grad, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *y, \
                                           ptrdiff_t ldy, const T *weight, ptrdiff_t ldw, double grad_scale, \
                                           T *loss, double *loss_sum, T *grad, ptrdiff_t ldg), \

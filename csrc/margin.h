@@ -193,3 +193,124 @@ int CYL_FN(multi_margin_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff
     if (loss_sum && st == CYL_OK) *loss_sum = total;
     return st;
 }
+
+/* ------------------------------------------ multilabel_margin_loss (rows of classes)
+ * torch's MultiLabelMarginLoss: the row's targets are its target entries before the first
+ * negative one (torch pads with -1); with T that set (duplicates counted as listed),
+ *   l = sum_{j listed} sum_{i not in T} max(0, 1 - x_{t_j} + x_i) / c,
+ * gradient +1/c at x_i and -1/c at x_{t_j} for every active pair (z > 0: at z = 0 neither,
+ * torch's test); a NaN z gives NaN (torch skips it).  The membership of T is a byte mask
+ * in the thread's scratch for c <= CYL_SCRATCH_BYTES, a scan of the listed targets beyond. */
+typedef struct {
+    const T *x;
+    const int64_t *target;
+    T *loss, *grad;
+    double *part;
+    double grad_scale;
+    ptrdiff_t n, c, ldx, ldt, ldg, rb;
+} CYL_FN(mlm_ctx);
+
+static inline int CYL_FN(mlm_member)(const int64_t *tr, ptrdiff_t nt, ptrdiff_t i)
+{
+    for (ptrdiff_t q = 0; q < nt; q++)
+        if (tr[q] == i) return 1;
+    return 0;
+}
+
+/* one listed target's pass over the row (the mask case), HG constant: no test in the loop */
+CYL_INLINE void CYL_FN(mlm_pass)(const T *xr, const unsigned char *mask, T xt, T *gr, T gsc, ptrdiff_t c,
+                                 double *sq_out, double *cnt_out, const int HG)
+{
+    double sq = 0.0, cnt = 0.0;
+#pragma omp simd reduction(+:sq, cnt)
+    for (ptrdiff_t i = 0; i < c; i++) {
+        T z = (T)1 - xt + xr[i];
+        T keep = mask[i] ? (T)0 : (T)1;
+        T zc = z > 0 ? z : z != z ? z : (T)0;
+        T a = z > 0 ? (T)1 : z != z ? z : (T)0;
+        sq += (double)(keep * zc);
+        cnt += (double)(keep * a);
+        if (HG) gr[i] += keep * a * gsc;
+    }
+    *sq_out = sq;
+    *cnt_out = cnt;
+}
+
+static void CYL_FN(mlm_block)(void *vctx, ptrdiff_t b, void *scratch)
+{
+    const CYL_FN(mlm_ctx) *k = (const CYL_FN(mlm_ctx) *)vctx;
+    ptrdiff_t i0, i1;
+    CYL_FN(block_rows)(b, k->rb, k->n, &i0, &i1);
+    const ptrdiff_t c = k->c;
+    const double invc = 1.0 / (double)c;
+    const T gsc = (T)(k->grad_scale * invc);
+    unsigned char *mask = c > 0 && c <= CYL_SCRATCH_BYTES ? (unsigned char *)scratch : NULL;
+    double acc = 0.0;
+    for (ptrdiff_t r = i0; r < i1; r++) {
+        const T *xr = k->x + r * k->ldx;
+        const int64_t *tr = k->target + r * k->ldt;
+        T *gr = k->grad ? k->grad + r * k->ldg : NULL;
+        ptrdiff_t nt = 0;
+        while (nt < c && tr[nt] >= 0)
+            nt++;
+        if (mask) {
+            memset(mask, 0, (size_t)c & (size_t)(CYL_SCRATCH_BYTES * 2 - 1)); /* (c <= CYL_SCRATCH_BYTES) */
+            for (ptrdiff_t q = 0; q < nt; q++)
+                mask[tr[q]] = 1;
+        }
+        if (gr)
+            CYL_FN(row_zero)(gr, c);
+        double s = 0.0;
+        for (ptrdiff_t q = 0; q < nt; q++) {
+            const ptrdiff_t t = (ptrdiff_t)tr[q];
+            const T xt = xr[t];
+            double sq = 0.0, cnt = 0.0;
+            if (mask && gr) {
+                CYL_FN(mlm_pass)(xr, mask, xt, gr, gsc, c, &sq, &cnt, 1);
+            } else if (mask) {
+                CYL_FN(mlm_pass)(xr, mask, xt, gr, gsc, c, &sq, &cnt, 0);
+            } else {
+                for (ptrdiff_t i = 0; i < c; i++) {
+                    if (CYL_FN(mlm_member)(tr, nt, i)) continue;
+                    T z = (T)1 - xt + xr[i];
+                    T zc = z > 0 ? z : z != z ? z : (T)0;
+                    T a = z > 0 ? (T)1 : z != z ? z : (T)0;
+                    sq += (double)zc;
+                    cnt += (double)a;
+                    if (gr) gr[i] += a * gsc;
+                }
+            }
+            s += sq;
+            if (gr) gr[t] -= (T)(cnt * (double)gsc);
+        }
+        const double li = s * invc;
+        if (k->loss) k->loss[r] = (T)li;
+        acc += li;
+    }
+    k->part[b] = acc;
+}
+
+int CYL_FN(multilabel_margin_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target,
+                                        ptrdiff_t ldt, double grad_scale, T *loss, double *loss_sum, T *grad,
+                                        ptrdiff_t ldg, ptrdiff_t *err_index)
+{
+    if (n < 0 || c < 0) return CYL_ERR_ARG;
+    /* every listed target (before the row's first negative entry) in [0, c); err_index:
+     * the flat position r * ldt + q of the first bad one */
+    for (ptrdiff_t r = 0; r < n; r++) {
+        const int64_t *tr = target + r * ldt;
+        for (ptrdiff_t q = 0; q < c && tr[q] >= 0; q++)
+            if (tr[q] >= c) {
+                if (err_index) *err_index = r * ldt + q;
+                return CYL_ERR_TARGET;
+            }
+    }
+    CYL_FN(mlm_ctx) k = {x, target, loss, grad, NULL, grad_scale, n, c, ldx, ldt, ldg, CYL_FN(rows_per_block)(c)};
+    const ptrdiff_t nb = (n + k.rb - 1) / k.rb;
+    double one;
+    if (!(k.part = CYL_FN(parts)(nb, &one))) return CYL_ERR_NOMEM;
+    int st = cyl_parallel_for(nb, (double)n * (double)c * 4, CYL_FN(mlm_block), &k);
+    double total = cyl_sum_parts(k.part, nb, &one);
+    if (loss_sum && st == CYL_OK) *loss_sum = total;
+    return st;
+}

@@ -978,6 +978,27 @@ def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: 
                                 return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array]]: ...
 
 @overload
+def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                           return_grad: Literal[False] = ..., grad_out: None = ...,
+                           return_loss: Literal[True] = ...) -> _Loss: ...
+@overload
+def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                           return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                           return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
+@overload
+def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                           return_grad: bool, grad_out: Optional[_Array] = ...,
+                           return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+@overload
+def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                           return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                           return_loss: Literal[False]) -> _Array: ...
+@overload
+def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                           return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                           return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array]]: ...
+
+@overload
 def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
                         reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
                         return_loss: Literal[True] = ...) -> _Loss: ...

@@ -11,7 +11,8 @@ from ._validate import (_elementwise, _finish, _flags, asarray, copy_into, direc
                         check_reduction, check_scalar, contiguous, finish_grads, float_dtypes,
                         mean_or_sum)
 
-__all__ = ["soft_margin_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss"]
+__all__ = ["soft_margin_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss",
+           "multilabel_margin_loss"]
 
 
 def _margin(kind, margin, x, y, reduction, return_grad, grad_out, return_hessian, hess_out, return_loss):
@@ -120,6 +121,57 @@ def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction=
                          ) from None
     if red == "none":
         loss = cast_result(loss_rows.reshape(t_shape), rdt)
+        loss = loss[()] if loss.ndim == 0 else loss
+    else:
+        loss = mean_or_sum(total, red, n, rdt)
+    if want_grad:
+        if direct is not None:
+            grad = grad_out
+        else:
+            grad = cast_result(grad.reshape(x.shape), rdt)
+            grad = grad if grad_out is None else copy_into(grad_out, grad)
+    return _finish(loss, grad, return_grad, return_loss=return_loss)
+
+
+_INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def multilabel_margin_loss(input, target, *, reduction="mean", return_grad=False, grad_out=None, return_loss=True):
+    """Multi-label hinge loss, as torch.nn.functional.multilabel_margin_loss: scores x (N, C) or
+    (C,), target of the same shape holding each sample's class indices followed by -1 padding
+    (entries after the first negative one are ignored, torch's layout); the loss is
+    sum over listed targets j and non-target classes i of max(0, 1 - x[t_j] + x[i]) / C.
+    Listed indices >= C are an IndexError; "mean" divides by N.  At 1 - x[t_j] + x[i] = 0 the
+    term and its gradient are 0 (torch); a NaN score gives NaN (torch skips such terms)."""
+    x = asarray(input, "input")
+    if x.ndim not in (1, 2):
+        raise ValueError(f"input must be 1-D (C,) or 2-D (N, C), got shape {x.shape}")
+    t = plain(target, "target")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"target must hold integer class indices (-1 padded), got dtype {t.dtype}")
+    if t.shape != x.shape:
+        raise ValueError(f"target has shape {t.shape}, expected input's shape {x.shape}")
+    if t.dtype == np.uint64 and t.size and t.max() > _INT64_MAX:
+        t = np.minimum(t, _INT64_MAX)  # (beyond any class count: reported below as out of range)
+    red = check_reduction(reduction)
+    cdt, rdt = float_dtypes(x)
+    want_grad, return_grad, _, return_loss = _flags(return_grad, False, grad_out, None, x.shape, rdt, return_loss)
+    c = x.shape[-1]
+    xm = contiguous(x, cdt).reshape(-1, c)
+    tm = contiguous(t, np.dtype(np.int64)).reshape(-1, c)
+    n = xm.shape[0]
+    gs = 1.0 / n if red == "mean" and n else 1.0
+    loss_rows = np.empty(n, dtype=cdt) if red == "none" else None
+    direct = direct_out(grad_out, cdt, (xm, tm)) if grad_out is not None else None
+    grad = (direct.reshape(n, c) if direct is not None else np.empty((n, c), dtype=cdt)) if want_grad else None
+    try:
+        total = _core.multilabel_margin(xm, tm, gs, loss_rows, grad)
+    except _core.KernelError as e:
+        i = e.args[1]
+        raise IndexError(f"target{position(i, t.shape)} = {int(tm.ravel()[i])} is out of range for {c} classes "
+                         f"(valid: 0..{c - 1}, then -1 padding)") from None
+    if red == "none":
+        loss = cast_result(loss_rows.reshape(x.shape[:-1]), rdt)
         loss = loss[()] if loss.ndim == 0 else loss
     else:
         loss = mean_or_sum(total, red, n, rdt)

@@ -93,6 +93,9 @@ cdef int sigmoid_focal_loss_grad_f32(ptrdiff_t n, const float *x, const float *t
 cdef int multi_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const int64_t *target, const float *weight, int p, double margin, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil:
     return C.cyl_multi_margin_loss_grad_f32(n, c, x, ldx, target, weight, p, margin, grad_scale, loss, loss_sum, grad, ldg, err_index)
 
+cdef int multilabel_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const int64_t *target, ptrdiff_t ldt, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil:
+    return C.cyl_multilabel_margin_loss_grad_f32(n, c, x, ldx, target, ldt, grad_scale, loss, loss_sum, grad, ldg, err_index)
+
 cdef int multilabel_soft_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const float *y, ptrdiff_t ldy, const float *weight, ptrdiff_t ldw, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg) noexcept nogil:
     return C.cyl_multilabel_soft_margin_loss_grad_f32(n, c, x, ldx, y, ldy, weight, ldw, grad_scale, loss, loss_sum, grad, ldg)
 
@@ -188,6 +191,9 @@ cdef int sigmoid_focal_loss_grad_f64(ptrdiff_t n, const double *x, const double 
 
 cdef int multi_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const int64_t *target, const double *weight, int p, double margin, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil:
     return C.cyl_multi_margin_loss_grad_f64(n, c, x, ldx, target, weight, p, margin, grad_scale, loss, loss_sum, grad, ldg, err_index)
+
+cdef int multilabel_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const int64_t *target, ptrdiff_t ldt, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil:
+    return C.cyl_multilabel_margin_loss_grad_f64(n, c, x, ldx, target, ldt, grad_scale, loss, loss_sum, grad, ldg, err_index)
 
 cdef int multilabel_soft_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const double *y, ptrdiff_t ldy, const double *weight, ptrdiff_t ldw, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg) noexcept nogil:
     return C.cyl_multilabel_soft_margin_loss_grad_f64(n, c, x, ldx, y, ldy, weight, ldw, grad_scale, loss, loss_sum, grad, ldg)

@@ -413,6 +413,30 @@ def cosine_embedding(const floating[:, ::1] a, const floating[:, ::1] b, const f
     return total
 
 
+def multilabel_margin(const floating[:, ::1] x, const int64_t[:, ::1] target, double grad_scale,
+                      floating[::1] loss, floating[:, ::1] grad):
+    cdef ptrdiff_t n = x.shape[0], c = x.shape[1], err = -1
+    if target.shape[0] != n or target.shape[1] != c:
+        raise ValueError("cyloss._core: target must have x's shape")
+    if loss is not None:
+        _want1(loss.shape[0], n, "loss")
+    if grad is not None:
+        _want2(grad.shape[0], grad.shape[1], n, c, "grad")
+    cdef const floating *px = _c2(x)
+    cdef const int64_t *pt = &target[0, 0] if n > 0 and c > 0 else NULL
+    cdef floating *pl = _w1(loss)
+    cdef floating *pg = _w2(grad)
+    cdef double total = 0.0
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_multilabel_margin_loss_grad_f32(n, c, px, c, pt, c, grad_scale, pl, &total, pg, c, &err)
+        else:
+            st = C.cyl_multilabel_margin_loss_grad_f64(n, c, px, c, pt, c, grad_scale, pl, &total, pg, c, &err)
+    _check(st, err)
+    return total
+
+
 cdef int _check_elementwise(ptrdiff_t n, const floating[::1] other, const floating[::1] weight,
                             floating[::1] loss, floating[::1] grad) except -1:
     """the second input, and the optional weight, per-element loss and gradient, have length n"""

@@ -779,3 +779,109 @@ def test_cosine_embedding_edges():
         cyloss.cosine_embedding_loss(np.ones((2, 3)), np.ones((2, 3)), np.ones(3))
     with pytest.raises(ValueError, match="eps"):
         cyloss.cosine_embedding_loss(np.ones((2, 3)), np.ones((2, 3)), np.ones(2), eps=-1.0)
+
+
+# ----------------------------------------------------- multilabel_margin_loss
+
+def ref_multilabel_margin(x, t):
+    n, c = x.shape
+    l = np.zeros(n)
+    g = np.zeros((n, c))
+    for r in range(n):
+        listed = []
+        for v in t[r]:
+            if v < 0:
+                break
+            listed.append(int(v))
+        members = set(listed)
+        for j in listed:
+            for i in range(c):
+                if i in members:
+                    continue
+                z = 1.0 - x[r, j] + x[r, i]
+                if z > 0:
+                    l[r] += z / c
+                    g[r, i] += 1.0 / c
+                    g[r, j] -= 1.0 / c
+    return l, g
+
+
+def _ml_targets(rng, n, c):
+    t = np.full((n, c), -1, dtype=np.int64)
+    for r in range(n):
+        k = int(rng.integers(0, c))
+        t[r, :k] = rng.choice(c, k, replace=False)
+        t[r, k + 1:] = rng.integers(-3, 2 * c, size=c - k - 1)  # ignored after the first -1
+    return t
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+def test_multilabel_margin_matches_reference(dtype, rng):
+    x = rng.normal(size=(30, 8)).astype(dtype)
+    t = _ml_targets(rng, 30, 8)
+    t[0, :4] = [3, 3, 1, -1]  # a duplicate is counted twice (torch)
+    l, g = ref_multilabel_margin(x.astype(np.float64), t)
+    for red in REDUCTIONS:
+        el, eg = _reduce(l, g, red)
+        L, G = cyloss.multilabel_margin_loss(x, t, reduction=red, return_grad=True)
+        assert_close(L, el, dtype, scale=10, what=red)
+        assert_close(G, eg, dtype, what=red)
+    L, G = cyloss.multilabel_margin_loss(x[5], t[5].astype(np.int32), reduction="none", return_grad=True)
+    assert_close(L, l[5], dtype)
+    assert_close(G, g[5], dtype)
+
+
+def test_multilabel_margin_against_torch(rng):
+    torch = _torch()
+    F = torch.nn.functional
+    x = rng.normal(size=(25, 6))
+    t = _ml_targets(rng, 25, 6)
+    # torch rejects any entry outside [-1, C), also after the first -1 (cyloss ignores those)
+    t = np.where(np.cumsum(t < 0, axis=1) > 0, -1, t)
+    for red in REDUCTIONS:
+        xt = torch.tensor(x, requires_grad=True)
+        out = F.multilabel_margin_loss(xt, torch.tensor(t), reduction=red)
+        out.sum().backward()
+        L, G = cyloss.multilabel_margin_loss(x, t, reduction=red, return_grad=True)
+        assert_close(L, out.detach().numpy(), np.float64, scale=10)
+        assert_close(G, xt.grad.numpy(), np.float64)
+
+
+def test_multilabel_margin_many_classes_scan_path(rng):
+    """Beyond CYL_SCRATCH_BYTES classes the target set is scanned instead of masked."""
+    c = 70_000
+    x = rng.normal(size=(2, c)).astype(np.float32)
+    t = np.full((2, c), -1, dtype=np.int64)
+    t[0, :3] = [5, 69_999, 12]
+    t[1, :1] = [0]
+    L, G = cyloss.multilabel_margin_loss(x, t, reduction="none", return_grad=True)
+    for r in range(2):
+        listed = [v for v in t[r][:3] if v >= 0] if r == 0 else [0]
+        mask = np.zeros(c, dtype=bool)
+        mask[listed] = True
+        x64 = x[r].astype(np.float64)
+        z = np.concatenate([np.maximum(0, 1 - x64[j] + x64[~mask]) for j in listed])
+        assert L[r] == pytest.approx(z.sum() / c, rel=1e-5)
+        gref = np.zeros(c)
+        for j in listed:
+            act = (1 - x64[j] + x64 > 0) & ~mask
+            gref[act] += 1 / c
+            gref[j] -= act.sum() / c
+        np.testing.assert_allclose(G[r], gref, rtol=1e-5, atol=1e-9)
+
+
+def test_multilabel_margin_edges():
+    x = np.array([[0.1, 0.2, 0.3], [0.5, np.nan, 0.0]])
+    t = np.array([[0, -1, 7], [2, -1, -1]])
+    L = cyloss.multilabel_margin_loss(x, t, reduction="none")
+    assert np.isfinite(L[0]) and np.isnan(L[1])
+    with pytest.raises(IndexError, match=r"target\[0, 1\] = 3"):
+        cyloss.multilabel_margin_loss(x, np.array([[0, 3, -1], [0, -1, 0]]))
+    with pytest.raises(TypeError, match="target"):
+        cyloss.multilabel_margin_loss(x, t.astype(float))
+    with pytest.raises(ValueError, match="target"):
+        cyloss.multilabel_margin_loss(x, t[:, :2])
+    with pytest.raises(ValueError, match="input"):
+        cyloss.multilabel_margin_loss(np.ones((2, 2, 2)), np.zeros((2, 2, 2), dtype=np.int64))
+    assert np.isnan(cyloss.multilabel_margin_loss(np.empty((0, 3)), np.empty((0, 3), dtype=np.int64)))
+    assert cyloss.multilabel_margin_loss(np.ones((2, 3)), np.full((2, 3), -1), reduction="sum") == 0

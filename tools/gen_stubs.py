@@ -61,6 +61,7 @@ LOSSES_NO_HESSIAN = {
     "multi_margin_loss": (["input", "target"], ["p: int = ...", "margin: float = ...", W,
                                                 "reduction: " + R + " = ..."]),
     "multilabel_soft_margin_loss": (["input", "target"], [W, "reduction: " + R + " = ..."]),
+    "multilabel_margin_loss": (["input", "target"], ["reduction: " + R + " = ..."]),
 }
 
 # losses of several float inputs, return_grad=True giving one gradient per input (a tuple):
