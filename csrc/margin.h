@@ -217,20 +217,34 @@ static inline int CYL_FN(mlm_member)(const int64_t *tr, ptrdiff_t nt, ptrdiff_t 
     return 0;
 }
 
-/* one listed target's pass over the row (the mask case), HG constant: no test in the loop */
-CYL_INLINE void CYL_FN(mlm_pass)(const T *xr, const unsigned char *mask, T xt, T *gr, T gsc, ptrdiff_t c,
-                                 double *sq_out, double *cnt_out, const int HG)
+/* one listed target's pass over the row (the mask case), HG constant: no test in the loop.
+ * Not inlined (GCC and Clang): the block function's frame would hold both variants'
+ * spilled accumulators (over the 2 KB that tools/check_stack.py allows) */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static void CYL_FN(mlm_pass)(const T *xr, const unsigned char *mask, T xt, T *gr, T gsc, ptrdiff_t c,
+                             double *sq_out, double *cnt_out, const int HG)
 {
+    /* two loops of one double reduction each: one loop with both spilled its unrolled
+     * accumulators (a 4 KB stack frame, tools/check_stack.py) */
     double sq = 0.0, cnt = 0.0;
-#pragma omp simd reduction(+:sq, cnt)
+#pragma omp simd reduction(+:sq)
     for (ptrdiff_t i = 0; i < c; i++) {
         T z = (T)1 - xt + xr[i];
         T keep = mask[i] ? (T)0 : (T)1;
         T zc = z > 0 ? z : z != z ? z : (T)0;
-        T a = z > 0 ? (T)1 : z != z ? z : (T)0;
         sq += (double)(keep * zc);
-        cnt += (double)(keep * a);
-        if (HG) gr[i] += keep * a * gsc;
+    }
+    if (HG) {
+#pragma omp simd reduction(+:cnt)
+        for (ptrdiff_t i = 0; i < c; i++) {
+            T z = (T)1 - xt + xr[i];
+            T keep = mask[i] ? (T)0 : (T)1;
+            T a = keep * (z > 0 ? (T)1 : z != z ? z : (T)0);
+            cnt += (double)a;
+            gr[i] += a * gsc;
+        }
     }
     *sq_out = sq;
     *cnt_out = cnt;
