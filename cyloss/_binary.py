@@ -5,8 +5,8 @@ import numpy as np
 
 from . import _core
 from ._validate import (_elementwise, _finish, _flags, _optional_weight, _same_shape, asarray, broadcast_shape,
-                        broadcast_to, cast_result, check_flag, check_reduction, check_scalar, contiguous, copy_into,
-                        direct_out, float_dtypes, mean_or_sum, position)
+                        broadcast_to, check_flag, check_reduction, check_scalar, contiguous, direct_out,
+                        finish_grad_rows, finish_loss, float_dtypes, position)
 
 __all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "kl_div", "sigmoid_focal_loss",
            "multilabel_soft_margin_loss"]
@@ -125,15 +125,7 @@ def multilabel_soft_margin_loss(input, target, *, weight=None, reduction="mean",
     direct = direct_out(grad_out, cdt, (xm, ym, wm)) if grad_out is not None else None
     grad = (direct.reshape(n, c) if direct is not None else np.empty((n, c), dtype=cdt)) if want_grad else None
     total = _core.multilabel_soft_margin(xm, ym, wm, gs, loss_rows, grad)
-    if red == "none":
-        loss = cast_result(loss_rows.reshape(x.shape[:-1]), rdt)
-        loss = loss[()] if loss.ndim == 0 else loss
-    else:
-        loss = mean_or_sum(total, red, n, rdt)
+    loss = finish_loss(total, loss_rows, red, n, x.shape[:-1], rdt)
     if want_grad:
-        if direct is not None:
-            grad = grad_out
-        else:
-            grad = cast_result(grad.reshape(x.shape), rdt)
-            grad = grad if grad_out is None else copy_into(grad_out, grad)
+        grad = finish_grad_rows(grad, direct, grad_out, x.shape, rdt)
     return _finish(loss, grad, return_grad, return_loss=return_loss)

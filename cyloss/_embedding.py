@@ -3,8 +3,8 @@ See cyloss._classification for the conventions of return_grad / grad_out."""
 import numpy as np
 
 from . import _core
-from ._validate import (_flags, asarray, broadcast_shape, cast_result, check_grads_out, check_reduction,
-                        check_scalar, contiguous, finish_grads, float_dtypes, mean_or_sum)
+from ._validate import (_flags, asarray, broadcast_shape, check_grads_out, check_reduction, check_scalar,
+                        contiguous, finish_grads, finish_loss, float_dtypes)
 
 __all__ = ["cosine_embedding_loss"]
 
@@ -47,13 +47,7 @@ def cosine_embedding_loss(input1, input2, target, *, margin=0.0, eps=1e-12, redu
     ga = np.empty((n, d), dtype=cdt) if want_grad else None
     gb = np.empty((n, d), dtype=cdt) if want_grad else None
     total = _core.cosine_embedding(am, bm, ym, m, e, gs, loss_rows, ga, gb)
-    loss = None
-    if return_loss:
-        if red == "none":
-            loss = cast_result(loss_rows.reshape(y.shape), rdt)
-            loss = loss[()] if loss.ndim == 0 else loss
-        else:
-            loss = mean_or_sum(total, red, n, rdt)
+    loss = finish_loss(total, loss_rows, red, n, y.shape, rdt) if return_loss else None
     if not want_grad:
         return loss
     grads = finish_grads((ga, gb), shape, (a.shape, b.shape), outs, rdt)

@@ -4,9 +4,9 @@ arithmetic does).  See cyloss._classification for the conventions of return_grad
 import numpy as np
 
 from . import _core
-from ._validate import (_elementwise, _flags, asarray, broadcast_shape, broadcast_to, cast_result, check_flag,
-                        check_grads_out, check_reduction, check_scalar, contiguous, copy_into, finish_grads, float_dtypes,
-                        mean_or_sum, position)
+from ._validate import (_elementwise, _flags, asarray, broadcast_shape, broadcast_to, check_flag, check_grads_out,
+                        check_reduction, check_scalar, contiguous, copy_into, finish_grads, finish_loss, float_dtypes,
+                        position)
 
 __all__ = ["poisson_nll_loss", "gaussian_nll_loss"]
 
@@ -81,13 +81,7 @@ def gaussian_nll_loss(input, target, var, *, full=False, eps=1e-6, reduction="me
     g = np.empty(size, dtype=cdt) if want_grad else None
     gv = np.empty(size, dtype=cdt) if want_grad else None
     total = _core.gaussian_nll(a, b, c, _core.NLL_FULL if full_ else 0, e, gs, loss_rows, g, gv, return_loss)
-    loss = None
-    if return_loss:
-        if red == "none":
-            loss = cast_result(loss_rows.reshape(shape), rdt)
-            loss = loss[()] if loss.ndim == 0 else loss
-        else:
-            loss = mean_or_sum(total, red, size, rdt)
+    loss = finish_loss(total, loss_rows, red, size, shape, rdt) if return_loss else None
     if not want_grad:
         return loss
     gx, gvar = finish_grads((g, gv), shape, (x.shape, v_shape), (outs[0], None), rdt)

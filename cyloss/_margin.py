@@ -7,9 +7,9 @@ import numpy as np
 
 from . import _core
 from ._classification import _class_setup, _class_targets
-from ._validate import (_elementwise, _finish, _flags, asarray, copy_into, direct_out, plain, position, broadcast_shape, cast_result, check_grads_out,
-                        check_reduction, check_scalar, contiguous, finish_grads, float_dtypes,
-                        mean_or_sum)
+from ._validate import (_elementwise, _finish, _flags, asarray, broadcast_shape, check_grads_out, check_reduction,
+                        check_scalar, contiguous, direct_out, finish_grad_rows, finish_grads, finish_loss,
+                        float_dtypes, plain, position)
 
 __all__ = ["soft_margin_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss",
            "multilabel_margin_loss"]
@@ -76,13 +76,7 @@ def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean",
     loss_rows = np.empty(size, dtype=cdt) if red == "none" and return_loss else None
     g1 = np.empty(size, dtype=cdt) if want_grad else None
     total = _core.margin(_core.MARGIN_RANKING, a, b, c, m, gs, loss_rows, g1, None, return_loss)
-    loss = None
-    if return_loss:
-        if red == "none":
-            loss = cast_result(loss_rows.reshape(shape), rdt)
-            loss = loss[()] if loss.ndim == 0 else loss
-        else:
-            loss = mean_or_sum(total, red, size, rdt)
+    loss = finish_loss(total, loss_rows, red, size, shape, rdt) if return_loss else None
     if not want_grad:
         return loss
     grads = finish_grads((g1, np.negative(g1)), shape, (x1.shape, x2.shape), outs, rdt)
@@ -119,17 +113,9 @@ def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction=
         raise IndexError(f"target{position(i, t_shape)} = {int(tf[i])} is out of range for {c} classes "
                          f"(valid: 0..{c - 1})" if c else f"target{position(i, t_shape)}: input has no classes"
                          ) from None
-    if red == "none":
-        loss = cast_result(loss_rows.reshape(t_shape), rdt)
-        loss = loss[()] if loss.ndim == 0 else loss
-    else:
-        loss = mean_or_sum(total, red, n, rdt)
+    loss = finish_loss(total, loss_rows, red, n, t_shape, rdt)
     if want_grad:
-        if direct is not None:
-            grad = grad_out
-        else:
-            grad = cast_result(grad.reshape(x.shape), rdt)
-            grad = grad if grad_out is None else copy_into(grad_out, grad)
+        grad = finish_grad_rows(grad, direct, grad_out, x.shape, rdt)
     return _finish(loss, grad, return_grad, return_loss=return_loss)
 
 
@@ -170,15 +156,7 @@ def multilabel_margin_loss(input, target, *, reduction="mean", return_grad=False
         i = e.args[1]
         raise IndexError(f"target{position(i, t.shape)} = {int(tm.ravel()[i])} is out of range for {c} classes "
                          f"(valid: 0..{c - 1}, then -1 padding)") from None
-    if red == "none":
-        loss = cast_result(loss_rows.reshape(x.shape[:-1]), rdt)
-        loss = loss[()] if loss.ndim == 0 else loss
-    else:
-        loss = mean_or_sum(total, red, n, rdt)
+    loss = finish_loss(total, loss_rows, red, n, x.shape[:-1], rdt)
     if want_grad:
-        if direct is not None:
-            grad = grad_out
-        else:
-            grad = cast_result(grad.reshape(x.shape), rdt)
-            grad = grad if grad_out is None else copy_into(grad_out, grad)
+        grad = finish_grad_rows(grad, direct, grad_out, x.shape, rdt)
     return _finish(loss, grad, return_grad, return_loss=return_loss)

@@ -477,3 +477,21 @@ def mean_or_sum(total, red, size, rdt):
     if red == "mean":
         return _scalar(total / size if size else math.nan, rdt)
     return _scalar(total, rdt)
+
+
+def finish_loss(total, loss_rows, red, size, shape, rdt):
+    """The loss of a kernel call: per-element / per-row losses reshaped to `shape` for "none"
+    (a NumPy scalar for shape ()), else the kernel's sum reduced ("mean" divides by size)."""
+    if red == "none":
+        loss = cast_result(loss_rows.reshape(shape), rdt)
+        return loss[()] if loss.ndim == 0 else loss
+    return mean_or_sum(total, red, size, rdt)
+
+
+def finish_grad_rows(grad, direct, grad_out, shape, rdt):
+    """A kernel's gradient as the first argument's (shape, result dtype); grad_out itself when
+    the kernel wrote there directly, else copied into grad_out when given."""
+    if direct is not None:
+        return grad_out
+    grad = cast_result(grad.reshape(shape), rdt)
+    return grad if grad_out is None else copy_into(grad_out, grad)
