@@ -4,7 +4,7 @@ from libc.stdint cimport int64_t
 from cython.parallel cimport prange
 
 from cyloss.kernels cimport (CYL_OK, cross_entropy_loss_grad_f32, cross_entropy_loss_grad_f64,
-                             cross_entropy_row_f64, cross_entropy_grad_hess_row_f64)
+                             cross_entropy_row_f64, cross_entropy_grad_hess_row_f64, multi_margin_loss_grad_f64)
 
 import numpy as np
 
@@ -75,3 +75,20 @@ def softmax_objective(const double[:, ::1] margins, const int64_t[::1] labels):
     if bad:
         raise IndexError(f"{bad} labels out of range")
     return grad, hess
+
+
+def multi_margin_mean(const double[:, ::1] scores, const int64_t[::1] target, double margin=1.0):
+    """torch's multi_margin_loss (p = 1, "mean") and its gradient from one kernel call."""
+    cdef ptrdiff_t n = scores.shape[0], c = scores.shape[1], err = -1
+    cdef double total = 0.0
+    cdef int status
+    if target.shape[0] != n or n == 0 or c == 0:
+        raise ValueError("need n > 0 rows, c > 0 classes and one target per row")
+    grad = np.empty((n, c))
+    cdef double[:, ::1] g = grad
+    with nogil:
+        status = multi_margin_loss_grad_f64(n, c, &scores[0, 0], c, &target[0], NULL, 1, margin, 1.0 / n,
+                                            NULL, &total, &g[0, 0], c, &err)
+    if status != CYL_OK:
+        raise IndexError(f"target[{err}] is out of range")
+    return total / n, grad
