@@ -923,6 +923,38 @@ def _cosine_embedding(env, shape, dt, grad=False):
 
 
 SETUPS["cosine_embedding_loss+grad"] = (lambda env, shape, dt, **kw: _cosine_embedding(env, shape, dt, grad=True, **kw))
+@setup_fn("triplet_margin_loss")
+def _triplet_margin(env, shape, dt, grad=False):
+    a, p, n = env.normal(shape, dt), env.normal(shape, dt), env.normal(shape, dt)
+
+    def t_make(torch, F):
+        if not grad:
+            ta, tp, tn = torch.from_numpy(a), torch.from_numpy(p), torch.from_numpy(n)
+            return lambda: F.triplet_margin_loss(ta, tp, tn)
+        la, lp, ln = (torch.from_numpy(v.copy()).requires_grad_() for v in (a, p, n))
+
+        def fwd_bwd():
+            la.grad = lp.grad = ln.grad = None
+            loss = F.triplet_margin_loss(la, lp, ln)
+            loss.backward()
+            return loss, (la.grad, lp.grad, ln.grad)
+        return fwd_bwd
+
+    def np_fn():
+        vp, vn = a - p + 1e-6, a - n + 1e-6
+        dp, dn = np.sqrt((vp * vp).sum(1)), np.sqrt((vn * vn).sum(1))
+        z = 1.0 + dp - dn
+        loss = np.maximum(z, 0).mean()
+        if not grad:
+            return loss
+        s = (z > 0) / len(z)
+        up, un = (s / dp)[:, None] * vp, (s / dn)[:, None] * vn
+        return loss, (up - un, -up, un)
+    return (env.cy(lambda: cyloss.triplet_margin_loss(a, p, n, return_grad=grad)) + env.tch(t_make, grad=grad)
+            + env.numpy(np_fn) + (env.copy(a) if grad else []) + env.read(a, p, n))
+
+
+SETUPS["triplet_margin_loss+grad"] = (lambda env, shape, dt, **kw: _triplet_margin(env, shape, dt, grad=True, **kw))
 @setup_fn("multilabel_margin_loss")
 def _multilabel_margin(env, shape, dt, grad=False):
     n, c = shape
@@ -1017,6 +1049,8 @@ def _build():
     register("multilabel_soft_margin_loss", "multilabel_soft_margin_loss+grad", (4096, 1000), F32)
     register("cosine_embedding_loss", "cosine_embedding_loss", (4096, 1000), F32)
     register("cosine_embedding_loss", "cosine_embedding_loss+grad", (4096, 1000), F32)
+    register("triplet_margin_loss", "triplet_margin_loss", (4096, 1000), F32)
+    register("triplet_margin_loss", "triplet_margin_loss+grad", (4096, 1000), F32)
     register("multilabel_margin_loss", "multilabel_margin_loss", (4096, 1000), F32)
     register("multilabel_margin_loss", "multilabel_margin_loss+grad", (4096, 1000), F32)
     register("softmax", "softmax", (1, 10), F64, tiny=True, quick=True)

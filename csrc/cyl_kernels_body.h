@@ -60,6 +60,10 @@
 #undef CYL_FOLD
 #endif
 #undef CYL_SIGN
+#undef CYL_TRI_L1
+#undef CYL_TRI_L2
+#undef CYL_TRI_INF
+#undef CYL_TRI_GEN
 #undef CYL_SMALL_C
 #undef CYL_SMALL_C_SOFTMAX
 #undef CYL_SMALL_BLOCK

@@ -111,6 +111,10 @@ extern "C" {
  *                         weight + i*ldw (ldw 0: one (c,) vector for all rows).
  * cosine_embedding_loss_grad: torch's cosine_embedding_loss per pair of rows (a, b), y one
  *                         per row; grad_a and grad_b both or neither.
+ * triplet_margin_loss_grad: torch's triplet_margin_loss per row triple (anchor a, positive p,
+ *                         negative neg) with pairwise_distance's ||x - y + eps||_norm_p
+ *                         (norm_p > 0, may be inf); swap != 0 uses min(d(a, neg), d(p, neg));
+ *                         the three gradients all or none.
  * multilabel_margin_loss_grad: torch's multilabel_margin_loss per row; target rows of c
  *                         int64 class indices ending at the first negative entry;
  *                         CYL_ERR_TARGET (err_index = r*ldt + q) for a listed index >= c.
@@ -216,7 +220,13 @@ extern "C" {
   X(S, cosine_embedding_loss_grad, (ptrdiff_t n, ptrdiff_t d, const T *a, ptrdiff_t lda, const T *b, ptrdiff_t ldb, \
                                     const T *y, double margin, double eps, double grad_scale, T *loss, \
                                     double *loss_sum, T *grad_a, ptrdiff_t ldga, T *grad_b, ptrdiff_t ldgb), \
-    (n, d, a, lda, b, ldb, y, margin, eps, grad_scale, loss, loss_sum, grad_a, ldga, grad_b, ldgb))
+    (n, d, a, lda, b, ldb, y, margin, eps, grad_scale, loss, loss_sum, grad_a, ldga, grad_b, ldgb)) \
+  X(S, triplet_margin_loss_grad, (ptrdiff_t n, ptrdiff_t d, const T *a, ptrdiff_t lda, const T *p, ptrdiff_t ldp, \
+                                  const T *neg, ptrdiff_t ldn, double margin, double norm_p, double eps, int swap, \
+                                  double grad_scale, T *loss, double *loss_sum, T *grad_a, ptrdiff_t ldga, \
+                                  T *grad_p, ptrdiff_t ldgp, T *grad_n, ptrdiff_t ldgn), \
+    (n, d, a, lda, p, ldp, neg, ldn, margin, norm_p, eps, swap, grad_scale, loss, loss_sum, grad_a, ldga, grad_p, \
+     ldgp, grad_n, ldgn))
 
 #define CYL_DECLARE_(S, name, params, args) int cyl_##name##_##S params;
 CYL_KERNEL_LIST(CYL_DECLARE_, float, f32)

@@ -53,7 +53,7 @@ from ._binary import (binary_cross_entropy_with_logits, binary_cross_entropy, kl
 from ._margin import (soft_margin_loss, hinge_embedding_loss, margin_ranking_loss,  # noqa: E402
                       multi_margin_loss, multilabel_margin_loss)
 from ._likelihood import poisson_nll_loss, gaussian_nll_loss  # noqa: E402
-from ._embedding import cosine_embedding_loss  # noqa: E402
+from ._embedding import cosine_embedding_loss, triplet_margin_loss  # noqa: E402
 from ._regression import (mse_loss, l1_loss, huber_loss, smooth_l1_loss, log_cosh_loss,  # noqa: E402
                           pseudo_huber_loss)
 from ._glm import (half_poisson_loss, half_gamma_loss, half_tweedie_loss,  # noqa: E402
@@ -88,6 +88,7 @@ __all__ = [
     "log_cosh_loss", "pseudo_huber_loss", "sigmoid_focal_loss", "multilabel_soft_margin_loss", "soft_margin_loss", "hinge_embedding_loss",
     "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
     "cosine_embedding_loss",
+    "triplet_margin_loss",
     "half_poisson_loss", "half_gamma_loss", "half_tweedie_loss", "half_tweedie_loss_identity", "pinball_loss",
     "exponential_loss",
     "set_num_threads", "get_num_threads", "num_threads", "show_config", "get_include", "__version__",

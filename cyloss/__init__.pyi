@@ -1073,6 +1073,32 @@ def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLik
                           grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
                           return_loss: bool) -> Union[_Loss, Tuple[_Array, _Array], Tuple[_Loss, Tuple[_Array, _Array]]]: ...
 
+@overload
+def triplet_margin_loss(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = ...,
+                        p: float = ..., eps: float = ..., swap: bool = ..., reduction: _Reduction = ...,
+                        return_grad: Literal[False] = ..., grad_out: None = ...,
+                        return_loss: Literal[True] = ...) -> _Loss: ...
+@overload
+def triplet_margin_loss(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = ...,
+                        p: float = ..., eps: float = ..., swap: bool = ..., reduction: _Reduction = ...,
+                        return_grad: Literal[True], grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                        return_loss: Literal[True] = ...) -> Tuple[_Loss, Tuple[_Array, _Array, _Array]]: ...
+@overload
+def triplet_margin_loss(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = ...,
+                        p: float = ..., eps: float = ..., swap: bool = ..., reduction: _Reduction = ...,
+                        return_grad: bool, grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                        return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, Tuple[_Array, _Array, _Array]]]: ...
+@overload
+def triplet_margin_loss(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = ...,
+                        p: float = ..., eps: float = ..., swap: bool = ..., reduction: _Reduction = ...,
+                        return_grad: Literal[True], grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                        return_loss: Literal[False]) -> Tuple[_Array, _Array, _Array]: ...
+@overload
+def triplet_margin_loss(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *, margin: float = ...,
+                        p: float = ..., eps: float = ..., swap: bool = ..., reduction: _Reduction = ...,
+                        return_grad: bool = ..., grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                        return_loss: bool) -> Union[_Loss, Tuple[_Array, _Array, _Array], Tuple[_Loss, Tuple[_Array, _Array, _Array]]]: ...
+
 # --- end of the generated losses ---
 
 def set_num_threads(n: int) -> None: ...

@@ -102,6 +102,9 @@ cdef int multilabel_soft_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const fl
 cdef int cosine_embedding_loss_grad_f32(ptrdiff_t n, ptrdiff_t d, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, const float *y, double margin, double eps, double grad_scale, float *loss, double *loss_sum, float *grad_a, ptrdiff_t ldga, float *grad_b, ptrdiff_t ldgb) noexcept nogil:
     return C.cyl_cosine_embedding_loss_grad_f32(n, d, a, lda, b, ldb, y, margin, eps, grad_scale, loss, loss_sum, grad_a, ldga, grad_b, ldgb)
 
+cdef int triplet_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t d, const float *a, ptrdiff_t lda, const float *p, ptrdiff_t ldp, const float *neg, ptrdiff_t ldn, double margin, double norm_p, double eps, int swap, double grad_scale, float *loss, double *loss_sum, float *grad_a, ptrdiff_t ldga, float *grad_p, ptrdiff_t ldgp, float *grad_n, ptrdiff_t ldgn) noexcept nogil:
+    return C.cyl_triplet_margin_loss_grad_f32(n, d, a, lda, p, ldp, neg, ldn, margin, norm_p, eps, swap, grad_scale, loss, loss_sum, grad_a, ldga, grad_p, ldgp, grad_n, ldgn)
+
 cdef int softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept nogil:
     return C.cyl_softmax_f64(n, c, x, ldx, y, ldy, inv_temperature)
 
@@ -200,3 +203,6 @@ cdef int multilabel_soft_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const do
 
 cdef int cosine_embedding_loss_grad_f64(ptrdiff_t n, ptrdiff_t d, const double *a, ptrdiff_t lda, const double *b, ptrdiff_t ldb, const double *y, double margin, double eps, double grad_scale, double *loss, double *loss_sum, double *grad_a, ptrdiff_t ldga, double *grad_b, ptrdiff_t ldgb) noexcept nogil:
     return C.cyl_cosine_embedding_loss_grad_f64(n, d, a, lda, b, ldb, y, margin, eps, grad_scale, loss, loss_sum, grad_a, ldga, grad_b, ldgb)
+
+cdef int triplet_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t d, const double *a, ptrdiff_t lda, const double *p, ptrdiff_t ldp, const double *neg, ptrdiff_t ldn, double margin, double norm_p, double eps, int swap, double grad_scale, double *loss, double *loss_sum, double *grad_a, ptrdiff_t ldga, double *grad_p, ptrdiff_t ldgp, double *grad_n, ptrdiff_t ldgn) noexcept nogil:
+    return C.cyl_triplet_margin_loss_grad_f64(n, d, a, lda, p, ldp, neg, ldn, margin, norm_p, eps, swap, grad_scale, loss, loss_sum, grad_a, ldga, grad_p, ldgp, grad_n, ldgn)

@@ -413,6 +413,41 @@ def cosine_embedding(const floating[:, ::1] a, const floating[:, ::1] b, const f
     return total
 
 
+
+def triplet_margin(const floating[:, ::1] a, const floating[:, ::1] p, const floating[:, ::1] neg, double margin,
+                   double norm_p, double eps, bint swap, double grad_scale, floating[::1] loss,
+                   floating[:, ::1] grad_a, floating[:, ::1] grad_p, floating[:, ::1] grad_n):
+    cdef ptrdiff_t n = a.shape[0], d = a.shape[1]
+    _want2(p.shape[0], p.shape[1], n, d, "p")
+    _want2(neg.shape[0], neg.shape[1], n, d, "neg")
+    if loss is not None:
+        _want1(loss.shape[0], n, "loss")
+    if (grad_a is None) != (grad_p is None) or (grad_a is None) != (grad_n is None):
+        raise ValueError("cyloss._core: grad_a, grad_p and grad_n go together")
+    if grad_a is not None:
+        _want2(grad_a.shape[0], grad_a.shape[1], n, d, "grad_a")
+        _want2(grad_p.shape[0], grad_p.shape[1], n, d, "grad_p")
+        _want2(grad_n.shape[0], grad_n.shape[1], n, d, "grad_n")
+    cdef const floating *pa = _c2(a)
+    cdef const floating *pp = _c2(p)
+    cdef const floating *pn = _c2(neg)
+    cdef floating *pl = _w1(loss)
+    cdef floating *pga = _w2(grad_a)
+    cdef floating *pgp = _w2(grad_p)
+    cdef floating *pgn = _w2(grad_n)
+    cdef double total = 0.0
+    cdef int st
+    cdef int sw = 1 if swap else 0
+    with nogil:
+        if floating is float:
+            st = C.cyl_triplet_margin_loss_grad_f32(n, d, pa, d, pp, d, pn, d, margin, norm_p, eps, sw, grad_scale,
+                                                    pl, &total, pga, d, pgp, d, pgn, d)
+        else:
+            st = C.cyl_triplet_margin_loss_grad_f64(n, d, pa, d, pp, d, pn, d, margin, norm_p, eps, sw, grad_scale,
+                                                    pl, &total, pga, d, pgp, d, pgn, d)
+    _check(st, -1)
+    return total
+
 def multilabel_margin(const floating[:, ::1] x, const int64_t[:, ::1] target, double grad_scale,
                       floating[::1] loss, floating[:, ::1] grad):
     cdef ptrdiff_t n = x.shape[0], c = x.shape[1], err = -1

@@ -885,3 +885,141 @@ def test_multilabel_margin_edges():
         cyloss.multilabel_margin_loss(np.ones((2, 2, 2)), np.zeros((2, 2, 2), dtype=np.int64))
     assert np.isnan(cyloss.multilabel_margin_loss(np.empty((0, 3)), np.empty((0, 3), dtype=np.int64)))
     assert cyloss.multilabel_margin_loss(np.ones((2, 3)), np.full((2, 3), -1), reduction="sum") == 0
+
+
+# -------------------------------------------------------- triplet_margin_loss
+
+def _ref_dist(x, y, p, eps):
+    """torch's pairwise_distance ||x - y + eps||_p over the last axis, and its gradient in v."""
+    v = x - y + eps
+    av = np.abs(v)
+    if p == math.inf:
+        d = av.max(-1)
+        at = av == d[..., None]
+        g = np.sign(v) * at / at.sum(-1, keepdims=True)
+    else:
+        d = (av ** p).sum(-1) ** (1.0 / p)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = np.sign(v) * (av / d[..., None]) ** (p - 1)
+        g = np.where((v == 0) | (d[..., None] == 0), 0.0, g)
+    return d, g
+
+
+def ref_triplet(a, p, n, margin, norm, eps, swap):
+    dp, up = _ref_dist(a, p, norm, eps)
+    dn, un = _ref_dist(a, n, norm, eps)
+    wn, ws = np.ones_like(dn), np.zeros_like(dn)
+    us = np.zeros_like(un)
+    if swap:
+        ds, us = _ref_dist(p, n, norm, eps)
+        wn = np.where(ds < dn, 0.0, np.where(ds == dn, 0.5, 1.0))
+        ws = 1.0 - wn
+        dn = np.minimum(dn, ds)
+    z = margin + dp - dn
+    l = np.maximum(z, 0.0)
+    s = (z > 0).astype(float)[..., None]
+    un, us = wn[..., None] * un, ws[..., None] * us
+    return l, s * (up - un), s * (-up - us), s * (un + us)
+
+
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("norm", [2.0, 1.0, 3.0, 0.5, math.inf])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+def test_triplet_matches_reference(dtype, norm, swap, rng):
+    a, p, n = (rng.normal(size=(40, 9)).astype(dtype) for _ in range(3))
+    p[0] = a[0]  # d(a, p) = ||eps||: the eps inside the difference
+    n[1] = a[1] + 5  # z < 0: no loss, no gradient
+    a64, p64, n64 = (v.astype(np.float64) for v in (a, p, n))
+    l, ga, gp, gn = ref_triplet(a64, p64, n64, 1.3, norm, 1e-6, swap)
+    for red in REDUCTIONS:
+        el, ega, egp, egn = _reduce(l, ga, red, (gp, gn))
+        L, (GA, GP, GN) = cyloss.triplet_margin_loss(a, p, n, margin=1.3, p=norm, swap=swap, reduction=red,
+                                                     return_grad=True)
+        assert_close(L, el, dtype, scale=30, what=red)
+        for G, E in ((GA, ega), (GP, egp), (GN, egn)):
+            assert G.dtype == dtype
+            assert_close(G, E, dtype, scale=4, what=red)
+    # one unbatched triple; 3-d inputs (the distance is over the last axis)
+    L = cyloss.triplet_margin_loss(a[3], p[3], n[3], margin=1.3, p=norm, swap=swap, reduction="none")
+    assert np.shape(L) == () and np.isclose(L, l[3], rtol=1e-5)
+    L = cyloss.triplet_margin_loss(a.reshape(4, 10, 9), p.reshape(4, 10, 9), n.reshape(4, 10, 9), margin=1.3,
+                                   p=norm, swap=swap, reduction="none")
+    assert_close(L, l.reshape(4, 10), dtype, scale=30)
+
+
+def test_triplet_against_torch(rng):
+    torch = _torch()
+    F = torch.nn.functional
+    a = rng.normal(size=(24, 6))
+    p = rng.normal(size=(1, 6))  # broadcast against a: its gradient is summed
+    n = rng.normal(size=(24, 6))
+    n[2] = a[2]  # d(a, n) tiny
+    for norm in (2.0, 1.0, 1.7, math.inf):
+        for swap in (False, True):
+            for red in REDUCTIONS:
+                ts = [torch.tensor(v, requires_grad=True) for v in (a, p, n)]
+                out = F.triplet_margin_loss(*ts, margin=0.8, p=norm, swap=swap, reduction=red)
+                out.sum().backward()
+                L, G = cyloss.triplet_margin_loss(a, p, n, margin=0.8, p=norm, swap=swap, reduction=red,
+                                                  return_grad=True)
+                assert_close(L, out.detach().numpy(), np.float64, scale=10, what=f"{norm} {swap} {red}")
+                for g, t in zip(G, ts):
+                    assert g.shape == tuple(t.shape)
+                    assert_close(g, t.grad.numpy(), np.float64, scale=30, what=f"{norm} {swap} {red}")
+
+
+def test_triplet_kinks_follow_torch():
+    """z = 0 passes no gradient (clamp_min), a zero difference has a zero norm gradient, a tie of
+    swap's min splits the gradient, an inf-norm tie splits among the maximal entries: the values
+    torch 2.13's autograd gives (checked by hand)."""
+    a, p, n = np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]]), np.array([[2.0, 0.0]])
+    L, G = cyloss.triplet_margin_loss(a, p, n, eps=0.0, margin=1.0, return_grad=True)
+    assert L == 0.0 and all(np.all(g == 0) for g in G)
+    L, (GA, GP, GN) = cyloss.triplet_margin_loss(a, a, np.array([[1.0, 0.0]]), eps=0.0, margin=2.0, swap=True,
+                                                 return_grad=True)
+    assert L == 1.0
+    np.testing.assert_array_equal(GA, [[0.5, 0.0]])
+    np.testing.assert_array_equal(GP, [[0.5, 0.0]])
+    np.testing.assert_array_equal(GN, [[-1.0, 0.0]])
+    L, (GA, _, _) = cyloss.triplet_margin_loss(a, np.array([[1.0, -1.0]]), a, p=math.inf, eps=0.0, margin=1.0,
+                                               return_grad=True)
+    assert L == 2.0
+    np.testing.assert_array_equal(GA, [[-0.5, 0.5]])
+
+
+def test_triplet_edges_and_errors():
+    x = np.ones((3, 4))
+    bad = x.copy()
+    bad[1, 2] = np.nan
+    L, G = cyloss.triplet_margin_loss(x, x + 1, bad, reduction="none", return_grad=True)
+    assert np.isnan(L[1]) and np.isfinite(L[[0, 2]]).all()
+    assert np.isnan(G[0][1]).all() and np.isfinite(G[0][[0, 2]]).all()
+    assert np.isnan(cyloss.triplet_margin_loss(np.empty((0, 4)), np.empty((0, 4)), np.empty((0, 4))))
+    assert cyloss.triplet_margin_loss(np.empty((0, 4)), np.empty((0, 4)), np.empty((0, 4)), reduction="sum") == 0
+    before = [v.copy() for v in (x, bad)]
+    cyloss.triplet_margin_loss(x, bad, x, return_grad=True)
+    np.testing.assert_array_equal(x, before[0])
+    np.testing.assert_array_equal(bad, before[1])
+    for kw, err, match in [({"margin": 0.0}, ValueError, "margin"), ({"margin": -1.0}, ValueError, "margin"),
+                           ({"p": 0.0}, ValueError, "p must"), ({"p": -2.0}, ValueError, "p must"),
+                           ({"p": "2"}, TypeError, "p must"), ({"swap": "yes"}, TypeError, "swap"),
+                           ({"eps": math.nan}, ValueError, "eps"), ({"reduction": "avg"}, ValueError, "reduction")]:
+        with pytest.raises(err, match=match):
+            cyloss.triplet_margin_loss(x, x, x, **kw)
+    with pytest.raises(ValueError, match="same number of dimensions"):
+        cyloss.triplet_margin_loss(x, x[0], x)
+    with pytest.raises(ValueError, match="negative"):
+        cyloss.triplet_margin_loss(x, x, np.ones((3, 5)))
+    with pytest.raises(TypeError, match="grad_out"):
+        cyloss.triplet_margin_loss(x, x, x, return_grad=True, grad_out=np.empty((3, 4)))
+
+
+def test_triplet_large_thread_count_independent(rng):
+    a, p, n = (rng.normal(size=(3000, 100)).astype(np.float32) for _ in range(3))
+    with cyloss.num_threads(1):
+        one = cyloss.triplet_margin_loss(a, p, n, reduction="sum", return_grad=True)
+    with cyloss.num_threads(2):
+        two = cyloss.triplet_margin_loss(a, p, n, reduction="sum", return_grad=True)
+    assert one[0] == two[0]
+    for g1, g2 in zip(one[1], two[1]):
+        np.testing.assert_array_equal(g1, g2)

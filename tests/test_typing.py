@@ -32,7 +32,8 @@ LOSSES_NO_HESSIAN = {"sigmoid_focal_loss": "x, y, alpha=0.5", "multi_margin_loss
                      "multilabel_soft_margin_loss": "x, y, weight=np.ones(3)",
                      "multilabel_margin_loss": "x, np.zeros((4, 3), dtype=np.int64)"}
 LOSSES_MULTI = {"margin_ranking_loss": "x, x, y, margin=0.1", "gaussian_nll_loss": "x, y, y, full=True",
-                "cosine_embedding_loss": "x, y, np.ones(4), margin=0.2"}
+                "cosine_embedding_loss": "x, y, np.ones(4), margin=0.2",
+                "triplet_margin_loss": "x, y, x, p=1.0, swap=True"}
 
 HEADER = """\
 from typing import Any, Tuple, Union
@@ -108,12 +109,15 @@ assert_type(cyloss.{fn}({args}, return_grad=flag), Union[Loss, Pair])
 assert_type(cyloss.{fn}({args}, return_grad=True, return_loss=False), Arr)
 """)
     for fn, args in LOSSES_MULTI.items():
+        k = 3 if fn == "triplet_margin_loss" else 2
+        gs = f"Tuple[{', '.join(['Arr'] * k)}]"
+        outs = ", ".join(["np.empty((4, 3))"] + ["None"] * (k - 1))
         lines.append(f"""\
 assert_type(cyloss.{fn}({args}), Loss)
-assert_type(cyloss.{fn}({args}, return_grad=True), Tuple[Loss, Tuple[Arr, Arr]])
-assert_type(cyloss.{fn}({args}, return_grad=True, grad_out=(np.empty((4, 3)), None)), Tuple[Loss, Tuple[Arr, Arr]])
-assert_type(cyloss.{fn}({args}, return_grad=flag), Union[Loss, Tuple[Loss, Tuple[Arr, Arr]]])
-assert_type(cyloss.{fn}({args}, return_grad=True, return_loss=False), Tuple[Arr, Arr])
+assert_type(cyloss.{fn}({args}, return_grad=True), Tuple[Loss, {gs}])
+assert_type(cyloss.{fn}({args}, return_grad=True, grad_out=({outs})), Tuple[Loss, {gs}])
+assert_type(cyloss.{fn}({args}, return_grad=flag), Union[Loss, Tuple[Loss, {gs}]])
+assert_type(cyloss.{fn}({args}, return_grad=True, return_loss=False), {gs})
 """)
     return "\n".join(lines)
 

@@ -72,6 +72,9 @@ LOSSES_MULTI = {
                                                           "reduction: " + R + " = ..."]),
     "cosine_embedding_loss": (["input1", "input2", "target"], 2, ["margin: float = ...", "eps: float = ...",
                                                                   "reduction: " + R + " = ..."]),
+    "triplet_margin_loss": (["anchor", "positive", "negative"], 3, ["margin: float = ...", "p: float = ...",
+                                                                    "eps: float = ...", "swap: bool = ...",
+                                                                    "reduction: " + R + " = ..."]),
 }
 
 G = "Optional[_Array] = ..."
