@@ -67,7 +67,7 @@ if SANITIZE:
 # the kernel families cyl_kernels_body.h includes (csrc/*.h other than the shared headers)
 KERNEL_FAMILIES = [f"csrc/{name}.h" for name in (
     "rows", "softmax", "classification", "elementwise", "binary", "regression", "margin", "likelihood", "embedding",
-    "glm",
+    "ctc", "glm",
     "utilities")]
 
 ext = Extension(

@@ -150,7 +150,7 @@ def run_workload(wl, env, budget, min_repeats):
     except Exception as e:
         print(f"\n== {wl.name}: setup failed ({e.__class__.__name__}: {e}); skipped")
         return None
-    contenders = verify(contenders, RTOL[wl.dtype], skipped, notes)
+    contenders = verify(contenders, wl.rtol or RTOL[wl.dtype], skipped, notes)
     if not contenders:
         print(f"\n== {wl.name}: cyloss failed ({skipped}); skipped")
         return None

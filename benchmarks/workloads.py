@@ -44,6 +44,7 @@ class Workload:
     setup: Callable[["Env"], list] = field(repr=False)
     quick: bool = False       # part of --quick
     tiny: bool = False        # report microseconds per call
+    rtol: Optional[float] = None  # the check's tolerance when not the dtype's default
 
 
 def _optional(importer):
@@ -202,14 +203,14 @@ def _shape_str(shape):
     return "x".join(map(str, shape))
 
 
-def register(func, label, shape, dt, *, quick=False, tiny=False, **params):
+def register(func, label, shape, dt, *, quick=False, tiny=False, rtol=None, **params):
     """Add the workload "<label> <shape> <dt>" of cyloss function ``func``, made by the
     setup ``SETUPS[label](env, shape, dt, **params)``."""
     def setup(env, _f=SETUPS[label], _shape=shape, _dt=dt, _params=params):
         return _f(env, _shape, _dt, **_params)
     name = (f"{label} {_shape_str(shape)} {dt}" + (" out=" if params.get("out") else "")
             + (" grad_out=" if params.get("grad_out") else ""))
-    WORKLOADS.append(Workload(name, func, dt, setup, quick=quick, tiny=tiny))
+    WORKLOADS.append(Workload(name, func, dt, setup, quick=quick, tiny=tiny, rtol=rtol))
 
 
 SETUPS = {}
@@ -955,6 +956,34 @@ def _triplet_margin(env, shape, dt, grad=False):
 
 
 SETUPS["triplet_margin_loss+grad"] = (lambda env, shape, dt, **kw: _triplet_margin(env, shape, dt, grad=True, **kw))
+@setup_fn("ctc_loss")
+def _ctc(env, shape, dt, grad=False, s=40):
+    t_max, n, c = shape
+    x = env.normal(shape, dt)
+    z = x.astype(np.float64)
+    lp = (z - np.log(np.exp(z).sum(-1, keepdims=True))).astype(x.dtype)
+    targets = env.rng.integers(1, c, size=(n, s))
+    il = np.full(n, t_max, dtype=np.int64)
+    tl = np.full(n, s, dtype=np.int64)
+
+    def t_make(torch, F):
+        tt, ti, tll = torch.from_numpy(targets), torch.from_numpy(il), torch.from_numpy(tl)
+        if not grad:
+            tlp = torch.from_numpy(lp)
+            return lambda: F.ctc_loss(tlp, tt, ti, tll)
+        llp = torch.from_numpy(lp.copy()).requires_grad_()
+
+        def fwd_bwd():
+            llp.grad = None
+            loss = F.ctc_loss(llp, tt, ti, tll)
+            loss.backward()
+            return loss, llp.grad
+        return fwd_bwd
+    return (env.cy(lambda: cyloss.ctc_loss(lp, targets, il, tl, return_grad=grad)) + env.tch(t_make, grad=grad)
+            + (env.copy(lp) if grad else []) + env.read(lp))
+
+
+SETUPS["ctc_loss+grad"] = (lambda env, shape, dt, **kw: _ctc(env, shape, dt, grad=True, **kw))
 @setup_fn("multilabel_margin_loss")
 def _multilabel_margin(env, shape, dt, grad=False):
     n, c = shape
@@ -1051,6 +1080,10 @@ def _build():
     register("cosine_embedding_loss", "cosine_embedding_loss+grad", (4096, 1000), F32)
     register("triplet_margin_loss", "triplet_margin_loss", (4096, 1000), F32)
     register("triplet_margin_loss", "triplet_margin_loss+grad", (4096, 1000), F32)
+    register("ctc_loss", "ctc_loss", (200, 32, 50), F32)
+    # torch runs the CTC recursion in float32 (cyloss in float64): its float32 gradient is off by
+    # up to ~1e-3 of the largest entry, beyond the default float32 check
+    register("ctc_loss", "ctc_loss+grad", (200, 32, 50), F32, rtol=2e-3)
     register("multilabel_margin_loss", "multilabel_margin_loss", (4096, 1000), F32)
     register("multilabel_margin_loss", "multilabel_margin_loss+grad", (4096, 1000), F32)
     register("softmax", "softmax", (1, 10), F64, tiny=True, quick=True)

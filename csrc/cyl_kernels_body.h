@@ -40,6 +40,7 @@
 #include "margin.h"
 #include "likelihood.h"
 #include "embedding.h"
+#include "ctc.h"
 #include "glm.h"
 #include "utilities.h"
 

@@ -115,6 +115,14 @@ extern "C" {
  *                         negative neg) with pairwise_distance's ||x - y + eps||_norm_p
  *                         (norm_p > 0, may be inf); swap != 0 uses min(d(a, neg), d(p, neg));
  *                         the three gradients all or none.
+ * ctc_loss_grad:          torch's ctc_loss (reduction "none") of n samples: log_probs
+ *                         element (t, b, k) at log_probs[t*ld_t + b*ld_n + k], t < t_max, k < c;
+ *                         sample b's labels targets[target_start[b] ..][0, target_lengths[b]),
+ *                         each in [0, c) and != blank, 0 <= input_lengths[b] <= t_max (checked
+ *                         by the caller); loss[b] in double; grad (same layout, strides
+ *                         ldg_t, ldg_n) = grad_scale[b] * torch's autograd gradient, 0 for
+ *                         t >= input_lengths[b]; grad and grad_scale both or neither
+ *                         (see csrc/ctc.h).
  * multilabel_margin_loss_grad: torch's multilabel_margin_loss per row; target rows of c
  *                         int64 class indices ending at the first negative entry;
  *                         CYL_ERR_TARGET (err_index = r*ldt + q) for a listed index >= c.
@@ -226,7 +234,13 @@ extern "C" {
                                   double grad_scale, T *loss, double *loss_sum, T *grad_a, ptrdiff_t ldga, \
                                   T *grad_p, ptrdiff_t ldgp, T *grad_n, ptrdiff_t ldgn), \
     (n, d, a, lda, p, ldp, neg, ldn, margin, norm_p, eps, swap, grad_scale, loss, loss_sum, grad_a, ldga, grad_p, \
-     ldgp, grad_n, ldgn))
+     ldgp, grad_n, ldgn)) \
+  X(S, ctc_loss_grad, (ptrdiff_t t_max, ptrdiff_t n, ptrdiff_t c, const T *log_probs, ptrdiff_t ld_t, ptrdiff_t ld_n, \
+                       const int64_t *targets, const int64_t *target_start, const int64_t *input_lengths, \
+                       const int64_t *target_lengths, int64_t blank, int zero_infinity, const double *grad_scale, \
+                       double *loss, T *grad, ptrdiff_t ldg_t, ptrdiff_t ldg_n), \
+    (t_max, n, c, log_probs, ld_t, ld_n, targets, target_start, input_lengths, target_lengths, blank, zero_infinity, \
+     grad_scale, loss, grad, ldg_t, ldg_n))
 
 #define CYL_DECLARE_(S, name, params, args) int cyl_##name##_##S params;
 CYL_KERNEL_LIST(CYL_DECLARE_, float, f32)

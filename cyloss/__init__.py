@@ -54,6 +54,7 @@ from ._margin import (soft_margin_loss, hinge_embedding_loss, margin_ranking_los
                       multi_margin_loss, multilabel_margin_loss)
 from ._likelihood import poisson_nll_loss, gaussian_nll_loss  # noqa: E402
 from ._embedding import cosine_embedding_loss, triplet_margin_loss  # noqa: E402
+from ._sequence import ctc_loss  # noqa: E402
 from ._regression import (mse_loss, l1_loss, huber_loss, smooth_l1_loss, log_cosh_loss,  # noqa: E402
                           pseudo_huber_loss)
 from ._glm import (half_poisson_loss, half_gamma_loss, half_tweedie_loss,  # noqa: E402
@@ -89,6 +90,7 @@ __all__ = [
     "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
     "cosine_embedding_loss",
     "triplet_margin_loss",
+    "ctc_loss",
     "half_poisson_loss", "half_gamma_loss", "half_tweedie_loss", "half_tweedie_loss_identity", "pinball_loss",
     "exponential_loss",
     "set_num_threads", "get_num_threads", "num_threads", "show_config", "get_include", "__version__",

@@ -999,6 +999,32 @@ def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _R
                            return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array]]: ...
 
 @overload
+def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike, target_lengths: ArrayLike, *,
+             blank: int = ..., reduction: _Reduction = ..., zero_infinity: bool = ...,
+             return_grad: Literal[False] = ..., grad_out: None = ...,
+             return_loss: Literal[True] = ...) -> _Loss: ...
+@overload
+def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike, target_lengths: ArrayLike, *,
+             blank: int = ..., reduction: _Reduction = ..., zero_infinity: bool = ...,
+             return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+             return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
+@overload
+def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike, target_lengths: ArrayLike, *,
+             blank: int = ..., reduction: _Reduction = ..., zero_infinity: bool = ..., return_grad: bool,
+             grad_out: Optional[_Array] = ...,
+             return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+@overload
+def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike, target_lengths: ArrayLike, *,
+             blank: int = ..., reduction: _Reduction = ..., zero_infinity: bool = ...,
+             return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+             return_loss: Literal[False]) -> _Array: ...
+@overload
+def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike, target_lengths: ArrayLike, *,
+             blank: int = ..., reduction: _Reduction = ..., zero_infinity: bool = ..., return_grad: bool = ...,
+             grad_out: Optional[_Array] = ...,
+             return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array]]: ...
+
+@overload
 def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
                         reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
                         return_loss: Literal[True] = ...) -> _Loss: ...

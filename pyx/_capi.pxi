@@ -105,6 +105,9 @@ cdef int cosine_embedding_loss_grad_f32(ptrdiff_t n, ptrdiff_t d, const float *a
 cdef int triplet_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t d, const float *a, ptrdiff_t lda, const float *p, ptrdiff_t ldp, const float *neg, ptrdiff_t ldn, double margin, double norm_p, double eps, int swap, double grad_scale, float *loss, double *loss_sum, float *grad_a, ptrdiff_t ldga, float *grad_p, ptrdiff_t ldgp, float *grad_n, ptrdiff_t ldgn) noexcept nogil:
     return C.cyl_triplet_margin_loss_grad_f32(n, d, a, lda, p, ldp, neg, ldn, margin, norm_p, eps, swap, grad_scale, loss, loss_sum, grad_a, ldga, grad_p, ldgp, grad_n, ldgn)
 
+cdef int ctc_loss_grad_f32(ptrdiff_t t_max, ptrdiff_t n, ptrdiff_t c, const float *log_probs, ptrdiff_t ld_t, ptrdiff_t ld_n, const int64_t *targets, const int64_t *target_start, const int64_t *input_lengths, const int64_t *target_lengths, int64_t blank, int zero_infinity, const double *grad_scale, double *loss, float *grad, ptrdiff_t ldg_t, ptrdiff_t ldg_n) noexcept nogil:
+    return C.cyl_ctc_loss_grad_f32(t_max, n, c, log_probs, ld_t, ld_n, targets, target_start, input_lengths, target_lengths, blank, zero_infinity, grad_scale, loss, grad, ldg_t, ldg_n)
+
 cdef int softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept nogil:
     return C.cyl_softmax_f64(n, c, x, ldx, y, ldy, inv_temperature)
 
@@ -206,3 +209,6 @@ cdef int cosine_embedding_loss_grad_f64(ptrdiff_t n, ptrdiff_t d, const double *
 
 cdef int triplet_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t d, const double *a, ptrdiff_t lda, const double *p, ptrdiff_t ldp, const double *neg, ptrdiff_t ldn, double margin, double norm_p, double eps, int swap, double grad_scale, double *loss, double *loss_sum, double *grad_a, ptrdiff_t ldga, double *grad_p, ptrdiff_t ldgp, double *grad_n, ptrdiff_t ldgn) noexcept nogil:
     return C.cyl_triplet_margin_loss_grad_f64(n, d, a, lda, p, ldp, neg, ldn, margin, norm_p, eps, swap, grad_scale, loss, loss_sum, grad_a, ldga, grad_p, ldgp, grad_n, ldgn)
+
+cdef int ctc_loss_grad_f64(ptrdiff_t t_max, ptrdiff_t n, ptrdiff_t c, const double *log_probs, ptrdiff_t ld_t, ptrdiff_t ld_n, const int64_t *targets, const int64_t *target_start, const int64_t *input_lengths, const int64_t *target_lengths, int64_t blank, int zero_infinity, const double *grad_scale, double *loss, double *grad, ptrdiff_t ldg_t, ptrdiff_t ldg_n) noexcept nogil:
+    return C.cyl_ctc_loss_grad_f64(t_max, n, c, log_probs, ld_t, ld_n, targets, target_start, input_lengths, target_lengths, blank, zero_infinity, grad_scale, loss, grad, ldg_t, ldg_n)

@@ -448,6 +448,60 @@ def triplet_margin(const floating[:, ::1] a, const floating[:, ::1] p, const flo
     _check(st, -1)
     return total
 
+
+def ctc(const floating[:, :, ::1] log_probs, const int64_t[::1] targets, const int64_t[::1] target_start,
+        const int64_t[::1] input_lengths, const int64_t[::1] target_lengths, int64_t blank, bint zero_infinity,
+        const double[::1] grad_scale, double[::1] loss, floating[:, :, ::1] grad):
+    """CTC loss per sample into loss (float64, n) and, with grad_scale, the scaled gradient;
+    re-checks every length, offset and label so that no caller can make the kernel read out
+    of bounds (the facade has already checked them with messages naming the arguments)."""
+    cdef ptrdiff_t t_max = log_probs.shape[0], n = log_probs.shape[1], c = log_probs.shape[2]
+    cdef ptrdiff_t b, j, nt = targets.shape[0]
+    cdef int64_t st0, ln
+    _want1(target_start.shape[0], n, "target_start")
+    _want1(input_lengths.shape[0], n, "input_lengths")
+    _want1(target_lengths.shape[0], n, "target_lengths")
+    _want1(loss.shape[0], n, "loss")
+    if not 0 <= blank < c:
+        raise ValueError("cyloss._core: blank out of range")
+    if (grad is None) != (grad_scale is None):
+        raise ValueError("cyloss._core: grad and grad_scale go together")
+    if grad is not None:
+        _want1(grad_scale.shape[0], n, "grad_scale")
+        if grad.shape[0] != t_max or grad.shape[1] != n or grad.shape[2] != c:
+            raise ValueError("cyloss._core: grad must have log_probs' shape")
+    for b in range(n):
+        st0 = target_start[b]
+        ln = target_lengths[b]
+        if not (0 <= input_lengths[b] <= t_max and ln >= 0 and 0 <= st0 <= nt and ln <= nt - st0):
+            raise ValueError(f"cyloss._core: bad lengths or offset for sample {b}")
+        for j in range(st0, st0 + ln):
+            if not (0 <= targets[j] < c) or targets[j] == blank:
+                raise ValueError(f"cyloss._core: bad label at targets[{j}]")
+    cdef const floating *plp = &log_probs[0, 0, 0] if log_probs.size else NULL
+    cdef const int64_t *ptg = &targets[0] if nt else NULL
+    cdef const int64_t *pts = &target_start[0] if n else NULL
+    cdef const int64_t *pil = &input_lengths[0] if n else NULL
+    cdef const int64_t *ptl = &target_lengths[0] if n else NULL
+    cdef const double *pgs = NULL
+    cdef double *pl = &loss[0] if n else NULL
+    cdef floating *pg = NULL
+    cdef int st
+    if grad is not None:
+        pgs = &grad_scale[0] if n else NULL
+        pg = &grad[0, 0, 0] if grad.size else NULL
+        if pg == NULL or pgs == NULL:  # nothing to write: no sample has a time step and a class
+            pg = NULL
+            pgs = NULL
+    with nogil:
+        if floating is float:
+            st = C.cyl_ctc_loss_grad_f32(t_max, n, c, plp, n * c, c, ptg, pts, pil, ptl, blank, zero_infinity, pgs,
+                                         pl, pg, n * c, c)
+        else:
+            st = C.cyl_ctc_loss_grad_f64(t_max, n, c, plp, n * c, c, ptg, pts, pil, ptl, blank, zero_infinity, pgs,
+                                         pl, pg, n * c, c)
+    _check(st, -1)
+
 def multilabel_margin(const floating[:, ::1] x, const int64_t[:, ::1] target, double grad_scale,
                       floating[::1] loss, floating[:, ::1] grad):
     cdef ptrdiff_t n = x.shape[0], c = x.shape[1], err = -1

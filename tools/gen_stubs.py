@@ -62,6 +62,8 @@ LOSSES_NO_HESSIAN = {
                                                 "reduction: " + R + " = ..."]),
     "multilabel_soft_margin_loss": (["input", "target"], [W, "reduction: " + R + " = ..."]),
     "multilabel_margin_loss": (["input", "target"], ["reduction: " + R + " = ..."]),
+    "ctc_loss": (["log_probs", "targets", "input_lengths", "target_lengths"],
+                 ["blank: int = ...", "reduction: " + R + " = ...", "zero_infinity: bool = ..."]),
 }
 
 # losses of several float inputs, return_grad=True giving one gradient per input (a tuple):
