@@ -27,10 +27,17 @@
  * can matter (s can still reach the final states, for alpha; s can be reached from the
  * start, for beta), sets a flag, as do a NaN or +inf log-prob on the lattice, a scaled
  * occupancy sum below 2^-900 and a disagreement of log(sum_s alpha_t beta_t) + scales
- * with log P.  A flagged sample is redone by the reference: torch's own log-space
- * recursion (logsumexp per state, in double), so it reproduces torch's NaN / inf
- * patterns exactly.  Without a flag, a column sum < 2^-1000 means no state that can
+ * with log P.  A flagged sample is redone in log space (ctc_logspace: torch's recursion,
+ * logsumexp per state in double with torch's max / -inf handling, vectorized over the
+ * states), so it reproduces torch's NaN / inf patterns.  Without a flag, a column sum < 2^-1000 means no state that can
  * reach the end holds mass, i.e. P = 0 exactly (impossible alignment): loss inf.
+ *
+ * The per-product flags cannot be replaced by the occupancy check alone: G_t - G_{t+1} only
+ * sees paths through a node at t+1 that one pass lost and the other kept, so mass lost by the
+ * forward pass at t1 and by the backward pass at t2 > t1 (a main path paying two isolated
+ * -800 frames, with a decoy lagging two labels behind that pays -5 per frame in between) is
+ * missing from every G_t consistently: loss 2050 would be accepted for a true 1600 (adv.py,
+ * test_adversarial_double_loss).  The same holds for a loss-only forward+beta check.
  *
  * Edge cases (as torch 2.13 on CPU): T_b = 0 gives loss -0.0 (L = 0) or inf and a zero
  * gradient; loss inf (impossible alignment) gives a NaN gradient for t < T_b unless
@@ -96,42 +103,125 @@ static inline double CYL_FN(ctc_exp)(double x)
     return (p * s1) * s2;
 }
 
-/* The reference: torch's log-space recursion (LossCTC.cpp) in double, state by state,
- * with its max / -inf handling, so that NaN and inf come out where torch's do.  Writes
- * *nll_out, and the gradient rows t < tb (times gr) when g != NULL.  la: tb*S doubles,
- * lb: 2*S, acc: c. */
-static void CYL_FN(ctc_logspace)(const CYL_FN(ctc_ctx) *k, const T *lp, const int64_t *tg, ptrdiff_t tb,
-                                 ptrdiff_t L, double *la, double *lb, double *acc, double *nll_out, T *g, double gr)
+/* log(x) for double x, vectorizable (no libm call, no branches): x = 2^k m with m in
+ * [sqrt(1/2), sqrt(2)) from the exponent bits (subnormals prescaled by 2^54), log(m) =
+ * log(1+f) by fdlibm's e_log.c kernel (s = f/(2+f), minimax in s^2, error < 1 ulp).
+ * 0 gives -inf, +inf gives +inf, x < 0 and NaN give NaN, all by selects. */
+static inline double CYL_FN(ctc_log)(double x)
 {
-    const ptrdiff_t S = 2 * L + 1, c = k->c, ld = k->ld_t;
-    const int64_t blank = k->blank;
-    const double ninf = -INFINITY;
-#define CYL_CTC_LAB(s) ((s) % 2 == 0 ? blank : tg[(s) / 2])
-    for (ptrdiff_t s = 0; s < S; s++)
-        la[s] = ninf;
-    la[0] = (double)lp[blank];
-    if (L > 0) la[1] = (double)lp[tg[0]];
-    for (ptrdiff_t t = 1; t < tb; t++) {
-        const double *pa = la + (t - 1) * S;
-        double *ca = la + t * S;
-        const T *row = lp + t * ld;
-        for (ptrdiff_t s = 0; s < S; s++) {
-            const int64_t cur = CYL_CTC_LAB(s);
-            double l1 = pa[s], mx = l1, l2 = ninf, l3 = ninf;
-            if (s > 0) {
-                l2 = pa[s - 1];
-                if (l2 > mx) mx = l2;
-            }
-            if (s > 1 && CYL_CTC_LAB(s - 2) != cur) {
-                l3 = pa[s - 2];
-                if (l3 > mx) mx = l3;
-            }
-            if (mx == ninf) mx = 0;
-            ca[s] = log(exp(l1 - mx) + exp(l2 - mx) + exp(l3 - mx)) + mx + (double)row[cur];
+    const double sub = x < 0x1p-1022 ? 1.0 : 0.0;
+    const double xs = x * (1.0 + sub * (0x1p54 - 1.0));
+    uint64_t u, um, ue;
+    memcpy(&u, &xs, 8);
+    u += 0x00095f6200000000ull; /* 0x3ff00000 - 0x3fe6a09e in the high word: m >= sqrt(2) carries */
+    ue = (u >> 52) + 0x4330000000000000ull;
+    um = (u & 0x000fffffffffffffull) + 0x3fe6a09e00000000ull;
+    double kd, m;
+    memcpy(&kd, &ue, 8);
+    memcpy(&m, &um, 8);
+    kd = (kd - (0x1p52 + 1023.0)) - sub * 54.0;
+    const double f = m - 1.0, hfsq = 0.5 * f * f, s = f / (2.0 + f), z = s * s, w = z * z;
+    const double t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01));
+    const double t2 = z * (6.666666666666735130e-01 +
+                           w * (2.857142874366239149e-01 + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
+    const double R = t2 + t1;
+    double r = kd * 6.93147180369123816490e-01 - ((hfsq - (s * (hfsq + R) + kd * 1.90821492927058770002e-10)) - f);
+    r = x < INFINITY ? r : x;                         /* +inf -> +inf, NaN -> NaN */
+    r = x > 0.0 ? r : (x == 0.0 ? -INFINITY : NAN); /* 0 -> -inf, x < 0 and NaN -> NaN */
+    return r;
+}
+
+/* torch's log(exp(a-mx) + exp(b-mx) + exp(c-mx)) + mx (mx = max, 0 when all are -inf),
+ * branch-free: the max term is exp(0) = 1 (NaN when mx = +inf, as in torch), so two exps.
+ * The compare-and-swap pairs permute their inputs, so a NaN always reaches the sum. */
+static inline double CYL_FN(ctc_lse3)(double a, double b, double c)
+{
+    const double hi = a > b ? a : b, lo = a > b ? b : a;
+    const double mm = hi > c ? hi : c, mid = hi > c ? c : hi;
+    const double m0 = mm == -INFINITY ? 0.0 : mm;
+    const double one = mm == -INFINITY ? 0.0 : (mm - mm) + 1.0;
+    return CYL_FN(ctc_log)(one + CYL_FN(ctc_exp)(lo - m0) + CYL_FN(ctc_exp)(mid - m0)) + m0;
+}
+
+/* out[s] = lse3(p[s], p[s+o1], sk[s] ? p[s+o2] : -inf) + x[s] for all s (one alpha or beta
+ * column; p padded with -inf so that s+o1, s+o2 stay inside). */
+static __attribute__((noinline)) void CYL_FN(ctc_lse_col)(const double *restrict p, ptrdiff_t o1, ptrdiff_t o2, const double *restrict sk,
+                                const double *restrict x, double *restrict out, ptrdiff_t S)
+{
+#pragma omp simd
+    for (ptrdiff_t s = 0; s < S; s++) {
+        const double pc = p[s + o2], c = sk[s] != 0.0 ? pc : -INFINITY;
+        out[s] = CYL_FN(ctc_lse3)(p[s], p[s + o1], c) + x[s];
+    }
+}
+
+/* Gradient row t exactly as torch: log-space accumulation per class (descending s; at
+ * t = tb-1 only the two final states), then exp(lp) - exp(res + nll - lp).  lacc: c. */
+static void CYL_FN(ctc_grad_row_ref)(const CYL_FN(ctc_ctx) *k, const T *row, const double *ca, const double *cb,
+                                     const ptrdiff_t *lab, ptrdiff_t S, int last, double nll, double *lacc, T *grow,
+                                     double gr)
+{
+    const ptrdiff_t c = k->c;
+    for (ptrdiff_t j = 0; j < c; j++)
+        lacc[j] = -INFINITY;
+    const ptrdiff_t s0 = last ? (S > 1 ? S - 2 : S - 1) : 0;
+    for (ptrdiff_t s = S - 1; s >= s0; s--) {
+        const double lab_ = ca[s] + cb[s];
+        double *lc = &lacc[lab[s]];
+        if (*lc == -INFINITY) {
+            *lc = lab_;
+        } else {
+            double m2 = *lc < lab_ ? lab_ : *lc;
+            *lc = log(exp(*lc - m2) + exp(lab_ - m2)) + m2;
         }
     }
+    for (ptrdiff_t j = 0; j < c; j++) {
+        const double x = (double)row[j];
+        grow[j] = (T)((exp(x) - exp(lacc[j] + nll - x)) * gr);
+    }
+}
+
+#define CYL_CTC_ZMAX 500.0 /* rows with nll + max_s(la+lb) - lp > this go to the reference */
+
+/* The reference path: torch's log-space recursion (LossCTC.cpp) in double, with its max /
+ * -inf handling, so that NaN and inf come out where torch's do, but vectorized over the
+ * states (ctc_lse3 per cell: 2 exp + 1 log, no libm).  Gradient row t in linear space with
+ * the shift M_t = max_s (la+lb): acc[k] = sum_{s: l'_s=k} exp(la+lb-M_t), grad = exp(lp) -
+ * acc[k] exp(M_t + nll - lp) (mass dropped by the shift < S e^-745 relative to the row max).
+ * Rows with a NaN / +inf la+lb, a non-finite M_t or nll, or a huge M_t + nll - lp are done
+ * by ctc_grad_row_ref.  Writes *nll_out, and the gradient rows t < tb (times gr) when
+ * g != NULL.  buf: nrow*(S+2) + 6*(S+2) + 2*c doubles; lab: S+2. */
+static __attribute__((noinline)) void CYL_FN(ctc_logspace)(const CYL_FN(ctc_ctx) *k, const T *lp, const int64_t *tg, ptrdiff_t tb,
+                                 ptrdiff_t L, double *buf, ptrdiff_t *lab, double *nll_out, T *g, double gr)
+{
+    const ptrdiff_t S = 2 * L + 1, W = S + 2, c = k->c, ld = k->ld_t;
+    const int64_t blank = k->blank;
+    const double ninf = -INFINITY;
+    const ptrdiff_t nrow = g ? tb : 2;
+    double *la = buf, *lb = la + nrow * W, *d = lb + 2 * W, *ska = d + W, *skb = ska + W, *ab = skb + W;
+    double *acc = ab + W, *lacc = acc + c;
+    for (ptrdiff_t s = 0; s < S; s++)
+        lab[s] = s % 2 == 0 ? (ptrdiff_t)blank : (ptrdiff_t)tg[s / 2];
+    for (ptrdiff_t s = 0; s < W; s++) {
+        ska[s] = (s >= 2 && s < S && lab[s] != lab[s - 2]) ? 1.0 : 0.0;
+        skb[s] = (s + 2 < S && lab[s + 2] != lab[s]) ? 1.0 : 0.0;
+    }
+    /* alpha rows: W doubles, 2 -inf pads then S states */
+    for (ptrdiff_t s = 0; s < W; s++)
+        la[s] = ninf;
+    la[2] = (double)lp[blank];
+    if (L > 0) la[3] = (double)lp[tg[0]];
+    for (ptrdiff_t t = 1; t < tb; t++) {
+        const double *pa = la + (g ? t - 1 : (t - 1) & 1) * W + 2;
+        double *ca = la + (g ? t : t & 1) * W + 2;
+        const T *row = lp + t * ld;
+        ca[-2] = ca[-1] = ninf;
+        for (ptrdiff_t s = 0; s < S; s++)
+            d[s] = (double)row[lab[s]];
+        CYL_FN(ctc_lse_col)(pa, -1, -2, ska, d, ca, S);
+    }
     double nll;
-    const double *fa = la + (tb - 1) * S;
+    const double *fa = la + (g ? tb - 1 : (tb - 1) & 1) * W + 2;
     if (L == 0) {
         nll = -fa[0];
     } else {
@@ -148,57 +238,85 @@ static void CYL_FN(ctc_logspace)(const CYL_FN(ctc_ctx) *k, const T *lp, const in
                 g[t * k->ldg_t + j] = 0;
         return;
     }
-    /* beta in torch's convention (including the emission at t), two rows */
-    double *nb = lb, *cb = lb + S; /* beta_{t+1}, beta_t */
+    const int nll_ok = nll > -INFINITY && nll < INFINITY;
+    for (ptrdiff_t j = 0; j < c; j++)
+        acc[j] = 0.0;
+    /* beta rows in torch's convention (including the emission at t): S states, 2 -inf pads */
+    double *nb = lb, *cb = lb + W; /* beta_{t+1}, beta_t */
     for (ptrdiff_t t = tb - 1; t >= 0; t--) {
         const T *row = lp + t * ld;
-        const double *ca = la + t * S;
-        for (ptrdiff_t j = 0; j < c; j++)
-            acc[j] = ninf;
+        const double *ca = la + t * W + 2;
+        cb[S] = cb[S + 1] = ninf;
         if (t == tb - 1) {
             for (ptrdiff_t s = 0; s < S; s++)
                 cb[s] = ninf;
             cb[S - 1] = (double)row[blank];
-            acc[blank] = ca[S - 1] + cb[S - 1];
-            if (L > 0) {
-                const int64_t cur = tg[L - 1];
-                cb[S - 2] = (double)row[cur];
-                acc[cur] = ca[S - 2] + cb[S - 2];
-            }
+            if (L > 0) cb[S - 2] = (double)row[tg[L - 1]];
         } else {
-            for (ptrdiff_t s = S - 1; s >= 0; s--) {
-                const int64_t cur = CYL_CTC_LAB(s);
-                double l1 = nb[s], mx = l1, l2 = ninf, l3 = ninf;
-                if (s < S - 1) {
-                    l2 = nb[s + 1];
-                    if (l2 > mx) mx = l2;
-                }
-                if (s < S - 2 && CYL_CTC_LAB(s + 2) != cur) {
-                    l3 = nb[s + 2];
-                    if (l3 > mx) mx = l3;
-                }
-                if (mx == ninf) mx = 0;
-                cb[s] = log(exp(l1 - mx) + exp(l2 - mx) + exp(l3 - mx)) + mx + (double)row[cur];
-                const double lab = ca[s] + cb[s];
-                double *lc = &acc[cur];
-                if (*lc == ninf) {
-                    *lc = lab;
-                } else {
-                    double m2 = *lc < lab ? lab : *lc;
-                    *lc = log(exp(*lc - m2) + exp(lab - m2)) + m2;
-                }
-            }
+            for (ptrdiff_t s = 0; s < S; s++)
+                d[s] = (double)row[lab[s]];
+            CYL_FN(ctc_lse_col)(nb, 1, 2, skb, d, cb, S);
         }
         T *grow = g + t * k->ldg_t;
-        for (ptrdiff_t j = 0; j < c; j++) {
-            const double x = (double)row[j];
-            grow[j] = (T)((exp(x) - exp(acc[j] + nll - x)) * gr);
+        double M = ninf;
+        int bad = !nll_ok;
+#pragma omp simd reduction(max:M) reduction(|:bad)
+        for (ptrdiff_t s = 0; s < S; s++) {
+            const double v = ca[s] + cb[s];
+            ab[s] = v;
+            M = v > M ? v : M;
+            bad |= !(v < INFINITY) & (v != ninf); /* NaN or +inf */
         }
+        bad |= !(M > ninf && M < INFINITY);
+        if (!bad) {
+#pragma omp simd
+            for (ptrdiff_t s = 0; s < S; s++)
+                ab[s] = CYL_FN(ctc_exp)(ab[s] - M);
+            double ob = 0.0;
+            for (ptrdiff_t s = 0; s < S; s += 2)
+                ob += ab[s];
+            for (ptrdiff_t s = 1; s < S; s += 2)
+                acc[lab[s]] += ab[s];
+            acc[blank] += ob;
+            /* grad = exp(x) - acc exp(e - x), e = M + nll; exp(e - x) as exp(e) / exp(x) when both
+             * are normal (e, x >= -700), else by its own exp; z = e - x > ZMAX: reference row */
+            const double e = M + nll, ee = exp(e);
+            int big = 0, ninfx = 0, tiny = !(e >= -700.0);
+            if (!tiny) {
+#pragma omp simd reduction(|:big) reduction(|:ninfx) reduction(|:tiny)
+                for (ptrdiff_t j = 0; j < c; j++) {
+                    const double x = (double)row[j];
+                    const double ex = CYL_FN(ctc_exp)(x);
+                    grow[j] = (T)((ex - acc[j] * (ee / ex)) * gr);
+                    big |= (e - x > CYL_CTC_ZMAX) & (x > ninf);
+                    ninfx |= x == ninf;
+                    tiny |= (x < -700.0) & (x > ninf);
+                }
+            }
+            if (tiny) {
+                big = ninfx = 0;
+#pragma omp simd reduction(|:big) reduction(|:ninfx)
+                for (ptrdiff_t j = 0; j < c; j++) {
+                    const double x = (double)row[j];
+                    const double z = e - x;
+                    grow[j] = (T)((CYL_FN(ctc_exp)(x) - acc[j] * CYL_FN(ctc_exp)(z)) * gr);
+                    big |= (z > CYL_CTC_ZMAX) & (x > ninf);
+                    ninfx |= x == ninf;
+                }
+            }
+            for (ptrdiff_t s = 0; s < S; s++)
+                acc[lab[s]] = 0.0;
+            bad = big;
+            if (!big && ninfx) /* torch: exp(-inf) - exp(res + nll + inf) = NaN */
+                for (ptrdiff_t j = 0; j < c; j++)
+                    if (row[j] == -INFINITY) grow[j] = (T)NAN;
+        }
+        if (bad)
+            CYL_FN(ctc_grad_row_ref)(k, row, ca, cb, lab, S, t == tb - 1, nll, lacc, grow, gr);
         double *sw = nb;
         nb = cb;
         cb = sw;
     }
-#undef CYL_CTC_LAB
 }
 
 /* One sample: loss and (when k->grad) its gradient rows. */
@@ -238,6 +356,9 @@ static void CYL_FN(ctc_block)(void *vctx, ptrdiff_t b, void *scratch)
         ptrdiff_t *lab = (ptrdiff_t *)(mt + (g ? tb : 0));
         if (g) memset(acc, 0, (size_t)c * sizeof(double));
         int flag = 0;
+#ifdef CYL_CTC_FORCE_LOGSPACE
+        flag = 1; /* testing: every sample through the log-space path */
+#endif
         double lsa = 0.0; /* sum of log column scales of alpha (incl. the m_t) */
 
         for (ptrdiff_t s = 0; s < S; s++)
@@ -396,13 +517,14 @@ static void CYL_FN(ctc_block)(void *vctx, ptrdiff_t b, void *scratch)
 #ifdef CYL_CTC_ON_FALLBACK
             CYL_CTC_ON_FALLBACK(b);
 #endif
-            const size_t nl = (size_t)(tb * S + 2 * S + (g ? c : 0));
-            double *lb = (double *)malloc(nl * sizeof(double));
+            const ptrdiff_t W = S + 2;
+            const size_t nl = (size_t)((g ? tb : 2) * W + 6 * W + 2 * c);
+            double *lb = (double *)malloc(nl * sizeof(double) + (size_t)W * sizeof(ptrdiff_t));
             if (!lb) {
                 k->err = CYL_ERR_NOMEM;
                 return;
             }
-            CYL_FN(ctc_logspace)(k, lp, tg, tb, L, lb, lb + tb * S, lb + tb * S + 2 * S, &nll, g, gr);
+            CYL_FN(ctc_logspace)(k, lp, tg, tb, L, lb, (ptrdiff_t *)(lb + nl), &nll, g, gr);
             free(lb);
             if (k->loss) k->loss[b] = (k->zero_inf && nll == INFINITY) ? 0.0 : nll;
             return;

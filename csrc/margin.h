@@ -160,17 +160,12 @@ static void CYL_FN(multi_margin_block)(void *vctx, ptrdiff_t b, void *scratch)
     k->part[b] = acc;
 }
 
-/* first row whose target is outside [0, c), or -1 */
-static ptrdiff_t CYL_FN(first_bad_class)(ptrdiff_t n, ptrdiff_t c, const int64_t *target)
+/* first row whose target is outside [0, c), or -1: classification.h's check with class 0 as
+ * the "ignored" value, which is a valid class whenever there is one (c = 0: every row is bad) */
+static inline ptrdiff_t CYL_FN(first_bad_class)(ptrdiff_t n, ptrdiff_t c, const int64_t *target)
 {
-    ptrdiff_t nbad = 0;
-#pragma omp simd reduction(+:nbad)
-    for (ptrdiff_t i = 0; i < n; i++)
-        nbad += (uint64_t)target[i] >= (uint64_t)c;
-    if (nbad)
-        for (ptrdiff_t i = 0; i < n; i++)
-            if ((uint64_t)target[i] >= (uint64_t)c) return i;
-    return -1;
+    if (c == 0) return n > 0 ? 0 : -1;
+    return CYL_FN(bad_target)(n, c, target, 0);
 }
 
 int CYL_FN(multi_margin_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target,

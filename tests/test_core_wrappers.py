@@ -59,3 +59,50 @@ def test_well_sized_arrays_pass():
     np.testing.assert_allclose(y, 1.0 / C)
     assert _core.cross_entropy(_x(N, C), _t(), _x(C) + 1, -100, 0.0, 1.0, _x(N), _x(N, C)) == pytest.approx(
         N * np.log(C))
+
+
+def _ctc_args(**change):
+    """Well-formed arguments of _core.ctc (T=3, N=2, C=4), with some replaced."""
+    a = dict(log_probs=np.log(np.full((3, 2, 4), 0.25)), targets=np.array([1, 2, 3], dtype=np.int64),
+             target_start=np.array([0, 2], dtype=np.int64), input_lengths=np.array([3, 3], dtype=np.int64),
+             target_lengths=np.array([2, 1], dtype=np.int64), blank=0, zero_infinity=False,
+             grad_scale=np.ones(2), loss=np.empty(2), grad=np.empty((3, 2, 4)))
+    a.update(change)
+    return a
+
+
+CTC_BAD = {
+    "target_start": (dict(target_start=np.array([0], dtype=np.int64)), "expected"),
+    "loss": (dict(loss=np.empty(3)), "expected"),
+    "grad": (dict(grad=np.empty((3, 2, 3))), "grad must have"),
+    "grad_scale": (dict(grad_scale=None), "go together"),
+    "blank": (dict(blank=4), "blank out of range"),
+    "input_length": (dict(input_lengths=np.array([4, 3], dtype=np.int64)), "bad lengths"),
+    "offset": (dict(target_start=np.array([0, 3], dtype=np.int64)), "bad lengths"),
+    "target_length": (dict(target_lengths=np.array([2, 5], dtype=np.int64)), "bad lengths"),
+    "negative_start": (dict(target_start=np.array([-1, 2], dtype=np.int64)), "bad lengths"),
+    "label_range": (dict(targets=np.array([1, 9, 3], dtype=np.int64)), "bad label"),
+    "label_blank": (dict(targets=np.array([1, 0, 3], dtype=np.int64)), "bad label"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CTC_BAD))
+def test_ctc_wrapper_rechecks_everything_it_indexes(name):
+    change, match = CTC_BAD[name]
+    with pytest.raises(ValueError, match=match):
+        _core.ctc(**_ctc_args(**change))
+
+
+def test_ctc_wrapper_well_formed():
+    a = _ctc_args()
+    _core.ctc(**a)
+    assert np.isfinite(a["loss"]).all() and np.isfinite(a["grad"]).all()
+
+
+@pytest.mark.parametrize("which", ["p", "neg", "loss", "grad_a", "grad_n"])
+def test_triplet_wrapper_sizes(which):
+    a = dict(a=_x(N, C), p=_x(N, C), neg=_x(N, C), loss=_x(N), grad_a=_x(N, C), grad_p=_x(N, C), grad_n=_x(N, C))
+    a[which] = _x(N - 1) if which == "loss" else _x(N, C + 1)
+    with pytest.raises(ValueError, match=r"cyloss\._core: .* expected"):
+        _core.triplet_margin(a["a"], a["p"], a["neg"], 1.0, 2.0, 1e-6, False, 1.0, a["loss"], a["grad_a"], a["grad_p"],
+                             a["grad_n"])
