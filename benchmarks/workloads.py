@@ -983,8 +983,44 @@ def _ctc(env, shape, dt, grad=False, s=40, blank_boost=0.0):
             loss.backward()
             return loss, llp.grad
         return fwd_bwd
+
+    def np_fn():
+        """The log-space forward-backward, vectorized over the batch and the states, one
+        Python step per time step (every sample has the full input and target lengths)."""
+        x64 = lp.astype(np.float64)
+        ns = 2 * s + 1
+        ext = np.zeros((n, ns), dtype=np.int64)
+        ext[:, 1::2] = targets
+        skip = np.zeros((n, ns), dtype=bool)
+        skip[:, 2:] = ext[:, 2:] != ext[:, :-2]
+        xs = np.take_along_axis(x64, np.broadcast_to(ext, (t_max, n, ns)), axis=2)
+        la = np.full((t_max, n, ns), -np.inf)
+        la[0, :, :2] = xs[0, :, :2]
+        for t in range(1, t_max):
+            p = la[t - 1]
+            a = p.copy()
+            a[:, 1:] = np.logaddexp(a[:, 1:], p[:, :-1])
+            a[:, 2:] = np.where(skip[:, 2:], np.logaddexp(a[:, 2:], p[:, :-2]), a[:, 2:])
+            la[t] = a + xs[t]
+        nll = -np.logaddexp(la[-1, :, -1], la[-1, :, -2])
+        loss = (nll / s).mean()
+        if not grad:
+            return loss
+        lb = np.full((t_max, n, ns), -np.inf)
+        lb[-1, :, -2:] = xs[-1, :, -2:]
+        for t in range(t_max - 2, -1, -1):
+            q = lb[t + 1]
+            a = q.copy()
+            a[:, :-1] = np.logaddexp(a[:, :-1], q[:, 1:])
+            a[:, :-2] = np.where(skip[:, 2:], np.logaddexp(a[:, :-2], q[:, 2:]), a[:, :-2])
+            lb[t] = a + xs[t]
+        occ = np.exp(la + lb - xs + nll[None, :, None])  # state posteriors
+        onehot = np.zeros((n, ns, c))
+        np.put_along_axis(onehot, ext[:, :, None], 1.0, axis=2)
+        g = (np.exp(x64) - np.einsum("tns,nsc->tnc", occ, onehot)) / (s * n)
+        return loss, g.astype(lp.dtype)
     return (env.cy(lambda: cyloss.ctc_loss(lp, targets, il, tl, return_grad=grad)) + env.tch(t_make, grad=grad)
-            + (env.copy(lp) if grad else []) + env.read(lp))
+            + env.numpy(np_fn) + (env.copy(lp) if grad else []) + env.read(lp))
 
 
 SETUPS["ctc_loss+grad"] = (lambda env, shape, dt, **kw: _ctc(env, shape, dt, grad=True, **kw))
