@@ -65,70 +65,16 @@ typedef struct {
     int err; /* set (racy but only ever to CYL_ERR_NOMEM) when a block cannot allocate */
 } CYL_FN(ctc_ctx);
 
-/* exp(x) for double x, vectorizable (no libm call): x = k ln2 + r, |r| <= ln2/2, e^r by
- * its Taylor polynomial of degree 13 (truncation < 5e-18), 2^k as two halves built in the
- * exponent bits (so subnormal results and overflow to inf come out right).  Error ~1 ulp;
- * -inf gives 0, NaN gives NaN. */
+/* exp and log in double, vectorizable, no libm (cyl_math.h: ~1 ulp; exp underflows to
+ * subnormals and 0, log gives -inf at 0, NaN below 0, and keeps inf and NaN) */
 static inline double CYL_FN(ctc_exp)(double x)
 {
-    double xc = x < -750.0 ? -750.0 : x; /* NaN stays NaN */
-    xc = xc > 710.0 ? 710.0 : xc;
-    const double shift = 0x1.8p52;
-    const double kd = xc * 1.4426950408889634 + shift - shift;          /* round(x / ln2) */
-    const double k1 = (kd * 0.5 + shift) - shift;                       /* round(k / 2) */
-    const double k2 = kd - k1;
-    const double r = (xc - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
-    double p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    double a = k1 + shift, b = k2 + shift, s1, s2;
-    uint64_t ua, ub;
-    memcpy(&ua, &a, 8);
-    memcpy(&ub, &b, 8);
-    ua = (ua + 1023u) << 52; /* the low mantissa bits of a hold k1 (two's complement) */
-    ub = (ub + 1023u) << 52;
-    memcpy(&s1, &ua, 8);
-    memcpy(&s2, &ub, 8);
-    return (p * s1) * s2;
+    return cyl_exp_f64(x);
 }
 
-/* log(x) for double x, vectorizable (no libm call, no branches): x = 2^k m with m in
- * [sqrt(1/2), sqrt(2)) from the exponent bits (subnormals prescaled by 2^54), log(m) =
- * log(1+f) by fdlibm's e_log.c kernel (s = f/(2+f), minimax in s^2, error < 1 ulp).
- * 0 gives -inf, +inf gives +inf, x < 0 and NaN give NaN, all by selects. */
 static inline double CYL_FN(ctc_log)(double x)
 {
-    const double sub = x < 0x1p-1022 ? 1.0 : 0.0;
-    const double xs = x * (1.0 + sub * (0x1p54 - 1.0));
-    uint64_t u, um, ue;
-    memcpy(&u, &xs, 8);
-    u += 0x00095f6200000000ull; /* 0x3ff00000 - 0x3fe6a09e in the high word: m >= sqrt(2) carries */
-    ue = (u >> 52) + 0x4330000000000000ull;
-    um = (u & 0x000fffffffffffffull) + 0x3fe6a09e00000000ull;
-    double kd, m;
-    memcpy(&kd, &ue, 8);
-    memcpy(&m, &um, 8);
-    kd = (kd - (0x1p52 + 1023.0)) - sub * 54.0;
-    const double f = m - 1.0, hfsq = 0.5 * f * f, s = f / (2.0 + f), z = s * s, w = z * z;
-    const double t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01));
-    const double t2 = z * (6.666666666666735130e-01 +
-                           w * (2.857142874366239149e-01 + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
-    const double R = t2 + t1;
-    double r = kd * 6.93147180369123816490e-01 - ((hfsq - (s * (hfsq + R) + kd * 1.90821492927058770002e-10)) - f);
-    r = x < INFINITY ? r : x;                         /* +inf -> +inf, NaN -> NaN */
-    r = x > 0.0 ? r : (x == 0.0 ? -INFINITY : NAN); /* 0 -> -inf, x < 0 and NaN -> NaN */
-    return r;
+    return cyl_log_f64(x);
 }
 
 /* torch's log(exp(a-mx) + exp(b-mx) + exp(c-mx)) + mx (mx = max, 0 when all are -inf),
@@ -145,8 +91,9 @@ static inline double CYL_FN(ctc_lse3)(double a, double b, double c)
 
 /* out[s] = lse3(p[s], p[s+o1], sk[s] ? p[s+o2] : -inf) + x[s] for all s (one alpha or beta
  * column; p padded with -inf so that s+o1, s+o2 stay inside). */
-static __attribute__((noinline)) void CYL_FN(ctc_lse_col)(const double *restrict p, ptrdiff_t o1, ptrdiff_t o2, const double *restrict sk,
-                                const double *restrict x, double *restrict out, ptrdiff_t S)
+static __attribute__((noinline)) void CYL_FN(ctc_lse_col)(const double *restrict p, ptrdiff_t o1, ptrdiff_t o2,
+                                                          const double *restrict sk, const double *restrict x,
+                                                          double *restrict out, ptrdiff_t S)
 {
 #pragma omp simd
     for (ptrdiff_t s = 0; s < S; s++) {
@@ -191,8 +138,9 @@ static void CYL_FN(ctc_grad_row_ref)(const CYL_FN(ctc_ctx) *k, const T *row, con
  * Rows with a NaN / +inf la+lb, a non-finite M_t or nll, or a huge M_t + nll - lp are done
  * by ctc_grad_row_ref.  Writes *nll_out, and the gradient rows t < tb (times gr) when
  * g != NULL.  buf: nrow*(S+2) + 6*(S+2) + 2*c doubles; lab: S+2. */
-static __attribute__((noinline)) void CYL_FN(ctc_logspace)(const CYL_FN(ctc_ctx) *k, const T *lp, const int64_t *tg, ptrdiff_t tb,
-                                 ptrdiff_t L, double *buf, ptrdiff_t *lab, double *nll_out, T *g, double gr)
+static __attribute__((noinline)) void CYL_FN(ctc_logspace)(const CYL_FN(ctc_ctx) *k, const T *lp, const int64_t *tg,
+                                                           ptrdiff_t tb, ptrdiff_t L, double *buf, ptrdiff_t *lab,
+                                                           double *nll_out, T *g, double gr)
 {
     const ptrdiff_t S = 2 * L + 1, W = S + 2, c = k->c, ld = k->ld_t;
     const int64_t blank = k->blank;
@@ -479,7 +427,8 @@ static void CYL_FN(ctc_block)(void *vctx, ptrdiff_t b, void *scratch)
 #pragma omp simd reduction(+:G)
                     for (ptrdiff_t s = 0; s < S; s++)
                         G += ca[s] * cb[s];
-                    if (!(G >= CYL_CTC_GMIN) || fabs(log(G) + ls[t] + lsb - logp) > CYL_CTC_LOGTOL * (1.0 + fabs(logp))) {
+                    const double drift = fabs(log(G) + ls[t] + lsb - logp);
+                    if (!(G >= CYL_CTC_GMIN) || drift > CYL_CTC_LOGTOL * (1.0 + fabs(logp))) {
                         flag = 1;
                         break;
                     }

@@ -245,7 +245,10 @@ int CYL_FN(triplet_margin_loss_grad)(ptrdiff_t n, ptrdiff_t d, const T *a, ptrdi
                                      T *grad_p, ptrdiff_t ldgp, T *grad_n, ptrdiff_t ldgn)
 {
     if (n < 0 || d < 0 || !(norm_p > 0) || (!grad_a != !grad_p) || (!grad_a != !grad_n)) return CYL_ERR_ARG;
-    const int kind = norm_p == 1.0 ? CYL_TRI_L1 : norm_p == 2.0 ? CYL_TRI_L2 : isinf(norm_p) ? CYL_TRI_INF : CYL_TRI_GEN;
+    const int kind = norm_p == 1.0   ? CYL_TRI_L1
+                     : norm_p == 2.0 ? CYL_TRI_L2
+                     : isinf(norm_p) ? CYL_TRI_INF
+                                     : CYL_TRI_GEN;
     CYL_FN(tri_ctx) k = {a, p, neg, loss, grad_a, grad_p, grad_n, NULL, margin, norm_p, eps, grad_scale,
                          n, d, lda, ldp, ldn, ldga, ldgp, ldgn, CYL_FN(rows_per_block)(d * 3), kind, swap != 0};
     const ptrdiff_t nb = (n + k.rb - 1) / k.rb;

@@ -3,8 +3,8 @@ See cyloss._classification for the conventions of return_grad / grad_out."""
 import numpy as np
 
 from . import _core
-from ._validate import (_finish, _flags, _scalar, asarray, cast_result, check_flag, check_reduction, contiguous, copy_into,
-                        float_dtypes, plain, position)
+from ._validate import (_finish, _flags, _scalar, asarray, cast_result, check_flag, check_reduction, contiguous,
+                        copy_into, float_dtypes, plain, position)
 
 __all__ = ["ctc_loss"]
 
