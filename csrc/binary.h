@@ -255,15 +255,17 @@ int CYL_FN(sigmoid_focal_loss_grad)(ptrdiff_t n, const T *x, const T *t, double 
  * (ldw = 0: one weight vector for every row; weight NULL: 1). */
 typedef struct {
     const T *x, *y, *w;
-    T *loss, *grad;
+    T *loss, *grad, *hess;
     double *part;
     double grad_scale;
-    ptrdiff_t n, c, ldx, ldy, ldw, ldg, rb;
+    ptrdiff_t n, c, ldx, ldy, ldw, ldg, ldh, rb;
 } CYL_FN(mlsm_ctx);
 
-/* one row, with the weight (HW) and the gradient (HG) flags constant: no test in the loop */
-CYL_INLINE double CYL_FN(mlsm_row)(const T *xr, const T *yr, const T *wr, T *gr, ptrdiff_t c, T gsc, const int HW,
-                                   const int HG)
+/* one row, with the weight (HW), gradient (HG) and Hessian (HH, needs HG) flags constant: no
+ * test in the loop.  Hessian w sigmoid(x) (1 - sigmoid(x)) / C = w e / (1 + e)^2 / C with
+ * e = exp(-|x|) (no cancellation). */
+CYL_INLINE double CYL_FN(mlsm_row)(const T *xr, const T *yr, const T *wr, T *gr, T *hr, ptrdiff_t c, T gsc,
+                                   const int HW, const int HG, const int HH)
 {
     double s = 0.0;
 #pragma omp simd reduction(+:s)
@@ -280,6 +282,7 @@ CYL_INLINE double CYL_FN(mlsm_row)(const T *xr, const T *yr, const T *wr, T *gr,
             T inv = (T)1 / ((T)1 + e);
             T sig = xi >= 0 ? inv : e * inv;
             gr[j] = wj * (sig - yi) * gsc;
+            if (HH) hr[j] = wj * (e * inv * inv) * gsc;
         }
     }
     return s;
@@ -299,9 +302,17 @@ static void CYL_FN(mlsm_block)(void *vctx, ptrdiff_t b, void *scratch)
         const T *xr = k->x + i * k->ldx, *yr = k->y + i * k->ldy;
         const T *wr = k->w ? k->w + i * k->ldw : NULL;
         T *gr = k->grad ? k->grad + i * k->ldg : NULL;
+        T *hr = k->hess ? k->hess + i * k->ldh : NULL;
         double s;
-        if (wr) s = gr ? CYL_FN(mlsm_row)(xr, yr, wr, gr, c, gsc, 1, 1) : CYL_FN(mlsm_row)(xr, yr, wr, gr, c, gsc, 1, 0);
-        else s = gr ? CYL_FN(mlsm_row)(xr, yr, wr, gr, c, gsc, 0, 1) : CYL_FN(mlsm_row)(xr, yr, wr, gr, c, gsc, 0, 0);
+        if (wr) {
+            s = hr   ? CYL_FN(mlsm_row)(xr, yr, wr, gr, hr, c, gsc, 1, 1, 1)
+                : gr ? CYL_FN(mlsm_row)(xr, yr, wr, gr, hr, c, gsc, 1, 1, 0)
+                     : CYL_FN(mlsm_row)(xr, yr, wr, gr, hr, c, gsc, 1, 0, 0);
+        } else {
+            s = hr   ? CYL_FN(mlsm_row)(xr, yr, wr, gr, hr, c, gsc, 0, 1, 1)
+                : gr ? CYL_FN(mlsm_row)(xr, yr, wr, gr, hr, c, gsc, 0, 1, 0)
+                     : CYL_FN(mlsm_row)(xr, yr, wr, gr, hr, c, gsc, 0, 0, 0);
+        }
         const double li = s * invc;
         if (k->loss) k->loss[i] = (T)li;
         acc += li;
@@ -309,18 +320,19 @@ static void CYL_FN(mlsm_block)(void *vctx, ptrdiff_t b, void *scratch)
     k->part[b] = acc;
 }
 
-int CYL_FN(multilabel_soft_margin_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *y,
-                                             ptrdiff_t ldy, const T *weight, ptrdiff_t ldw, double grad_scale,
-                                             T *loss, double *loss_sum, T *grad, ptrdiff_t ldg)
+int CYL_FN(multilabel_soft_margin_loss_grad_hess)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *y,
+                                                  ptrdiff_t ldy, const T *weight, ptrdiff_t ldw, double grad_scale,
+                                                  T *loss, double *loss_sum, T *grad, ptrdiff_t ldg, T *hess,
+                                                  ptrdiff_t ldh)
 {
-    if (n < 0 || c < 0) return CYL_ERR_ARG;
+    if (n < 0 || c < 0 || (hess && !grad)) return CYL_ERR_ARG;
     if (c == 0) { /* 0 / 0 per row, as torch */
         for (ptrdiff_t i = 0; loss && i < n; i++)
             loss[i] = (T)NAN;
         if (loss_sum) *loss_sum = n ? NAN : 0.0;
         return CYL_OK;
     }
-    CYL_FN(mlsm_ctx) k = {x, y, weight, loss, grad, NULL, grad_scale, n, c, ldx, ldy, ldw, ldg,
+    CYL_FN(mlsm_ctx) k = {x, y, weight, loss, grad, hess, NULL, grad_scale, n, c, ldx, ldy, ldw, ldg, ldh,
                           CYL_FN(rows_per_block)(c)};
     const ptrdiff_t nb = (n + k.rb - 1) / k.rb;
     double one;

@@ -106,9 +106,10 @@ extern "C" {
  *                         weighting; gamma >= 0 else CYL_ERR_ARG).
  * multi_margin_loss_grad: torch's multi_margin_loss per row (p 1 or 2, weight[t] outside
  *                         the power, / c); CYL_ERR_TARGET for a target outside [0, c).
- * multilabel_soft_margin_loss_grad: torch's multilabel_soft_margin_loss per row (the mean
- *                         over classes of weighted BCE with logits); weight row i at
- *                         weight + i*ldw (ldw 0: one (c,) vector for all rows).
+ * multilabel_soft_margin_loss_grad_hess: torch's multilabel_soft_margin_loss per row (the
+ *                         mean over classes of weighted BCE with logits); weight row i at
+ *                         weight + i*ldw (ldw 0: one (c,) vector for all rows); hess (needs
+ *                         grad) the diagonal Hessian w sigmoid(x)(1 - sigmoid(x)) / c, scaled.
  * cosine_embedding_loss_grad: torch's cosine_embedding_loss per pair of rows (a, b), y one
  *                         per row; grad_a and grad_b both or neither.
  * triplet_margin_loss_grad: torch's triplet_margin_loss per row triple (anchor a, positive p,
@@ -221,10 +222,11 @@ extern "C" {
                                      ptrdiff_t ldt, double grad_scale, T *loss, double *loss_sum, T *grad, \
                                      ptrdiff_t ldg, ptrdiff_t *err_index), \
     (n, c, x, ldx, target, ldt, grad_scale, loss, loss_sum, grad, ldg, err_index)) \
-  X(S, multilabel_soft_margin_loss_grad, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *y, \
-                                          ptrdiff_t ldy, const T *weight, ptrdiff_t ldw, double grad_scale, \
-                                          T *loss, double *loss_sum, T *grad, ptrdiff_t ldg), \
-    (n, c, x, ldx, y, ldy, weight, ldw, grad_scale, loss, loss_sum, grad, ldg)) \
+  X(S, multilabel_soft_margin_loss_grad_hess, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *y, \
+                                               ptrdiff_t ldy, const T *weight, ptrdiff_t ldw, double grad_scale, \
+                                               T *loss, double *loss_sum, T *grad, ptrdiff_t ldg, T *hess, \
+                                               ptrdiff_t ldh), \
+    (n, c, x, ldx, y, ldy, weight, ldw, grad_scale, loss, loss_sum, grad, ldg, hess, ldh)) \
   X(S, cosine_embedding_loss_grad, (ptrdiff_t n, ptrdiff_t d, const T *a, ptrdiff_t lda, const T *b, ptrdiff_t ldb, \
                                     const T *y, double margin, double eps, double grad_scale, T *loss, \
                                     double *loss_sum, T *grad_a, ptrdiff_t ldga, T *grad_b, ptrdiff_t ldgb), \

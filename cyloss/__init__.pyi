@@ -906,6 +906,53 @@ def poisson_nll_loss(input: ArrayLike, target: ArrayLike, *, log_input: bool = .
                      return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
+def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                                reduction: _Reduction = ..., return_grad: bool = ...,
+                                grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
+                                hess_out: Optional[_Array] = ...,
+                                return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+@overload
+def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                                reduction: _Reduction = ..., return_grad: Literal[False] = ...,
+                                grad_out: None = ..., return_hessian: Literal[False] = ...,
+                                hess_out: None = ..., return_loss: Literal[True] = ...) -> _Loss: ...
+@overload
+def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                                reduction: _Reduction = ..., return_grad: Literal[True],
+                                grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
+                                hess_out: None = ...,
+                                return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
+@overload
+def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                                reduction: _Reduction = ..., return_grad: bool,
+                                grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
+                                hess_out: None = ...,
+                                return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+@overload
+def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                                reduction: _Reduction = ..., return_grad: bool = ...,
+                                grad_out: Optional[_Array] = ..., return_hessian: bool,
+                                hess_out: Optional[_Array] = ...,
+                                return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                                reduction: _Reduction = ..., return_grad: bool = ...,
+                                grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
+                                hess_out: Optional[_Array] = ...,
+                                return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                                reduction: _Reduction = ..., return_grad: Literal[True],
+                                grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
+                                hess_out: None = ..., return_loss: Literal[False]) -> _Array: ...
+@overload
+def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
+                                reduction: _Reduction = ..., return_grad: bool = ...,
+                                grad_out: Optional[_Array] = ..., return_hessian: bool = ...,
+                                hess_out: Optional[_Array] = ...,
+                                return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
+
+@overload
 def sigmoid_focal_loss(inputs: ArrayLike, targets: ArrayLike, *, alpha: float = ..., gamma: float = ...,
                        reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
                        return_loss: Literal[True] = ...) -> _Loss: ...
@@ -952,30 +999,6 @@ def multi_margin_loss(input: ArrayLike, target: ArrayLike, *, p: int = ..., marg
                       weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
                       grad_out: Optional[_Array] = ...,
                       return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array]]: ...
-
-@overload
-def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
-                                reduction: _Reduction = ..., return_grad: Literal[False] = ...,
-                                grad_out: None = ..., return_loss: Literal[True] = ...) -> _Loss: ...
-@overload
-def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
-                                reduction: _Reduction = ..., return_grad: Literal[True],
-                                grad_out: Optional[_Array] = ...,
-                                return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
-@overload
-def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
-                                reduction: _Reduction = ..., return_grad: bool,
-                                grad_out: Optional[_Array] = ...,
-                                return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
-@overload
-def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
-                                reduction: _Reduction = ..., return_grad: Literal[True],
-                                grad_out: Optional[_Array] = ..., return_loss: Literal[False]) -> _Array: ...
-@overload
-def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: Optional[ArrayLike] = ...,
-                                reduction: _Reduction = ..., return_grad: bool = ...,
-                                grad_out: Optional[_Array] = ...,
-                                return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array]]: ...
 
 @overload
 def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,

@@ -93,13 +93,13 @@ def sigmoid_focal_loss(inputs, targets, *, alpha=0.25, gamma=2.0, reduction="non
 
 
 def multilabel_soft_margin_loss(input, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
-                                return_loss=True):
+                                return_hessian=False, hess_out=None, return_loss=True):
     """The mean over the classes (last axis) of the weighted BCE with logits of each sample, as
     torch.nn.functional.multilabel_soft_margin_loss: input (..., C), target of the same shape
     (multi-hot or soft labels), `weight` broadcastable to input's shape (torch multiplies by
     it; usually (C,)).  reduction "none" gives input.shape[:-1]; "mean" divides by the
     number of samples.  Computed with softplus (finite for any logit); gradient
-    w (sigmoid(x) - y) / C."""
+    w (sigmoid(x) - y) / C, Hessian (diagonal) w sigmoid(x) (1 - sigmoid(x)) / C."""
     x = asarray(input, "input")
     y = asarray(target, "target")
     if x.ndim == 0:
@@ -108,7 +108,8 @@ def multilabel_soft_margin_loss(input, target, *, weight=None, reduction="mean",
     red = check_reduction(reduction)
     cdt, rdt = float_dtypes(x)
     c = x.shape[-1]
-    want_grad, return_grad, _, return_loss = _flags(return_grad, False, grad_out, None, x.shape, rdt, return_loss)
+    want_grad, return_grad, return_hessian, return_loss = _flags(return_grad, return_hessian, grad_out, hess_out,
+                                                                 x.shape, rdt, return_loss)
     xm = contiguous(x, cdt).reshape(-1, c)
     ym = contiguous(y, cdt).reshape(-1, c)
     n = xm.shape[0]
@@ -124,8 +125,13 @@ def multilabel_soft_margin_loss(input, target, *, weight=None, reduction="mean",
     loss_rows = np.empty(n, dtype=cdt) if red == "none" else None
     direct = direct_out(grad_out, cdt, (xm, ym, wm)) if grad_out is not None else None
     grad = (direct.reshape(n, c) if direct is not None else np.empty((n, c), dtype=cdt)) if want_grad else None
-    total = _core.multilabel_soft_margin(xm, ym, wm, gs, loss_rows, grad)
+    hdirect = direct_out(hess_out, cdt, (xm, ym, wm, grad)) if hess_out is not None else None
+    hess = ((hdirect.reshape(n, c) if hdirect is not None else np.empty((n, c), dtype=cdt)) if return_hessian
+            else None)
+    total = _core.multilabel_soft_margin(xm, ym, wm, gs, loss_rows, grad, hess)
     loss = finish_loss(total, loss_rows, red, n, x.shape[:-1], rdt)
     if want_grad:
         grad = finish_grad_rows(grad, direct, grad_out, x.shape, rdt)
-    return _finish(loss, grad, return_grad, return_loss=return_loss)
+    if return_hessian:
+        hess = finish_grad_rows(hess, hdirect, hess_out, x.shape, rdt)
+    return _finish(loss, grad, return_grad, hess, return_hessian, return_loss=return_loss)

@@ -66,7 +66,7 @@ from cyloss._core cimport (
     bce_loss_grad_hess_f32, kl_div_loss_grad_hess_f32, regression_loss_grad_hess_f32,
     glm_loss_grad_hess_f32, margin_loss_grad_hess_f32, poisson_nll_loss_grad_hess_f32,
     gaussian_nll_loss_grad_f32, sigmoid_focal_loss_grad_f32, multi_margin_loss_grad_f32,
-    multilabel_margin_loss_grad_f32, multilabel_soft_margin_loss_grad_f32, cosine_embedding_loss_grad_f32,
+    multilabel_margin_loss_grad_f32, multilabel_soft_margin_loss_grad_hess_f32, cosine_embedding_loss_grad_f32,
     triplet_margin_loss_grad_f32, ctc_loss_grad_f32, softmax_f64,
     log_softmax_f64, logsumexp_f64, softmax_backward_f64,
     log_softmax_backward_f64, entropy_f64, class_weight_sum_f64,
@@ -78,7 +78,7 @@ from cyloss._core cimport (
     kl_div_loss_grad_hess_f64, regression_loss_grad_hess_f64, glm_loss_grad_hess_f64,
     margin_loss_grad_hess_f64, poisson_nll_loss_grad_hess_f64, gaussian_nll_loss_grad_f64,
     sigmoid_focal_loss_grad_f64, multi_margin_loss_grad_f64, multilabel_margin_loss_grad_f64,
-    multilabel_soft_margin_loss_grad_f64, cosine_embedding_loss_grad_f64, triplet_margin_loss_grad_f64,
+    multilabel_soft_margin_loss_grad_hess_f64, cosine_embedding_loss_grad_f64, triplet_margin_loss_grad_f64,
     ctc_loss_grad_f64,
 )
 

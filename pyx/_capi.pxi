@@ -96,8 +96,8 @@ cdef int multi_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const float *x, pt
 cdef int multilabel_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const int64_t *target, ptrdiff_t ldt, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil:
     return C.cyl_multilabel_margin_loss_grad_f32(n, c, x, ldx, target, ldt, grad_scale, loss, loss_sum, grad, ldg, err_index)
 
-cdef int multilabel_soft_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const float *y, ptrdiff_t ldy, const float *weight, ptrdiff_t ldw, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg) noexcept nogil:
-    return C.cyl_multilabel_soft_margin_loss_grad_f32(n, c, x, ldx, y, ldy, weight, ldw, grad_scale, loss, loss_sum, grad, ldg)
+cdef int multilabel_soft_margin_loss_grad_hess_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const float *y, ptrdiff_t ldy, const float *weight, ptrdiff_t ldw, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, float *hess, ptrdiff_t ldh) noexcept nogil:
+    return C.cyl_multilabel_soft_margin_loss_grad_hess_f32(n, c, x, ldx, y, ldy, weight, ldw, grad_scale, loss, loss_sum, grad, ldg, hess, ldh)
 
 cdef int cosine_embedding_loss_grad_f32(ptrdiff_t n, ptrdiff_t d, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, const float *y, double margin, double eps, double grad_scale, float *loss, double *loss_sum, float *grad_a, ptrdiff_t ldga, float *grad_b, ptrdiff_t ldgb) noexcept nogil:
     return C.cyl_cosine_embedding_loss_grad_f32(n, d, a, lda, b, ldb, y, margin, eps, grad_scale, loss, loss_sum, grad_a, ldga, grad_b, ldgb)
@@ -201,8 +201,8 @@ cdef int multi_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const double *x, p
 cdef int multilabel_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const int64_t *target, ptrdiff_t ldt, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil:
     return C.cyl_multilabel_margin_loss_grad_f64(n, c, x, ldx, target, ldt, grad_scale, loss, loss_sum, grad, ldg, err_index)
 
-cdef int multilabel_soft_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const double *y, ptrdiff_t ldy, const double *weight, ptrdiff_t ldw, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg) noexcept nogil:
-    return C.cyl_multilabel_soft_margin_loss_grad_f64(n, c, x, ldx, y, ldy, weight, ldw, grad_scale, loss, loss_sum, grad, ldg)
+cdef int multilabel_soft_margin_loss_grad_hess_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const double *y, ptrdiff_t ldy, const double *weight, ptrdiff_t ldw, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, double *hess, ptrdiff_t ldh) noexcept nogil:
+    return C.cyl_multilabel_soft_margin_loss_grad_hess_f64(n, c, x, ldx, y, ldy, weight, ldw, grad_scale, loss, loss_sum, grad, ldg, hess, ldh)
 
 cdef int cosine_embedding_loss_grad_f64(ptrdiff_t n, ptrdiff_t d, const double *a, ptrdiff_t lda, const double *b, ptrdiff_t ldb, const double *y, double margin, double eps, double grad_scale, double *loss, double *loss_sum, double *grad_a, ptrdiff_t ldga, double *grad_b, ptrdiff_t ldgb) noexcept nogil:
     return C.cyl_cosine_embedding_loss_grad_f64(n, d, a, lda, b, ldb, y, margin, eps, grad_scale, loss, loss_sum, grad_a, ldga, grad_b, ldgb)

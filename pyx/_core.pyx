@@ -352,8 +352,8 @@ def multi_margin(const floating[:, ::1] x, const int64_t[::1] target, const floa
 
 
 def multilabel_soft_margin(const floating[:, ::1] x, const floating[:, ::1] y, const floating[:, ::1] weight,
-                           double grad_scale, floating[::1] loss, floating[:, ::1] grad):
-    """weight: None, (1, c) (one vector for every row) or (n, c)."""
+                           double grad_scale, floating[::1] loss, floating[:, ::1] grad, floating[:, ::1] hess=None):
+    """weight: None, (1, c) (one vector for every row) or (n, c); hess needs grad."""
     cdef ptrdiff_t n = x.shape[0], c = x.shape[1], ldw = 0
     _want2(y.shape[0], y.shape[1], n, c, "y")
     if weight is not None:
@@ -364,20 +364,22 @@ def multilabel_soft_margin(const floating[:, ::1] x, const floating[:, ::1] y, c
         _want1(loss.shape[0], n, "loss")
     if grad is not None:
         _want2(grad.shape[0], grad.shape[1], n, c, "grad")
+    _check_hess2(hess, grad is not None, n, c)
     cdef const floating *px = _c2(x)
     cdef const floating *py = _c2(y)
     cdef const floating *pw = _c2(weight)
     cdef floating *pl = _w1(loss)
     cdef floating *pg = _w2(grad)
+    cdef floating *ph = _w2(hess)
     cdef double total = 0.0
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_multilabel_soft_margin_loss_grad_f32(n, c, px, c, py, c, pw, ldw, grad_scale, pl, &total,
-                                                            pg, c)
+            st = C.cyl_multilabel_soft_margin_loss_grad_hess_f32(n, c, px, c, py, c, pw, ldw, grad_scale, pl, &total,
+                                                                 pg, c, ph, c)
         else:
-            st = C.cyl_multilabel_soft_margin_loss_grad_f64(n, c, px, c, py, c, pw, ldw, grad_scale, pl, &total,
-                                                            pg, c)
+            st = C.cyl_multilabel_soft_margin_loss_grad_hess_f64(n, c, px, c, py, c, pw, ldw, grad_scale, pl, &total,
+                                                                 pg, c, ph, c)
     _check(st, -1)
     return total
 

@@ -678,6 +678,44 @@ def test_multilabel_soft_margin_matches_reference(dtype, wshape, rng):
         assert_close(G, eg, dtype, what=red)
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("red", REDUCTIONS)
+def test_multilabel_soft_margin_hessian(dtype, red, rng):
+    """The diagonal Hessian w sigmoid(x)(1 - sigmoid(x)) / C (float64 reference written here, and
+    the central difference of cyloss's own gradient), scaled like the gradient."""
+    x = (4 * rng.normal(size=(7, 5))).astype(dtype)
+    x[0, 0], x[0, 1] = 60.0, -60.0  # saturated: tiny but exact, no cancellation
+    y = rng.uniform(size=(7, 5)).astype(dtype)
+    w = rng.uniform(0.5, 2, size=5).astype(dtype)
+    x64 = x.astype(np.float64)
+    s = _expit(x64)
+    h = w.astype(np.float64) * s * (1 - s) / 5
+    if red == "mean":
+        h = h / 7
+    L, G, H = cyloss.multilabel_soft_margin_loss(x, y, weight=w, reduction=red, return_hessian=True)
+    assert H.dtype == dtype and H.shape == x.shape
+    assert_close(H, h, dtype, scale=4)
+    assert H[0, 0] > 0 and H[0, 1] > 0
+    L2, G2 = cyloss.multilabel_soft_margin_loss(x, y, weight=w, reduction=red, return_grad=True)
+    # the same gradient and loss as return_grad=True, to the rounding an FMA contraction that
+    # differs between the row specializations can make (as tests/test_hessian.py)
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(G.astype(np.float64), G2.astype(np.float64), rtol=4 * eps,
+                               atol=4 * eps * float(np.max(np.abs(G2))))
+    np.testing.assert_allclose(np.asarray(L, np.float64), np.asarray(L2, np.float64), rtol=4 * eps)
+    if dtype == np.float64:
+        step = 1e-6
+        gp = cyloss.multilabel_soft_margin_loss(x + step, y, weight=w, reduction=red, return_grad=True)[1]
+        gm = cyloss.multilabel_soft_margin_loss(x - step, y, weight=w, reduction=red, return_grad=True)[1]
+        np.testing.assert_allclose(H, (gp - gm) / (2 * step), rtol=1e-6, atol=1e-10)
+        out = np.empty_like(x)
+        r = cyloss.multilabel_soft_margin_loss(x, y, weight=w, reduction=red, return_hessian=True, hess_out=out)
+        assert r[2] is out
+        np.testing.assert_array_equal(out, H)
+    with pytest.raises(ValueError, match="hess_out"):
+        cyloss.multilabel_soft_margin_loss(x, y, hess_out=np.empty_like(x))
+
+
 def test_multilabel_soft_margin_against_torch(rng):
     torch = _torch()
     F = torch.nn.functional

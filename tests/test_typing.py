@@ -26,10 +26,10 @@ LOSSES = {
     "exponential_loss": "x, y", "log_cosh_loss": "x, y", "pseudo_huber_loss": "x, y, delta=2.0",
     "soft_margin_loss": "x, y", "hinge_embedding_loss": "x, y, margin=0.5",
     "poisson_nll_loss": "x, y, log_input=False, full=True",
+    "multilabel_soft_margin_loss": "x, y, weight=np.ones(3)",
 }
 # losses without return_hessian, and losses of several float inputs (a tuple of gradients)
 LOSSES_NO_HESSIAN = {"sigmoid_focal_loss": "x, y, alpha=0.5", "multi_margin_loss": "x, t, p=2",
-                     "multilabel_soft_margin_loss": "x, y, weight=np.ones(3)",
                      "multilabel_margin_loss": "x, np.zeros((4, 3), dtype=np.int64)",
                      "ctc_loss": "np.zeros((5, 4, 3)), np.ones((4, 2), dtype=np.int64), [5] * 4, (2, 2, 1, 0), blank=0"}
 LOSSES_MULTI = {"margin_ranking_loss": "x, x, y, margin=0.1", "gaussian_nll_loss": "x, y, y, full=True",

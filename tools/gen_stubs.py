@@ -52,6 +52,7 @@ LOSSES = {
     "hinge_embedding_loss": ("input", "target", ["margin: float = ...", "reduction: " + R + " = ..."],),
     "poisson_nll_loss": ("input", "target", ["log_input: bool = ...", "full: bool = ...", "eps: float = ...",
                                              "reduction: " + R + " = ..."],),
+    "multilabel_soft_margin_loss": ("input", "target", [W, "reduction: " + R + " = ..."],),
 }
 
 # losses without return_hessian: name -> (arguments, keyword parameters before the flags)
@@ -60,7 +61,6 @@ LOSSES_NO_HESSIAN = {
                                                    "reduction: " + R + " = ..."]),
     "multi_margin_loss": (["input", "target"], ["p: int = ...", "margin: float = ...", W,
                                                 "reduction: " + R + " = ..."]),
-    "multilabel_soft_margin_loss": (["input", "target"], [W, "reduction: " + R + " = ..."]),
     "multilabel_margin_loss": (["input", "target"], ["reduction: " + R + " = ..."]),
     "ctc_loss": (["log_probs", "targets", "input_lengths", "target_lengths"],
                  ["blank: int = ...", "reduction: " + R + " = ...", "zero_infinity: bool = ..."]),
