@@ -9,13 +9,16 @@ Environment switches:
   CYLOSS_NO_THREADS=1  build without the thread pool (kernels run serially on the
                     calling thread); also CYLOSS_NO_OPENMP=1, its earlier name.
                     Windows builds are serial for now (the pool uses POSIX threads).
+  CYLOSS_BUILD_JOBS=N  compiler processes run at once (default: one per CPU).
 """
 import os
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext as _build_ext
 from Cython.Build import cythonize
 
 DEBUG = os.environ.get("CYLOSS_DEBUG", "") not in ("", "0")
@@ -97,6 +100,27 @@ ext = Extension(
     define_macros=macros,
 )
 
+class build_ext(_build_ext):
+    """build_ext compiling the extension's C files in parallel, one compiler process per CPU
+    (at most one per file): the Cython module and the three CPU targets' kernel files each take
+    a minute or more at -O3, and the extension is one link of them.  CYLOSS_BUILD_JOBS=1 (or
+    any count) overrides the number of processes."""
+
+    def build_extensions(self):
+        serial = self.compiler.compile
+        jobs = int(os.environ.get("CYLOSS_BUILD_JOBS", "0") or 0) or (os.cpu_count() or 1)
+
+        def compile_parallel(sources, *args, **kwargs):
+            if jobs < 2 or len(sources) < 2:
+                return serial(sources, *args, **kwargs)
+            with ThreadPoolExecutor(min(jobs, len(sources))) as pool:
+                parts = list(pool.map(lambda src: serial([src], *args, **kwargs), sources))
+            return [obj for objs in parts for obj in objs]
+
+        self.compiler.compile = compile_parallel
+        super().build_extensions()
+
+
 directives = {
     "language_level": 3,
     "boundscheck": DEBUG,
@@ -108,4 +132,5 @@ directives = {
 
 setup(
     ext_modules=cythonize([ext], include_path=["pyx", "."], compiler_directives=directives),
+    cmdclass={"build_ext": build_ext},
 )
