@@ -213,6 +213,29 @@ def register(func, label, shape, dt, *, quick=False, tiny=False, rtol=None, **pa
     WORKLOADS.append(Workload(name, func, dt, setup, quick=quick, tiny=tiny, rtol=rtol))
 
 
+def torch_loss(call, diff, fixed=(), grad=False):
+    """The ``make(torch, F)`` of Env.tch for a torch loss ``call(F, *diff, *fixed)`` on torch
+    views of NumPy arrays: forward only, or with ``grad`` forward + backward from leaf copies
+    of the ``diff`` arrays, returning (loss, grad) for one of them, (loss, (grads...)) for
+    several."""
+    def make(torch, F):
+        rest = [torch.from_numpy(a) for a in fixed]
+        if not grad:
+            xs = [torch.from_numpy(a) for a in diff]
+            return lambda: call(F, *xs, *rest)
+        leaves = [torch.from_numpy(a.copy()).requires_grad_() for a in diff]
+
+        def fwd_bwd():
+            for leaf in leaves:
+                leaf.grad = None
+            loss = call(F, *leaves, *rest)
+            loss.backward()
+            grads = tuple(leaf.grad for leaf in leaves)
+            return loss, grads if len(grads) > 1 else grads[0]
+        return fwd_bwd
+    return make
+
+
 SETUPS = {}
 
 
@@ -313,19 +336,7 @@ def _cross_entropy(env, shape, dt, grad=False, scale=3.0, grad_out=False):
     tf = t.astype(x.dtype)
     tiny = x.size < 100
 
-    def t_make(torch, F):
-        tt = torch.from_numpy(t)
-        if not grad:
-            tx = torch.from_numpy(x)
-            return lambda: F.cross_entropy(tx, tt)
-        leaf = torch.from_numpy(x.copy()).requires_grad_()
-
-        def fwd_bwd():
-            leaf.grad = None
-            loss = F.cross_entropy(leaf, tt)
-            loss.backward()
-            return loss, leaf.grad
-        return fwd_bwd
+    t_make = torch_loss(lambda F, x_, y_: F.cross_entropy(x_, y_), [x], [t], grad)
 
     def sk_make(skl, k):
         obj = skl.HalfMultinomialLoss(n_classes=c)
@@ -365,19 +376,7 @@ def _nll_loss(env, shape, dt, grad=False):
     t = env.targets(n, c)
     rows = np.arange(n)
 
-    def t_make(torch, F):
-        tt = torch.from_numpy(t)
-        if not grad:
-            tlp = torch.from_numpy(lp)
-            return lambda: F.nll_loss(tlp, tt)
-        leaf = torch.from_numpy(lp.copy()).requires_grad_()
-
-        def fwd_bwd():
-            leaf.grad = None
-            loss = F.nll_loss(leaf, tt)
-            loss.backward()
-            return loss, leaf.grad
-        return fwd_bwd
+    t_make = torch_loss(lambda F, x_, y_: F.nll_loss(x_, y_), [lp], [t], grad)
 
     def np_grad():
         g = np.zeros_like(lp)
@@ -396,19 +395,7 @@ def _bce_logits(env, shape, dt, grad=False):
     y = env.uniform(shape, dt)
     n = x.size
 
-    def t_make(torch, F):
-        ty = torch.from_numpy(y)
-        if not grad:
-            tx = torch.from_numpy(x)
-            return lambda: F.binary_cross_entropy_with_logits(tx, ty)
-        leaf = torch.from_numpy(x.copy()).requires_grad_()
-
-        def fwd_bwd():
-            leaf.grad = None
-            loss = F.binary_cross_entropy_with_logits(leaf, ty)
-            loss.backward()
-            return loss, leaf.grad
-        return fwd_bwd
+    t_make = torch_loss(lambda F, x_, y_: F.binary_cross_entropy_with_logits(x_, y_), [x], [y], grad)
 
     def sk_make(skl, k):
         obj = skl.HalfBinomialLoss()
@@ -452,19 +439,7 @@ def _kl_div(env, shape, dt, grad=False):
     lq = cyloss.log_softmax(env.normal(shape, dt, 2.0))
     p = cyloss.softmax(env.normal(shape, dt, 2.0))
 
-    def t_make(torch, F):
-        tp = torch.from_numpy(p)
-        if not grad:
-            tlq = torch.from_numpy(lq)
-            return lambda: F.kl_div(tlq, tp, reduction="batchmean")
-        leaf = torch.from_numpy(lq.copy()).requires_grad_()
-
-        def fwd_bwd():
-            leaf.grad = None
-            loss = F.kl_div(leaf, tp, reduction="batchmean")
-            loss.backward()
-            return loss, leaf.grad
-        return fwd_bwd
+    t_make = torch_loss(lambda F, q_, p_: F.kl_div(q_, p_, reduction="batchmean"), [lq], [p], grad)
 
     def np_loss():
         return (p * (np.log(p) - lq)).sum() / n
@@ -522,20 +497,7 @@ def _regression(env, shape, dt, kind, grad=False):
     cy_fn = getattr(cyloss, cy_name)
     delta = next(iter(kw.values()), 1.0)
 
-    def t_make(torch, F):
-        f = getattr(F, t_name)
-        tb = torch.from_numpy(b)
-        if not grad:
-            ta = torch.from_numpy(a)
-            return lambda: f(ta, tb, **kw)
-        leaf = torch.from_numpy(a.copy()).requires_grad_()
-
-        def fwd_bwd():
-            leaf.grad = None
-            loss = f(leaf, tb, **kw)
-            loss.backward()
-            return loss, leaf.grad
-        return fwd_bwd
+    t_make = torch_loss(lambda F, a_, b_: getattr(F, t_name)(a_, b_, **kw), [a], [b], grad)
 
     def sk_make(skl, k):
         cls, scale = sk
@@ -833,19 +795,7 @@ def _multi_margin(env, shape, dt, grad=False):
     t = env.targets(n, c)
     rows = np.arange(n)
 
-    def t_make(torch, F):
-        tt = torch.from_numpy(t)
-        if not grad:
-            tx = torch.from_numpy(x)
-            return lambda: F.multi_margin_loss(tx, tt)
-        leaf = torch.from_numpy(x.copy()).requires_grad_()
-
-        def fwd_bwd():
-            leaf.grad = None
-            loss = F.multi_margin_loss(leaf, tt)
-            loss.backward()
-            return loss, leaf.grad
-        return fwd_bwd
+    t_make = torch_loss(lambda F, x_, y_: F.multi_margin_loss(x_, y_), [x], [t], grad)
 
     def np_fn():
         z = np.maximum(0, 1.0 - x[rows, t][:, None] + x)
@@ -866,19 +816,7 @@ def _multilabel_soft_margin(env, shape, dt, grad=False):
     y = (env.rng.random(shape) < 0.3).astype(x.dtype)
     n, c = shape
 
-    def t_make(torch, F):
-        ty = torch.from_numpy(y)
-        if not grad:
-            tx = torch.from_numpy(x)
-            return lambda: F.multilabel_soft_margin_loss(tx, ty)
-        leaf = torch.from_numpy(x.copy()).requires_grad_()
-
-        def fwd_bwd():
-            leaf.grad = None
-            loss = F.multilabel_soft_margin_loss(leaf, ty)
-            loss.backward()
-            return loss, leaf.grad
-        return fwd_bwd
+    t_make = torch_loss(lambda F, x_, y_: F.multilabel_soft_margin_loss(x_, y_), [x], [y], grad)
 
     def np_fn():
         loss = (np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))).mean()
@@ -894,20 +832,7 @@ def _cosine_embedding(env, shape, dt, grad=False):
     a, b = env.normal(shape, dt), env.normal(shape, dt)
     y = np.where(env.rng.random(shape[0]) < 0.5, 1.0, -1.0).astype(a.dtype)
 
-    def t_make(torch, F):
-        ty = torch.from_numpy(y)
-        if not grad:
-            ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-            return lambda: F.cosine_embedding_loss(ta, tb, ty)
-        la = torch.from_numpy(a.copy()).requires_grad_()
-        lb = torch.from_numpy(b.copy()).requires_grad_()
-
-        def fwd_bwd():
-            la.grad = lb.grad = None
-            loss = F.cosine_embedding_loss(la, lb, ty)
-            loss.backward()
-            return loss, (la.grad, lb.grad)
-        return fwd_bwd
+    t_make = torch_loss(lambda F, a_, b_, y_: F.cosine_embedding_loss(a_, b_, y_), [a, b], [y], grad)
 
     def np_fn():
         p, sa, sb = (a * b).sum(1), (a * a).sum(1) + 1e-12, (b * b).sum(1) + 1e-12
@@ -928,18 +853,7 @@ SETUPS["cosine_embedding_loss+grad"] = (lambda env, shape, dt, **kw: _cosine_emb
 def _triplet_margin(env, shape, dt, grad=False):
     a, p, n = env.normal(shape, dt), env.normal(shape, dt), env.normal(shape, dt)
 
-    def t_make(torch, F):
-        if not grad:
-            ta, tp, tn = torch.from_numpy(a), torch.from_numpy(p), torch.from_numpy(n)
-            return lambda: F.triplet_margin_loss(ta, tp, tn)
-        la, lp, ln = (torch.from_numpy(v.copy()).requires_grad_() for v in (a, p, n))
-
-        def fwd_bwd():
-            la.grad = lp.grad = ln.grad = None
-            loss = F.triplet_margin_loss(la, lp, ln)
-            loss.backward()
-            return loss, (la.grad, lp.grad, ln.grad)
-        return fwd_bwd
+    t_make = torch_loss(lambda F, a_, p_, n_: F.triplet_margin_loss(a_, p_, n_), [a, p, n], (), grad)
 
     def np_fn():
         vp, vn = a - p + 1e-6, a - n + 1e-6
@@ -970,19 +884,7 @@ def _ctc(env, shape, dt, grad=False, s=40, blank_boost=0.0):
     il = np.full(n, t_max, dtype=np.int64)
     tl = np.full(n, s, dtype=np.int64)
 
-    def t_make(torch, F):
-        tt, ti, tll = torch.from_numpy(targets), torch.from_numpy(il), torch.from_numpy(tl)
-        if not grad:
-            tlp = torch.from_numpy(lp)
-            return lambda: F.ctc_loss(tlp, tt, ti, tll)
-        llp = torch.from_numpy(lp.copy()).requires_grad_()
-
-        def fwd_bwd():
-            llp.grad = None
-            loss = F.ctc_loss(llp, tt, ti, tll)
-            loss.backward()
-            return loss, llp.grad
-        return fwd_bwd
+    t_make = torch_loss(lambda F, *a_: F.ctc_loss(*a_), [lp], [targets, il, tl], grad)
 
     def np_fn():
         """The log-space forward-backward, vectorized over the batch and the states, one
@@ -1035,19 +937,7 @@ def _multilabel_margin(env, shape, dt, grad=False):
     t[:, :4] = np.argsort(env.rng.random((n, c)), axis=1)[:, :4]  # 4 labels per sample
     rows = np.arange(n)[:, None]
 
-    def t_make(torch, F):
-        tt = torch.from_numpy(t)
-        if not grad:
-            tx = torch.from_numpy(x)
-            return lambda: F.multilabel_margin_loss(tx, tt)
-        leaf = torch.from_numpy(x.copy()).requires_grad_()
-
-        def fwd_bwd():
-            leaf.grad = None
-            loss = F.multilabel_margin_loss(leaf, tt)
-            loss.backward()
-            return loss, leaf.grad
-        return fwd_bwd
+    t_make = torch_loss(lambda F, x_, y_: F.multilabel_margin_loss(x_, y_), [x], [t], grad)
 
     def np_fn():
         lab = t[:, :4]
