@@ -182,7 +182,11 @@ int CYL_FN(kl_div_loss_grad)(ptrdiff_t n, const T *log_q, const T *t, int log_ta
  * l = a_t ce m^gamma, a_t = alpha t + (1 - alpha)(1 - t) (alpha < 0: 1);
  * d/dx = a_t [(p - t) m^gamma + ce gamma m^(gamma - 1) p (1 - p) (1 - 2t)], the second term
  * taken as 0 where m = 0 (its limit: ce vanishes with m) or gamma = 0.  gamma = 2 (the
- * default) is m * m; other gammas exp(gamma log m). */
+ * default) is m * m; other gammas exp(gamma log m).
+ * With s = 1 - 2t, pq = p (1 - p), D = gamma m^(gamma-1), E = gamma (gamma-1) m^(gamma-2)
+ * (dm/dx = s pq, d(pq)/dx = pq (1 - 2p), d ce/dx = p - t):
+ * d2/dx2 = a_t pq [m^gamma + 2 (p - t) s D + ce s (E s pq + D (1 - 2p))], D and E taken as 0
+ * where m = 0, like the gradient's term. */
 CYL_INLINE T CYL_FN(focal_elem)(ptrdiff_t i, const T *x, const T *t, T alpha, T gamma, T gs, T *loss, T *grad,
                                 T *hess, const int GK, const int HA, const int HG, const int HH, const int HL)
 {
@@ -211,8 +215,16 @@ CYL_INLINE T CYL_FN(focal_elem)(ptrdiff_t i, const T *x, const T *t, T alpha, T 
     }
     T at = HA ? alpha * ti + ((T)1 - alpha) * ((T)1 - ti) : (T)1;
     T l = at * ce * mg, g = 0, h = 0;
-    (void)hess;
-    if (HG) g = at * ((p - ti) * mg + ce * dmg * (p * q) * ((T)1 - (T)2 * ti));
+    const T s = (T)1 - (T)2 * ti, pq = p * q;
+    const T pt = p * ((T)1 - ti) - q * ti; /* p - t, from p and 1 - p: no cancellation for hard t */
+    if (HG) g = at * (pt * mg + ce * dmg * pq * s);
+    if (HH) {
+        T ddmg; /* gamma (gamma - 1) m^(gamma - 2) */
+        if (GK == 2) ddmg = (T)2;
+        else if (GK == 0) ddmg = 0;
+        else ddmg = m == 0 ? (T)0 : (gamma - (T)1) * dmg / m;
+        h = at * pq * (mg + (T)2 * pt * s * dmg + ce * s * (ddmg * s * pq + dmg * (q - p)));
+    }
     CYL_EW_STORE(l, g, h);
     return l;
 }
@@ -224,8 +236,8 @@ CYL_INLINE double CYL_FN(focal_run)(ptrdiff_t n, const T *x, const T *t, T alpha
 }
 
 #define CYL_FOCAL_CALL(GK, HA, HG, HH, HL) \
-    acc = CYL_FN(focal_run)(len, x + i0, t + i0, k_->prm, k_->prm2, gs, CYL_OFF(loss), CYL_OFF(grad), NULL, GK, HA, \
-                            HG, HH, HL)
+    acc = CYL_FN(focal_run)(len, x + i0, t + i0, k_->prm, k_->prm2, gs, CYL_OFF(loss), CYL_OFF(grad), \
+                            CYL_OFF(hess), GK, HA, HG, HH, HL)
 #define CYL_FOCAL_GK(GK) \
     do { if (k_->prm >= 0) CYL_SPEC_G(CYL_FOCAL_CALL, GK, 1); else CYL_SPEC_G(CYL_FOCAL_CALL, GK, 0); } while (0)
 
@@ -241,11 +253,11 @@ static void CYL_FN(focal_block)(void *vctx, ptrdiff_t b_, void *scratch_)
 }
 #undef CYL_FOCAL_GK
 
-int CYL_FN(sigmoid_focal_loss_grad)(ptrdiff_t n, const T *x, const T *t, double alpha, double gamma,
-                                    double grad_scale, T *loss, double *loss_sum, T *grad)
+int CYL_FN(sigmoid_focal_loss_grad_hess)(ptrdiff_t n, const T *x, const T *t, double alpha, double gamma,
+                                         double grad_scale, T *loss, double *loss_sum, T *grad, T *hess)
 {
-    if (!(gamma >= 0) || !(alpha <= 1)) return CYL_ERR_ARG;
-    CYL_FN(ew_ctx) k = {x, t, NULL, NULL, loss, grad, NULL, NULL, (T)grad_scale, (T)alpha, n};
+    if (!(gamma >= 0) || !(alpha <= 1) || (hess && !grad)) return CYL_ERR_ARG;
+    CYL_FN(ew_ctx) k = {x, t, NULL, NULL, loss, grad, hess, NULL, (T)grad_scale, (T)alpha, n};
     k.prm2 = (T)gamma;
     return CYL_FN(ew_run)(&k, 12.0, CYL_FN(focal_block), loss_sum);
 }

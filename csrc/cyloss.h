@@ -51,7 +51,7 @@ extern "C" {
 #define CYL_HINGE_EMBEDDING 1  /* x1 = x, y, margin */
 #define CYL_MARGIN_RANKING 2   /* x1, x2, y, margin */
 
-/* flags for cyl_poisson_nll_loss_grad_hess_* and cyl_gaussian_nll_loss_grad_* */
+/* flags for cyl_poisson_nll_loss_grad_hess_* and cyl_gaussian_nll_loss_grad_hess_* */
 #define CYL_NLL_LOG_INPUT 1    /* Poisson: the input is log(rate) */
 #define CYL_NLL_FULL 2         /* add the constant terms (Stirling / log(2 pi) / 2) */
 
@@ -100,12 +100,15 @@ extern "C" {
  * margin_loss_grad_hess:  elementwise margin losses (kinds CYL_SOFT_MARGIN.. above; see
  *                         csrc/margin.h), torch semantics; hess 0 except soft margin.
  * poisson_nll_loss_grad_hess: torch's poisson_nll_loss elementwise (flags CYL_NLL_*).
- * gaussian_nll_loss_grad: torch's gaussian_nll_loss elementwise, var one per element
- *                         (clamped at eps); grad_var = d loss / d var.
- * sigmoid_focal_loss_grad: torchvision's sigmoid_focal_loss (alpha < 0: no alpha
- *                         weighting; gamma >= 0 else CYL_ERR_ARG).
- * multi_margin_loss_grad: torch's multi_margin_loss per row (p 1 or 2, weight[t] outside
- *                         the power, / c); CYL_ERR_TARGET for a target outside [0, c).
+ * gaussian_nll_loss_grad_hess: torch's gaussian_nll_loss elementwise, var one per element
+ *                         (clamped at eps); grad_var = d loss / d var; hess = d2 loss / dx2
+ *                         (grad_var and hess each need grad).
+ * sigmoid_focal_loss_grad_hess: torchvision's sigmoid_focal_loss (alpha < 0: no alpha
+ *                         weighting; gamma >= 0 else CYL_ERR_ARG); hess (needs grad) the
+ *                         second derivative in x (csrc/binary.h).
+ * multi_margin_loss_grad_hess: torch's multi_margin_loss per row (p 1 or 2, weight[t]
+ *                         outside the power, / c); CYL_ERR_TARGET for a target outside
+ *                         [0, c); hess (needs grad) the diagonal of the Hessian (p = 1: 0).
  * multilabel_soft_margin_loss_grad_hess: torch's multilabel_soft_margin_loss per row (the
  *                         mean over classes of weighted BCE with logits); weight row i at
  *                         weight + i*ldw (ldw 0: one (c,) vector for all rows); hess (needs
@@ -208,16 +211,18 @@ extern "C" {
   X(S, poisson_nll_loss_grad_hess, (ptrdiff_t n, const T *x, const T *t, int flags, double eps, double grad_scale, \
                                     T *loss, double *loss_sum, T *grad, T *hess), \
     (n, x, t, flags, eps, grad_scale, loss, loss_sum, grad, hess)) \
-  X(S, gaussian_nll_loss_grad, (ptrdiff_t n, const T *x, const T *t, const T *var, int flags, double eps, \
-                                double grad_scale, T *loss, double *loss_sum, T *grad, T *grad_var), \
-    (n, x, t, var, flags, eps, grad_scale, loss, loss_sum, grad, grad_var)) \
-  X(S, sigmoid_focal_loss_grad, (ptrdiff_t n, const T *x, const T *t, double alpha, double gamma, \
-                                 double grad_scale, T *loss, double *loss_sum, T *grad), \
-    (n, x, t, alpha, gamma, grad_scale, loss, loss_sum, grad)) \
-  X(S, multi_margin_loss_grad, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target, \
-                                const T *weight, int p, double margin, double grad_scale, T *loss, \
-                                double *loss_sum, T *grad, ptrdiff_t ldg, ptrdiff_t *err_index), \
-    (n, c, x, ldx, target, weight, p, margin, grad_scale, loss, loss_sum, grad, ldg, err_index)) \
+  X(S, gaussian_nll_loss_grad_hess, (ptrdiff_t n, const T *x, const T *t, const T *var, int flags, double eps, \
+                                     double grad_scale, T *loss, double *loss_sum, T *grad, T *grad_var, \
+                                     T *hess), \
+    (n, x, t, var, flags, eps, grad_scale, loss, loss_sum, grad, grad_var, hess)) \
+  X(S, sigmoid_focal_loss_grad_hess, (ptrdiff_t n, const T *x, const T *t, double alpha, double gamma, \
+                                      double grad_scale, T *loss, double *loss_sum, T *grad, T *hess), \
+    (n, x, t, alpha, gamma, grad_scale, loss, loss_sum, grad, hess)) \
+  X(S, multi_margin_loss_grad_hess, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target, \
+                                     const T *weight, int p, double margin, double grad_scale, T *loss, \
+                                     double *loss_sum, T *grad, ptrdiff_t ldg, T *hess, ptrdiff_t ldh, \
+                                     ptrdiff_t *err_index), \
+    (n, c, x, ldx, target, weight, p, margin, grad_scale, loss, loss_sum, grad, ldg, hess, ldh, err_index)) \
   X(S, multilabel_margin_loss_grad, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target, \
                                      ptrdiff_t ldt, double grad_scale, T *loss, double *loss_sum, T *grad, \
                                      ptrdiff_t ldg, ptrdiff_t *err_index), \

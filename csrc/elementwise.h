@@ -83,6 +83,7 @@ typedef struct {
     int nosum; /* set by ew_run: no loss wanted (loss and loss_sum NULL) */
     T prm2;    /* a second parameter, and */
     int flags; /* the kernel's own flags, for the kernels that need them */
+    T *out2;   /* a second output beside hess, for the kernels that need one */
 } CYL_FN(ew_ctx);
 
 #define CYL_EW_PROLOGUE \

@@ -13,7 +13,8 @@
  *   v = max(var, eps) (torch clamps without a gradient through the clamp; a NaN var stays
  *   NaN), d = x - t:
  *   l = (log v + d^2 / v) / 2 (+ log(2 pi) / 2 with full);
- *   d/dx = d / v;  d/dvar = (1 / v - d^2 / v^2) / 2  (stored where the others store h).
+ *   d/dx = d / v;  d/dvar = (1 / v - d^2 / v^2) / 2  (stored where the others store h);
+ *   d2/dx2 = 1 / v (in ew_ctx.out2).
  */
 
 CYL_INLINE T CYL_FN(poisson_nll_elem)(ptrdiff_t i, const T *x, const T *t, T eps, T gs, T *loss, T *grad, T *hess,
@@ -78,7 +79,8 @@ int CYL_FN(poisson_nll_loss_grad_hess)(ptrdiff_t n, const T *x, const T *t, int 
 }
 
 CYL_INLINE T CYL_FN(gaussian_nll_elem)(ptrdiff_t i, const T *x, const T *t, const T *var, T eps, T gs, T *loss,
-                                       T *grad, T *hess, const int FULL, const int HG, const int HH, const int HL)
+                                       T *grad, T *hess, T *hx, const int FULL, const int HX, const int HG,
+                                       const int HH, const int HL)
 {
     const T *w = NULL;
     const int HW = 0;
@@ -92,35 +94,43 @@ CYL_INLINE T CYL_FN(gaussian_nll_elem)(ptrdiff_t i, const T *x, const T *t, cons
     if (FULL) l += (T)0.9189385332046728; /* log(2 pi) / 2 */
     if (HG) g = q;
     if (HH) h = (T)0.5 * (iv - q * q);
+    if (HX) hx[i] = iv * gs;
     CYL_EW_STORE(l, g, h);
     return l;
 }
 
 CYL_INLINE double CYL_FN(gaussian_nll_run)(ptrdiff_t n, const T *x, const T *t, const T *var, T eps, T gs,
-                                           T *loss, T *grad, T *hess, const int FULL, const int HG, const int HH,
-                                           const int HL)
+                                           T *loss, T *grad, T *hess, T *hx, const int FULL, const int HX,
+                                           const int HG, const int HH, const int HL)
 {
-    CYL_LANE_SUM(n, CYL_FN(gaussian_nll_elem)(i, x, t, var, eps, gs, loss, grad, hess, FULL, HG, HH, HL));
+    CYL_LANE_SUM(n, CYL_FN(gaussian_nll_elem)(i, x, t, var, eps, gs, loss, grad, hess, hx, FULL, HX, HG, HH, HL));
 }
 
-#define CYL_GAUSSIAN_NLL_CALL(FULL, HG, HH, HL) \
+#define CYL_GAUSSIAN_NLL_CALL(FULL, HX, HG, HH, HL) \
     acc = CYL_FN(gaussian_nll_run)(len, x + i0, t + i0, var + i0, k_->prm, gs, CYL_OFF(loss), CYL_OFF(grad), \
-                                   CYL_OFF(hess), FULL, HG, HH, HL)
+                                   CYL_OFF(hess), CYL_OFF(k_->out2), FULL, HX, HG, HH, HL)
 
 static void CYL_FN(gaussian_nll_block)(void *vctx, ptrdiff_t b_, void *scratch_)
 {
     CYL_EW_PROLOGUE;
     const T *x = k_->a, *t = k_->b, *var = k_->pw;
+    const int full = (k_->flags & CYL_NLL_FULL) != 0;
     (void)weight;
-    if (k_->flags & CYL_NLL_FULL) CYL_SPEC_G(CYL_GAUSSIAN_NLL_CALL, 1); else CYL_SPEC_G(CYL_GAUSSIAN_NLL_CALL, 0);
+    if (k_->out2) { /* the Hessian in x: needs the gradient (checked) */
+        if (full) CYL_SPEC_G(CYL_GAUSSIAN_NLL_CALL, 1, 1); else CYL_SPEC_G(CYL_GAUSSIAN_NLL_CALL, 0, 1);
+    } else {
+        if (full) CYL_SPEC_G(CYL_GAUSSIAN_NLL_CALL, 1, 0); else CYL_SPEC_G(CYL_GAUSSIAN_NLL_CALL, 0, 0);
+    }
     k_->part[b_] = acc;
 }
 
-int CYL_FN(gaussian_nll_loss_grad)(ptrdiff_t n, const T *x, const T *t, const T *var, int flags, double eps,
-                                   double grad_scale, T *loss, double *loss_sum, T *grad, T *grad_var)
+int CYL_FN(gaussian_nll_loss_grad_hess)(ptrdiff_t n, const T *x, const T *t, const T *var, int flags, double eps,
+                                        double grad_scale, T *loss, double *loss_sum, T *grad, T *grad_var,
+                                        T *hess)
 {
-    if ((n > 0 && !var) || (grad_var && !grad)) return CYL_ERR_ARG;
+    if ((n > 0 && !var) || (grad_var && !grad) || (hess && !grad)) return CYL_ERR_ARG;
     CYL_FN(ew_ctx) k = {x, t, NULL, var, loss, grad, grad_var, NULL, (T)grad_scale, (T)eps, n};
     k.flags = flags;
+    k.out2 = hess;
     return CYL_FN(ew_run)(&k, 8.0, CYL_FN(gaussian_nll_block), loss_sum);
 }

@@ -96,19 +96,23 @@ int CYL_FN(margin_loss_grad_hess)(int kind, ptrdiff_t n, const T *x1, const T *x
  *   l = w_t sum_{d != t} h(z_d) / c,  h(z) = max(0, z)^p, p in {1, 2};
  *   d l / d x_d = w_t h'(z_d) / c (d != t),  d l / d x_t = -sum of those,
  * h'(z) = [z > 0] (p = 1) or 2 max(0, z) (p = 2): at z = 0 neither loss nor gradient (torch's
- * z > 0 test).  A NaN z gives NaN (torch skips it: its z > 0 is false). */
+ * z > 0 test).  A NaN z gives NaN (torch skips it: its z > 0 is false).
+ * The diagonal of the Hessian (hess, needs grad): p = 1 piecewise linear, 0; p = 2
+ * d2l/dx_d^2 = 2 w_t [z_d > 0] / c (d != t), d2l/dx_t^2 = the sum of those (the Hessian's
+ * off-diagonal -2 w_t [z_d > 0] / c entries between x_t and x_d are not returned); a NaN z
+ * counts as inactive, as the indicator Hessians of huber_loss and smooth_l1_loss do. */
 typedef struct {
     const T *x, *weight;
     const int64_t *target;
-    T *loss, *grad;
+    T *loss, *grad, *hess;
     double *part;
     double margin, grad_scale;
-    ptrdiff_t n, c, ldx, ldg, rb;
+    ptrdiff_t n, c, ldx, ldg, ldh, rb;
     int p;
 } CYL_FN(mm_ctx);
 
 CYL_INLINE void CYL_FN(multi_margin_rows)(const CYL_FN(mm_ctx) *k, ptrdiff_t i0, ptrdiff_t i1, const int P2,
-                                          double *acc_out)
+                                          const int HH, double *acc_out)
 {
     const ptrdiff_t c = k->c;
     const T m = (T)k->margin;
@@ -143,6 +147,19 @@ CYL_INLINE void CYL_FN(multi_margin_rows)(const CYL_FN(mm_ctx) *k, ptrdiff_t i0,
                 gt += (double)gd;
             }
             gr[t] = (T)(-gt);
+            if (HH) {
+                T *hr = k->hess + i * k->ldh;
+                double ht = 0.0;
+#pragma omp simd reduction(+:ht)
+                for (ptrdiff_t d = 0; d < c; d++) {
+                    T z = m - xt + xr[d];
+                    T hd = z > 0 && P2 ? (T)2 * gsc : (T)0;
+                    hd = d == t ? (T)0 : hd;
+                    hr[d] = hd;
+                    ht += (double)hd;
+                }
+                hr[t] = (T)ht;
+            }
         }
     }
     *acc_out = acc;
@@ -155,8 +172,13 @@ static void CYL_FN(multi_margin_block)(void *vctx, ptrdiff_t b, void *scratch)
     double acc;
     (void)scratch;
     CYL_FN(block_rows)(b, k->rb, k->n, &i0, &i1);
-    if (k->p == 2) CYL_FN(multi_margin_rows)(k, i0, i1, 1, &acc);
-    else CYL_FN(multi_margin_rows)(k, i0, i1, 0, &acc);
+    if (k->hess) {
+        if (k->p == 2) CYL_FN(multi_margin_rows)(k, i0, i1, 1, 1, &acc);
+        else CYL_FN(multi_margin_rows)(k, i0, i1, 0, 1, &acc);
+    } else {
+        if (k->p == 2) CYL_FN(multi_margin_rows)(k, i0, i1, 1, 0, &acc);
+        else CYL_FN(multi_margin_rows)(k, i0, i1, 0, 0, &acc);
+    }
     k->part[b] = acc;
 }
 
@@ -168,17 +190,18 @@ static inline ptrdiff_t CYL_FN(first_bad_class)(ptrdiff_t n, ptrdiff_t c, const 
     return CYL_FN(bad_target)(n, c, target, 0);
 }
 
-int CYL_FN(multi_margin_loss_grad)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target,
-                                   const T *weight, int p, double margin, double grad_scale, T *loss,
-                                   double *loss_sum, T *grad, ptrdiff_t ldg, ptrdiff_t *err_index)
+int CYL_FN(multi_margin_loss_grad_hess)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target,
+                                        const T *weight, int p, double margin, double grad_scale, T *loss,
+                                        double *loss_sum, T *grad, ptrdiff_t ldg, T *hess, ptrdiff_t ldh,
+                                        ptrdiff_t *err_index)
 {
-    if (n < 0 || c < 0 || (p != 1 && p != 2)) return CYL_ERR_ARG;
+    if (n < 0 || c < 0 || (p != 1 && p != 2) || (hess && !grad)) return CYL_ERR_ARG;
     ptrdiff_t bad = CYL_FN(first_bad_class)(n, c, target);
     if (bad >= 0) {
         if (err_index) *err_index = bad;
         return CYL_ERR_TARGET;
     }
-    CYL_FN(mm_ctx) k = {x, weight, target, loss, grad, NULL, margin, grad_scale, n, c, ldx, ldg,
+    CYL_FN(mm_ctx) k = {x, weight, target, loss, grad, hess, NULL, margin, grad_scale, n, c, ldx, ldg, ldh,
                         CYL_FN(rows_per_block)(c), p};
     const ptrdiff_t nb = (n + k.rb - 1) / k.rb;
     double one;

@@ -954,72 +954,133 @@ def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike, *, weight: 
 
 @overload
 def sigmoid_focal_loss(inputs: ArrayLike, targets: ArrayLike, *, alpha: float = ..., gamma: float = ...,
+                       reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                       return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                       return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+@overload
+def sigmoid_focal_loss(inputs: ArrayLike, targets: ArrayLike, *, alpha: float = ..., gamma: float = ...,
                        reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
+                       return_hessian: Literal[False] = ..., hess_out: None = ...,
                        return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def sigmoid_focal_loss(inputs: ArrayLike, targets: ArrayLike, *, alpha: float = ..., gamma: float = ...,
                        reduction: _Reduction = ..., return_grad: Literal[True],
-                       grad_out: Optional[_Array] = ...,
-                       return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
+                       grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
+                       hess_out: None = ..., return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def sigmoid_focal_loss(inputs: ArrayLike, targets: ArrayLike, *, alpha: float = ..., gamma: float = ...,
                        reduction: _Reduction = ..., return_grad: bool, grad_out: Optional[_Array] = ...,
+                       return_hessian: Literal[False] = ..., hess_out: None = ...,
                        return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def sigmoid_focal_loss(inputs: ArrayLike, targets: ArrayLike, *, alpha: float = ..., gamma: float = ...,
-                       reduction: _Reduction = ..., return_grad: Literal[True],
-                       grad_out: Optional[_Array] = ..., return_loss: Literal[False]) -> _Array: ...
+                       reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                       return_hessian: bool, hess_out: Optional[_Array] = ...,
+                       return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
 @overload
 def sigmoid_focal_loss(inputs: ArrayLike, targets: ArrayLike, *, alpha: float = ..., gamma: float = ...,
                        reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                       return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array]]: ...
+                       return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                       return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def sigmoid_focal_loss(inputs: ArrayLike, targets: ArrayLike, *, alpha: float = ..., gamma: float = ...,
+                       reduction: _Reduction = ..., return_grad: Literal[True],
+                       grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
+                       hess_out: None = ..., return_loss: Literal[False]) -> _Array: ...
+@overload
+def sigmoid_focal_loss(inputs: ArrayLike, targets: ArrayLike, *, alpha: float = ..., gamma: float = ...,
+                       reduction: _Reduction = ..., return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                       return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+                       return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
+@overload
+def multi_margin_loss(input: ArrayLike, target: ArrayLike, *, p: int = ..., margin: float = ...,
+                      weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                      grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
+                      hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
 @overload
 def multi_margin_loss(input: ArrayLike, target: ArrayLike, *, p: int = ..., margin: float = ...,
                       weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                       return_grad: Literal[False] = ..., grad_out: None = ...,
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
                       return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def multi_margin_loss(input: ArrayLike, target: ArrayLike, *, p: int = ..., margin: float = ...,
                       weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                       return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
                       return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def multi_margin_loss(input: ArrayLike, target: ArrayLike, *, p: int = ..., margin: float = ...,
                       weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool,
-                      grad_out: Optional[_Array] = ...,
+                      grad_out: Optional[_Array] = ..., return_hessian: Literal[False] = ...,
+                      hess_out: None = ...,
                       return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
+@overload
+def multi_margin_loss(input: ArrayLike, target: ArrayLike, *, p: int = ..., margin: float = ...,
+                      weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                      grad_out: Optional[_Array] = ..., return_hessian: bool, hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def multi_margin_loss(input: ArrayLike, target: ArrayLike, *, p: int = ..., margin: float = ...,
+                      weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                      grad_out: Optional[_Array] = ..., return_hessian: Literal[True],
+                      hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
 @overload
 def multi_margin_loss(input: ArrayLike, target: ArrayLike, *, p: int = ..., margin: float = ...,
                       weight: Optional[ArrayLike] = ..., reduction: _Reduction = ...,
                       return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
                       return_loss: Literal[False]) -> _Array: ...
 @overload
 def multi_margin_loss(input: ArrayLike, target: ArrayLike, *, p: int = ..., margin: float = ...,
                       weight: Optional[ArrayLike] = ..., reduction: _Reduction = ..., return_grad: bool = ...,
-                      grad_out: Optional[_Array] = ...,
-                      return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array]]: ...
+                      grad_out: Optional[_Array] = ..., return_hessian: bool = ...,
+                      hess_out: Optional[_Array] = ...,
+                      return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                           return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                           return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                           return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array, _Array]: ...
+@overload
+def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
                            return_grad: Literal[False] = ..., grad_out: None = ...,
+                           return_hessian: Literal[False] = ..., hess_out: None = ...,
                            return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
                            return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                           return_hessian: Literal[False] = ..., hess_out: None = ...,
                            return_loss: Literal[True] = ...) -> Tuple[_Loss, _Array]: ...
 @overload
 def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
                            return_grad: bool, grad_out: Optional[_Array] = ...,
+                           return_hessian: Literal[False] = ..., hess_out: None = ...,
                            return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array]]: ...
 @overload
 def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                           return_grad: bool = ..., grad_out: Optional[_Array] = ..., return_hessian: bool,
+                           hess_out: Optional[_Array] = ...,
+                           return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]: ...
+@overload
+def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
+                           return_grad: bool = ..., grad_out: Optional[_Array] = ...,
+                           return_hessian: Literal[True], hess_out: Optional[_Array] = ...,
+                           return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
+@overload
+def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
                            return_grad: Literal[True], grad_out: Optional[_Array] = ...,
+                           return_hessian: Literal[False] = ..., hess_out: None = ...,
                            return_loss: Literal[False]) -> _Array: ...
 @overload
 def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: _Reduction = ...,
                            return_grad: bool = ..., grad_out: Optional[_Array] = ...,
-                           return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array]]: ...
+                           return_hessian: bool = ..., hess_out: Optional[_Array] = ...,
+                           return_loss: bool) -> Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]: ...
 
 @overload
 def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike, target_lengths: ArrayLike, *,
@@ -1049,53 +1110,99 @@ def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
 
 @overload
 def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                        reduction: _Reduction = ..., return_grad: bool = ...,
+                        grad_out: Optional[Tuple[Optional[_Array], ...]] = ..., return_hessian: Literal[True],
+                        hess_out: Optional[_Array] = ...,
+                        return_loss: Literal[True] = ...) -> Tuple[_Loss, Tuple[_Array, _Array], _Array]: ...
+@overload
+def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
                         reduction: _Reduction = ..., return_grad: Literal[False] = ..., grad_out: None = ...,
+                        return_hessian: Literal[False] = ..., hess_out: None = ...,
                         return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
                         reduction: _Reduction = ..., return_grad: Literal[True],
                         grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                        return_hessian: Literal[False] = ..., hess_out: None = ...,
                         return_loss: Literal[True] = ...) -> Tuple[_Loss, Tuple[_Array, _Array]]: ...
 @overload
 def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
                         reduction: _Reduction = ..., return_grad: bool,
                         grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                        return_hessian: Literal[False] = ..., hess_out: None = ...,
                         return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, Tuple[_Array, _Array]]]: ...
+@overload
+def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                        reduction: _Reduction = ..., return_grad: bool = ...,
+                        grad_out: Optional[Tuple[Optional[_Array], ...]] = ..., return_hessian: bool,
+                        hess_out: Optional[_Array] = ...,
+                        return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, Tuple[_Array, _Array]], Tuple[_Loss, Tuple[_Array, _Array], _Array]]: ...
+@overload
+def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
+                        reduction: _Reduction = ..., return_grad: bool = ...,
+                        grad_out: Optional[Tuple[Optional[_Array], ...]] = ..., return_hessian: Literal[True],
+                        hess_out: Optional[_Array] = ...,
+                        return_loss: Literal[False]) -> Tuple[Tuple[_Array, _Array], _Array]: ...
 @overload
 def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
                         reduction: _Reduction = ..., return_grad: Literal[True],
                         grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                        return_hessian: Literal[False] = ..., hess_out: None = ...,
                         return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
 @overload
 def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,
                         reduction: _Reduction = ..., return_grad: bool = ...,
-                        grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
-                        return_loss: bool) -> Union[_Loss, Tuple[_Array, _Array], Tuple[_Loss, Tuple[_Array, _Array]]]: ...
+                        grad_out: Optional[Tuple[Optional[_Array], ...]] = ..., return_hessian: bool = ...,
+                        hess_out: Optional[_Array] = ...,
+                        return_loss: bool) -> Union[_Loss, Tuple[_Array, _Array], Tuple[_Loss, Tuple[_Array, _Array]], Tuple[_Loss, Tuple[_Array, _Array], _Array], Tuple[Tuple[_Array, _Array], _Array]]: ...
 
 @overload
 def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike, *, full: bool = ...,
+                      eps: float = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                      grad_out: Optional[Tuple[Optional[_Array], ...]] = ..., return_hessian: Literal[True],
+                      hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[True] = ...) -> Tuple[_Loss, Tuple[_Array, _Array], _Array]: ...
+@overload
+def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike, *, full: bool = ...,
                       eps: float = ..., reduction: _Reduction = ..., return_grad: Literal[False] = ...,
-                      grad_out: None = ..., return_loss: Literal[True] = ...) -> _Loss: ...
+                      grad_out: None = ..., return_hessian: Literal[False] = ..., hess_out: None = ...,
+                      return_loss: Literal[True] = ...) -> _Loss: ...
 @overload
 def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike, *, full: bool = ...,
                       eps: float = ..., reduction: _Reduction = ..., return_grad: Literal[True],
                       grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
                       return_loss: Literal[True] = ...) -> Tuple[_Loss, Tuple[_Array, _Array]]: ...
 @overload
 def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike, *, full: bool = ...,
                       eps: float = ..., reduction: _Reduction = ..., return_grad: bool,
                       grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
                       return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, Tuple[_Array, _Array]]]: ...
+@overload
+def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike, *, full: bool = ...,
+                      eps: float = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                      grad_out: Optional[Tuple[Optional[_Array], ...]] = ..., return_hessian: bool,
+                      hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[True] = ...) -> Union[_Loss, Tuple[_Loss, Tuple[_Array, _Array]], Tuple[_Loss, Tuple[_Array, _Array], _Array]]: ...
+@overload
+def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike, *, full: bool = ...,
+                      eps: float = ..., reduction: _Reduction = ..., return_grad: bool = ...,
+                      grad_out: Optional[Tuple[Optional[_Array], ...]] = ..., return_hessian: Literal[True],
+                      hess_out: Optional[_Array] = ...,
+                      return_loss: Literal[False]) -> Tuple[Tuple[_Array, _Array], _Array]: ...
 @overload
 def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike, *, full: bool = ...,
                       eps: float = ..., reduction: _Reduction = ..., return_grad: Literal[True],
                       grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
+                      return_hessian: Literal[False] = ..., hess_out: None = ...,
                       return_loss: Literal[False]) -> Tuple[_Array, _Array]: ...
 @overload
 def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike, *, full: bool = ...,
                       eps: float = ..., reduction: _Reduction = ..., return_grad: bool = ...,
-                      grad_out: Optional[Tuple[Optional[_Array], ...]] = ...,
-                      return_loss: bool) -> Union[_Loss, Tuple[_Array, _Array], Tuple[_Loss, Tuple[_Array, _Array]]]: ...
+                      grad_out: Optional[Tuple[Optional[_Array], ...]] = ..., return_hessian: bool = ...,
+                      hess_out: Optional[_Array] = ...,
+                      return_loss: bool) -> Union[_Loss, Tuple[_Array, _Array], Tuple[_Loss, Tuple[_Array, _Array]], Tuple[_Loss, Tuple[_Array, _Array], _Array], Tuple[Tuple[_Array, _Array], _Array]]: ...
 
 @overload
 def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike, *, margin: float = ...,

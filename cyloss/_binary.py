@@ -66,13 +66,15 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
 
 
 def sigmoid_focal_loss(inputs, targets, *, alpha=0.25, gamma=2.0, reduction="none", return_grad=False, grad_out=None,
-                       return_loss=True):
+                       return_hessian=False, hess_out=None, return_loss=True):
     """Focal loss a_t (1 - p_t)^gamma BCE(x, t), p = sigmoid(x), p_t = p t + (1 - p)(1 - t),
     a_t = alpha t + (1 - alpha)(1 - t), as torchvision.ops.sigmoid_focal_loss (default
     reduction "none"; soft targets use the same general p_t).  alpha in [0, 1], or -1 for no
     alpha weighting; gamma >= 0.  Stable for any x (1 - p from sigmoid(-x), the BCE from
     softplus); where 1 - p_t is exactly 0 the gamma term of the gradient is taken as its
-    limit 0."""
+    limit 0.  The Hessian (return_hessian) is the second derivative in x,
+    a_t pq [m^g + 2 (p - t) s D + ce s (E s pq + D (1 - 2p))] with m = 1 - p_t, pq = p (1 - p),
+    s = 1 - 2t, D = g m^(g-1), E = g (g-1) m^(g-2) (D, E taken as 0 where m = 0)."""
     x = asarray(inputs, "inputs")
     t = asarray(targets, "targets")
     a = check_scalar(alpha, "alpha")
@@ -86,10 +88,10 @@ def sigmoid_focal_loss(inputs, targets, *, alpha=0.25, gamma=2.0, reduction="non
     shape = broadcast_shape("inputs", x.shape, "targets", t.shape)
 
     def kernel(a_, b_, gs, loss_rows, grad, hess, want_loss):
-        return _core.sigmoid_focal(a_, b_, a, g, gs, loss_rows, grad, want_loss)
+        return _core.sigmoid_focal(a_, b_, a, g, gs, loss_rows, grad, hess, want_loss)
 
     return _elementwise(kernel, (), (x, cdt, rdt), t, shape, red, return_grad, grad_out, pred_shape=x.shape,
-                        return_loss=return_loss)
+                        return_hessian=return_hessian, hess_out=hess_out, return_loss=return_loss)
 
 
 def multilabel_soft_margin_loss(input, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,

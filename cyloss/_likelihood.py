@@ -4,7 +4,8 @@ arithmetic does).  See cyloss._classification for the conventions of return_grad
 import numpy as np
 
 from . import _core
-from ._validate import (_elementwise, _flags, asarray, broadcast_shape, broadcast_to, check_flag, check_grads_out,
+from ._validate import (_elementwise, _flags, asarray, broadcast_shape, broadcast_to, check_first_hess_out, check_flag,
+                        check_grads_out,
                         check_reduction, check_scalar, contiguous, copy_into, finish_grads, finish_loss, float_dtypes,
                         position)
 
@@ -49,12 +50,14 @@ def _var_shape(x_shape, v_shape):
 
 
 def gaussian_nll_loss(input, target, var, *, full=False, eps=1e-6, reduction="mean", return_grad=False,
-                      grad_out=None, return_loss=True):
+                      grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
     """Gaussian negative log-likelihood (log v + (x - t)^2 / v) / 2, v = max(var, eps), as
     torch.nn.functional.gaussian_nll_loss (full=True adds log(2 pi) / 2; var's shape by torch's
     rules; the clamp at eps passes no gradient, as torch's no_grad clamp).  A negative var is a
     ValueError.  return_grad=True returns (loss, (d/dinput, d/dvar)), d/dvar summed over the
-    dimensions var is broadcast along; grad_out is None or a tuple of two arrays (or None entries)."""
+    dimensions var is broadcast along; grad_out is None or a tuple of two arrays (or None entries).
+    return_hessian=True returns (loss, (d/dinput, d/dvar), hess), hess the diagonal Hessian in
+    input, 1 / v (scaled like the gradient, of input's shape); hess_out receives it."""
     x = asarray(input, "input")
     t = asarray(target, "target")
     v = asarray(var, "var")
@@ -70,8 +73,10 @@ def gaussian_nll_loss(input, target, var, *, full=False, eps=1e-6, reduction="me
     if v.size and np.any(v < 0):
         i = int(np.argmax((v < 0).ravel()))
         raise ValueError(f"var{position(i, v.shape)} = {v.ravel()[i]} is negative")
-    want_grad, return_grad, _, return_loss = _flags(return_grad, False, None, None, shape, rdt, return_loss)
+    want_grad, return_grad, return_hessian, return_loss = _flags(return_grad, return_hessian, None, None, shape, rdt,
+                                                                 return_loss)
     outs = check_grads_out(grad_out, want_grad, (x.shape, v.shape), rdt, ("input", "var"))
+    hout = check_first_hess_out(hess_out, return_hessian, x.shape, rdt, outs)
     a = contiguous(np.broadcast_to(x, shape), cdt).reshape(-1)
     b = contiguous(np.broadcast_to(t, shape), cdt).reshape(-1)
     c = contiguous(broadcast_to(v.reshape(v_shape), shape, "var", "the loss's"), cdt).reshape(-1)
@@ -80,7 +85,8 @@ def gaussian_nll_loss(input, target, var, *, full=False, eps=1e-6, reduction="me
     loss_rows = np.empty(size, dtype=cdt) if red == "none" and return_loss else None
     g = np.empty(size, dtype=cdt) if want_grad else None
     gv = np.empty(size, dtype=cdt) if want_grad else None
-    total = _core.gaussian_nll(a, b, c, _core.NLL_FULL if full_ else 0, e, gs, loss_rows, g, gv, return_loss)
+    h = np.empty(size, dtype=cdt) if return_hessian else None
+    total = _core.gaussian_nll(a, b, c, _core.NLL_FULL if full_ else 0, e, gs, loss_rows, g, gv, h, return_loss)
     loss = finish_loss(total, loss_rows, red, size, shape, rdt) if return_loss else None
     if not want_grad:
         return loss
@@ -88,4 +94,7 @@ def gaussian_nll_loss(input, target, var, *, full=False, eps=1e-6, reduction="me
     gvar = gvar.reshape(v.shape)
     if outs[1] is not None:
         gvar = copy_into(outs[1], gvar)
+    if return_hessian:
+        hess, = finish_grads((h,), shape, (x.shape,), (hout,), rdt)
+        return (loss, (gx, gvar), hess) if return_loss else ((gx, gvar), hess)
     return (loss, (gx, gvar)) if return_loss else (gx, gvar)

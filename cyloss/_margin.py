@@ -7,8 +7,9 @@ import numpy as np
 
 from . import _core
 from ._classification import _class_setup, _class_targets
-from ._validate import (_elementwise, _finish, _flags, asarray, broadcast_shape, check_grads_out, check_reduction,
-                        check_scalar, contiguous, direct_out, finish_grad_rows, finish_grads, finish_loss,
+from ._validate import (_elementwise, _finish, _flags, asarray, broadcast_shape, check_first_hess_out, check_grads_out,
+                        check_reduction,
+                        check_scalar, contiguous, copy_into, direct_out, finish_grad_rows, finish_grads, finish_loss,
                         float_dtypes, plain, position)
 
 __all__ = ["soft_margin_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss",
@@ -51,12 +52,14 @@ def hinge_embedding_loss(input, target, *, margin=1.0, reduction="mean", return_
 
 
 def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean", return_grad=False, grad_out=None,
-                        return_loss=True):
+                        return_hessian=False, hess_out=None, return_loss=True):
     """max(0, -y (x1 - x2) + margin), as torch.nn.functional.margin_ranking_loss (y expected in
     {1, -1}; torch does not check it and neither does cyloss: any y is used as given).  The
     three arrays must have the same number of dimensions (torch's rule) and broadcast against
     each other.  return_grad=True returns (loss, (d/dinput1, d/dinput2)); grad_out is None or
-    a tuple of two arrays (or None entries) receiving them."""
+    a tuple of two arrays (or None entries) receiving them.  The loss is piecewise linear:
+    return_hessian=True returns (loss, (d/dinput1, d/dinput2), hess) with hess the diagonal
+    Hessian in input1 (of input1's shape), 0; hess_out receives it."""
     x1 = asarray(input1, "input1")
     x2 = asarray(input2, "input2")
     y = asarray(target, "target")
@@ -68,29 +71,37 @@ def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean",
     cdt, rdt = float_dtypes(x1)
     shape = broadcast_shape("input1", x1.shape, "input2", x2.shape)
     shape = broadcast_shape("input1 and input2", shape, "target", y.shape)
-    want_grad, return_grad, _, return_loss = _flags(return_grad, False, None, None, shape, rdt, return_loss)
+    want_grad, return_grad, return_hessian, return_loss = _flags(return_grad, return_hessian, None, None, shape, rdt,
+                                                                 return_loss)
     outs = check_grads_out(grad_out, want_grad, (x1.shape, x2.shape), rdt, ("input1", "input2"))
+    hout = check_first_hess_out(hess_out, return_hessian, x1.shape, rdt, outs)
     a, b, c = (contiguous(np.broadcast_to(v, shape), cdt).reshape(-1) for v in (x1, x2, y))
     size = a.shape[0]
     gs = 1.0 / size if red == "mean" and size else 1.0
     loss_rows = np.empty(size, dtype=cdt) if red == "none" and return_loss else None
     g1 = np.empty(size, dtype=cdt) if want_grad else None
-    total = _core.margin(_core.MARGIN_RANKING, a, b, c, m, gs, loss_rows, g1, None, return_loss)
+    h1 = np.empty(size, dtype=cdt) if return_hessian else None
+    total = _core.margin(_core.MARGIN_RANKING, a, b, c, m, gs, loss_rows, g1, h1, return_loss)
     loss = finish_loss(total, loss_rows, red, size, shape, rdt) if return_loss else None
     if not want_grad:
         return loss
     grads = finish_grads((g1, np.negative(g1)), shape, (x1.shape, x2.shape), outs, rdt)
+    if return_hessian:
+        hess, = finish_grads((h1,), shape, (x1.shape,), (hout,), rdt)
+        return (loss, grads, hess) if return_loss else (grads, hess)
     return (loss, grads) if return_loss else grads
 
 
 def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction="mean", return_grad=False,
-                      grad_out=None, return_loss=True):
+                      grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
     """Multi-class hinge loss, as torch.nn.functional.multi_margin_loss: for scores x (N, C) or
     (C,) and class targets t, sum over d != t of w[t] max(0, margin - x[t] + x[d])^p / C, p in
     {1, 2}, `weight` (C,) applied as torch's implementation applies it (w[t], outside the
     power); "mean" divides by N.  Targets outside [0, C) are an IndexError.  At
     margin - x[t] + x[d] = 0 the term and its gradient are 0 (torch); a NaN score gives NaN
-    (torch skips such terms)."""
+    (torch skips such terms).  return_hessian=True adds the diagonal of the Hessian: 0 for p=1
+    (piecewise linear); for p=2, 2 w[t] / C at each active d (margin - x[t] + x[d] > 0) and
+    their sum at t (like cross_entropy's, the diagonal of a Hessian that is not diagonal)."""
     x, cdt, rdt, ax, c, w = _class_setup(input, -1, weight, "input")
     if x.ndim > 2:
         raise ValueError(f"input must be 1-D (C,) or 2-D (N, C), got shape {x.shape}")
@@ -99,15 +110,19 @@ def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction=
     m = check_scalar(margin, "margin")
     red = check_reduction(reduction)
     tf, t_shape = _class_targets(plain(target, "target"), x, ax, c, "target", "input")
-    want_grad, return_grad, _, return_loss = _flags(return_grad, False, grad_out, None, x.shape, rdt, return_loss)
+    want_grad, return_grad, return_hessian, return_loss = _flags(return_grad, return_hessian, grad_out, hess_out,
+                                                                 x.shape, rdt, return_loss)
     xm = contiguous(x, cdt).reshape(-1, c) if x.ndim == 2 else contiguous(x, cdt).reshape(1, c)
     n = xm.shape[0]
     gs = 1.0 / n if red == "mean" and n else 1.0
     loss_rows = np.empty(n, dtype=cdt) if red == "none" else None
     direct = direct_out(grad_out, cdt, (xm, tf, w)) if grad_out is not None else None
     grad = (direct.reshape(n, c) if direct is not None else np.empty((n, c), dtype=cdt)) if want_grad else None
+    hdirect = direct_out(hess_out, cdt, (xm, tf, w, grad)) if hess_out is not None else None
+    hess = ((hdirect.reshape(n, c) if hdirect is not None else np.empty((n, c), dtype=cdt)) if return_hessian
+            else None)
     try:
-        total = _core.multi_margin(xm, tf, w, int(p), m, gs, loss_rows, grad)
+        total = _core.multi_margin(xm, tf, w, int(p), m, gs, loss_rows, grad, hess)
     except _core.KernelError as e:
         i = e.args[1]
         raise IndexError(f"target{position(i, t_shape)} = {int(tf[i])} is out of range for {c} classes "
@@ -116,19 +131,24 @@ def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction=
     loss = finish_loss(total, loss_rows, red, n, t_shape, rdt)
     if want_grad:
         grad = finish_grad_rows(grad, direct, grad_out, x.shape, rdt)
-    return _finish(loss, grad, return_grad, return_loss=return_loss)
+    if return_hessian:
+        hess = finish_grad_rows(hess, hdirect, hess_out, x.shape, rdt)
+    return _finish(loss, grad, return_grad, hess, return_hessian, return_loss=return_loss)
 
 
 _INT64_MAX = int(np.iinfo(np.int64).max)
 
 
-def multilabel_margin_loss(input, target, *, reduction="mean", return_grad=False, grad_out=None, return_loss=True):
+def multilabel_margin_loss(input, target, *, reduction="mean", return_grad=False, grad_out=None, return_hessian=False,
+                           hess_out=None, return_loss=True):
     """Multi-label hinge loss, as torch.nn.functional.multilabel_margin_loss: scores x (N, C) or
     (C,), target of the same shape holding each sample's class indices followed by -1 padding
     (entries after the first negative one are ignored, torch's layout); the loss is
     sum over listed targets j and non-target classes i of max(0, 1 - x[t_j] + x[i]) / C.
     Listed indices >= C are an IndexError; "mean" divides by N.  At 1 - x[t_j] + x[i] = 0 the
-    term and its gradient are 0 (torch); a NaN score gives NaN (torch skips such terms)."""
+    term and its gradient are 0 (torch); a NaN score gives NaN (torch skips such terms).  The
+    loss is piecewise linear: return_hessian=True adds its Hessian, 0 (also at a NaN score, as
+    l1_loss's)."""
     x = asarray(input, "input")
     if x.ndim not in (1, 2):
         raise ValueError(f"input must be 1-D (C,) or 2-D (N, C), got shape {x.shape}")
@@ -141,7 +161,8 @@ def multilabel_margin_loss(input, target, *, reduction="mean", return_grad=False
         t = np.minimum(t, _INT64_MAX)  # (beyond any class count: reported below as out of range)
     red = check_reduction(reduction)
     cdt, rdt = float_dtypes(x)
-    want_grad, return_grad, _, return_loss = _flags(return_grad, False, grad_out, None, x.shape, rdt, return_loss)
+    want_grad, return_grad, return_hessian, return_loss = _flags(return_grad, return_hessian, grad_out, hess_out,
+                                                                 x.shape, rdt, return_loss)
     c = x.shape[-1]
     xm = contiguous(x, cdt).reshape(-1, c)
     tm = contiguous(t, np.dtype(np.int64)).reshape(-1, c)
@@ -159,4 +180,7 @@ def multilabel_margin_loss(input, target, *, reduction="mean", return_grad=False
     loss = finish_loss(total, loss_rows, red, n, x.shape[:-1], rdt)
     if want_grad:
         grad = finish_grad_rows(grad, direct, grad_out, x.shape, rdt)
-    return _finish(loss, grad, return_grad, return_loss=return_loss)
+    hess = None
+    if return_hessian:  # piecewise linear: 0 (as l1_loss's, also at NaN)
+        hess = np.zeros(x.shape, dtype=rdt) if hess_out is None else copy_into(hess_out, np.zeros(x.shape, rdt))
+    return _finish(loss, grad, return_grad, hess, return_hessian, return_loss=return_loss)

@@ -462,6 +462,18 @@ def check_grads_out(grad_out, want_grad, shapes, dtype, names):
     return tuple(outs)
 
 
+def check_first_hess_out(hess_out, return_hessian, shape, dtype, grad_outs):
+    """hess_out= of a loss of several float inputs, whose Hessian is the diagonal one in its
+    first input (of that input's gradient `shape`): as check_hess_out, and separate from every
+    grad_out entry."""
+    if hess_out is None:
+        return None
+    check_hess_out(hess_out, return_hessian, shape, dtype)
+    if any(g is not None and np.may_share_memory(g, hess_out) for g in grad_outs):
+        raise ValueError("hess_out overlaps a grad_out entry: pass separate arrays")
+    return hess_out
+
+
 def finish_grads(flat_grads, shape, shapes, outs, rdt):
     """The gradients (flat, of the broadcast `shape`) summed to each input's shape, in the
     result dtype; written into the matching grad_out entry when there is one."""

@@ -84,14 +84,14 @@ cdef int margin_loss_grad_hess_f32(int kind, ptrdiff_t n, const float *x1, const
 cdef int poisson_nll_loss_grad_hess_f32(ptrdiff_t n, const float *x, const float *t, int flags, double eps, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept nogil:
     return C.cyl_poisson_nll_loss_grad_hess_f32(n, x, t, flags, eps, grad_scale, loss, loss_sum, grad, hess)
 
-cdef int gaussian_nll_loss_grad_f32(ptrdiff_t n, const float *x, const float *t, const float *var, int flags, double eps, double grad_scale, float *loss, double *loss_sum, float *grad, float *grad_var) noexcept nogil:
-    return C.cyl_gaussian_nll_loss_grad_f32(n, x, t, var, flags, eps, grad_scale, loss, loss_sum, grad, grad_var)
+cdef int gaussian_nll_loss_grad_hess_f32(ptrdiff_t n, const float *x, const float *t, const float *var, int flags, double eps, double grad_scale, float *loss, double *loss_sum, float *grad, float *grad_var, float *hess) noexcept nogil:
+    return C.cyl_gaussian_nll_loss_grad_hess_f32(n, x, t, var, flags, eps, grad_scale, loss, loss_sum, grad, grad_var, hess)
 
-cdef int sigmoid_focal_loss_grad_f32(ptrdiff_t n, const float *x, const float *t, double alpha, double gamma, double grad_scale, float *loss, double *loss_sum, float *grad) noexcept nogil:
-    return C.cyl_sigmoid_focal_loss_grad_f32(n, x, t, alpha, gamma, grad_scale, loss, loss_sum, grad)
+cdef int sigmoid_focal_loss_grad_hess_f32(ptrdiff_t n, const float *x, const float *t, double alpha, double gamma, double grad_scale, float *loss, double *loss_sum, float *grad, float *hess) noexcept nogil:
+    return C.cyl_sigmoid_focal_loss_grad_hess_f32(n, x, t, alpha, gamma, grad_scale, loss, loss_sum, grad, hess)
 
-cdef int multi_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const int64_t *target, const float *weight, int p, double margin, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil:
-    return C.cyl_multi_margin_loss_grad_f32(n, c, x, ldx, target, weight, p, margin, grad_scale, loss, loss_sum, grad, ldg, err_index)
+cdef int multi_margin_loss_grad_hess_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const int64_t *target, const float *weight, int p, double margin, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, float *hess, ptrdiff_t ldh, ptrdiff_t *err_index) noexcept nogil:
+    return C.cyl_multi_margin_loss_grad_hess_f32(n, c, x, ldx, target, weight, p, margin, grad_scale, loss, loss_sum, grad, ldg, hess, ldh, err_index)
 
 cdef int multilabel_margin_loss_grad_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const int64_t *target, ptrdiff_t ldt, double grad_scale, float *loss, double *loss_sum, float *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil:
     return C.cyl_multilabel_margin_loss_grad_f32(n, c, x, ldx, target, ldt, grad_scale, loss, loss_sum, grad, ldg, err_index)
@@ -189,14 +189,14 @@ cdef int margin_loss_grad_hess_f64(int kind, ptrdiff_t n, const double *x1, cons
 cdef int poisson_nll_loss_grad_hess_f64(ptrdiff_t n, const double *x, const double *t, int flags, double eps, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept nogil:
     return C.cyl_poisson_nll_loss_grad_hess_f64(n, x, t, flags, eps, grad_scale, loss, loss_sum, grad, hess)
 
-cdef int gaussian_nll_loss_grad_f64(ptrdiff_t n, const double *x, const double *t, const double *var, int flags, double eps, double grad_scale, double *loss, double *loss_sum, double *grad, double *grad_var) noexcept nogil:
-    return C.cyl_gaussian_nll_loss_grad_f64(n, x, t, var, flags, eps, grad_scale, loss, loss_sum, grad, grad_var)
+cdef int gaussian_nll_loss_grad_hess_f64(ptrdiff_t n, const double *x, const double *t, const double *var, int flags, double eps, double grad_scale, double *loss, double *loss_sum, double *grad, double *grad_var, double *hess) noexcept nogil:
+    return C.cyl_gaussian_nll_loss_grad_hess_f64(n, x, t, var, flags, eps, grad_scale, loss, loss_sum, grad, grad_var, hess)
 
-cdef int sigmoid_focal_loss_grad_f64(ptrdiff_t n, const double *x, const double *t, double alpha, double gamma, double grad_scale, double *loss, double *loss_sum, double *grad) noexcept nogil:
-    return C.cyl_sigmoid_focal_loss_grad_f64(n, x, t, alpha, gamma, grad_scale, loss, loss_sum, grad)
+cdef int sigmoid_focal_loss_grad_hess_f64(ptrdiff_t n, const double *x, const double *t, double alpha, double gamma, double grad_scale, double *loss, double *loss_sum, double *grad, double *hess) noexcept nogil:
+    return C.cyl_sigmoid_focal_loss_grad_hess_f64(n, x, t, alpha, gamma, grad_scale, loss, loss_sum, grad, hess)
 
-cdef int multi_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const int64_t *target, const double *weight, int p, double margin, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil:
-    return C.cyl_multi_margin_loss_grad_f64(n, c, x, ldx, target, weight, p, margin, grad_scale, loss, loss_sum, grad, ldg, err_index)
+cdef int multi_margin_loss_grad_hess_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const int64_t *target, const double *weight, int p, double margin, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, double *hess, ptrdiff_t ldh, ptrdiff_t *err_index) noexcept nogil:
+    return C.cyl_multi_margin_loss_grad_hess_f64(n, c, x, ldx, target, weight, p, margin, grad_scale, loss, loss_sum, grad, ldg, hess, ldh, err_index)
 
 cdef int multilabel_margin_loss_grad_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const int64_t *target, ptrdiff_t ldt, double grad_scale, double *loss, double *loss_sum, double *grad, ptrdiff_t ldg, ptrdiff_t *err_index) noexcept nogil:
     return C.cyl_multilabel_margin_loss_grad_f64(n, c, x, ldx, target, ldt, grad_scale, loss, loss_sum, grad, ldg, err_index)

@@ -328,25 +328,29 @@ def nll_loss(const floating[:, ::1] x, const int64_t[::1] target, const floating
 
 
 def multi_margin(const floating[:, ::1] x, const int64_t[::1] target, const floating[::1] weight, int p,
-                 double margin, double grad_scale, floating[::1] loss, floating[:, ::1] grad):
+                 double margin, double grad_scale, floating[::1] loss, floating[:, ::1] grad,
+                 floating[:, ::1] hess=None):
+    """hess (the Hessian's diagonal) needs grad."""
     cdef ptrdiff_t n = x.shape[0], c = x.shape[1], err = -1
     _check_class_args(n, c, target, weight, loss)
     if grad is not None:
         _want2(grad.shape[0], grad.shape[1], n, c, "grad")
+    _check_hess2(hess, grad is not None, n, c)
     cdef const floating *px = _c2(x)
     cdef const int64_t *pt = _ci(target)
     cdef const floating *pw = _c1(weight)
     cdef floating *pl = _w1(loss)
     cdef floating *pg = _w2(grad)
+    cdef floating *ph = _w2(hess)
     cdef double total = 0.0
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_multi_margin_loss_grad_f32(n, c, px, c, pt, pw, p, margin, grad_scale, pl, &total, pg, c,
-                                                  &err)
+            st = C.cyl_multi_margin_loss_grad_hess_f32(n, c, px, c, pt, pw, p, margin, grad_scale, pl, &total, pg,
+                                                       c, ph, c, &err)
         else:
-            st = C.cyl_multi_margin_loss_grad_f64(n, c, px, c, pt, pw, p, margin, grad_scale, pl, &total, pg, c,
-                                                  &err)
+            st = C.cyl_multi_margin_loss_grad_hess_f64(n, c, px, c, pt, pw, p, margin, grad_scale, pl, &total, pg,
+                                                       c, ph, c, &err)
     _check(st, err)
     return total
 
@@ -700,14 +704,16 @@ def poisson_nll(const floating[::1] x, const floating[::1] t, int flags, double 
 
 def gaussian_nll(const floating[::1] x, const floating[::1] t, const floating[::1] var, int flags, double eps,
                  double grad_scale, floating[::1] loss, floating[::1] grad, floating[::1] grad_var,
-                 bint want_loss=True):
-    """grad and grad_var: both or neither."""
+                 floating[::1] hess=None, bint want_loss=True):
+    """grad and grad_var: both or neither; hess (d2/dx2) needs them."""
     cdef ptrdiff_t n = x.shape[0]
     _check_elementwise(n, t, var, loss, grad)
     if (grad is None) != (grad_var is None):
         raise ValueError("cyloss._core: grad and grad_var go together")
     if grad_var is not None:
         _want1(grad_var.shape[0], n, "grad_var")
+    _check_hess1(hess, grad is not None, n)
+    cdef floating *ph = _w1(hess)
     cdef const floating *px = _c1(x)
     cdef const floating *pt = _c1(t)
     cdef const floating *pv = _c1(var)
@@ -719,29 +725,33 @@ def gaussian_nll(const floating[::1] x, const floating[::1] t, const floating[::
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_gaussian_nll_loss_grad_f32(n, px, pt, pv, flags, eps, grad_scale, pl, ptot, pg, pgv)
+            st = C.cyl_gaussian_nll_loss_grad_hess_f32(n, px, pt, pv, flags, eps, grad_scale, pl, ptot, pg, pgv,
+                                                       ph)
         else:
-            st = C.cyl_gaussian_nll_loss_grad_f64(n, px, pt, pv, flags, eps, grad_scale, pl, ptot, pg, pgv)
+            st = C.cyl_gaussian_nll_loss_grad_hess_f64(n, px, pt, pv, flags, eps, grad_scale, pl, ptot, pg, pgv,
+                                                       ph)
     _check(st, -1)
     return total
 
 
 def sigmoid_focal(const floating[::1] x, const floating[::1] t, double alpha, double gamma, double grad_scale,
-                  floating[::1] loss, floating[::1] grad, bint want_loss=True):
+                  floating[::1] loss, floating[::1] grad, floating[::1] hess=None, bint want_loss=True):
     cdef ptrdiff_t n = x.shape[0]
     _check_elementwise(n, t, t, loss, grad)
+    _check_hess1(hess, grad is not None, n)
     cdef const floating *px = _c1(x)
     cdef const floating *pt = _c1(t)
     cdef floating *pl = _w1(loss)
     cdef floating *pg = _w1(grad)
+    cdef floating *ph = _w1(hess)
     cdef double total = 0.0
     cdef double *ptot = &total if want_loss else NULL
     cdef int st
     with nogil:
         if floating is float:
-            st = C.cyl_sigmoid_focal_loss_grad_f32(n, px, pt, alpha, gamma, grad_scale, pl, ptot, pg)
+            st = C.cyl_sigmoid_focal_loss_grad_hess_f32(n, px, pt, alpha, gamma, grad_scale, pl, ptot, pg, ph)
         else:
-            st = C.cyl_sigmoid_focal_loss_grad_f64(n, px, pt, alpha, gamma, grad_scale, pl, ptot, pg)
+            st = C.cyl_sigmoid_focal_loss_grad_hess_f64(n, px, pt, alpha, gamma, grad_scale, pl, ptot, pg, ph)
     _check(st, -1)
     return total
 

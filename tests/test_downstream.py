@@ -132,7 +132,7 @@ def test_downstream_grad_hess_row_kernel(downstream):
 
 
 def test_downstream_calls_a_catalogue_kernel(downstream):
-    """multi_margin_loss_grad_f64 from Cython, against a plain loop written here."""
+    """multi_margin_loss_grad_hess_f64 from Cython, against a plain loop written here."""
     fused_ce, _ = downstream
     rng = np.random.default_rng(10)
     x = rng.normal(size=(40, 6))

@@ -27,14 +27,15 @@ LOSSES = {
     "soft_margin_loss": "x, y", "hinge_embedding_loss": "x, y, margin=0.5",
     "poisson_nll_loss": "x, y, log_input=False, full=True",
     "multilabel_soft_margin_loss": "x, y, weight=np.ones(3)",
+    "sigmoid_focal_loss": "x, y, alpha=0.5", "multi_margin_loss": "x, t, p=2",
+    "multilabel_margin_loss": "x, np.zeros((4, 3), dtype=np.int64)",
 }
 # losses without return_hessian, and losses of several float inputs (a tuple of gradients)
-LOSSES_NO_HESSIAN = {"sigmoid_focal_loss": "x, y, alpha=0.5", "multi_margin_loss": "x, t, p=2",
-                     "multilabel_margin_loss": "x, np.zeros((4, 3), dtype=np.int64)",
-                     "ctc_loss": "np.zeros((5, 4, 3)), np.ones((4, 2), dtype=np.int64), [5] * 4, (2, 2, 1, 0), blank=0"}
+LOSSES_NO_HESSIAN = {"ctc_loss": "np.zeros((5, 4, 3)), np.ones((4, 2), dtype=np.int64), [5] * 4, (2, 2, 1, 0), blank=0"}
 LOSSES_MULTI = {"margin_ranking_loss": "x, x, y, margin=0.1", "gaussian_nll_loss": "x, y, y, full=True",
                 "cosine_embedding_loss": "x, y, np.ones(4), margin=0.2",
                 "triplet_margin_loss": "x, y, x, p=1.0, swap=True"}
+MULTI_HESSIAN = {"margin_ranking_loss", "gaussian_nll_loss"}  # the diagonal Hessian in the first input
 
 HEADER = """\
 from typing import Any, Tuple, Union
@@ -120,6 +121,12 @@ assert_type(cyloss.{fn}({args}, return_grad=True, grad_out=({outs})), Tuple[Loss
 assert_type(cyloss.{fn}({args}, return_grad=flag), Union[Loss, Tuple[Loss, {gs}]])
 assert_type(cyloss.{fn}({args}, return_grad=True, return_loss=False), {gs})
 """)
+        if fn in MULTI_HESSIAN:
+            lines.append(f"""\
+assert_type(cyloss.{fn}({args}, return_hessian=True), Tuple[Loss, {gs}, Arr])
+assert_type(cyloss.{fn}({args}, return_hessian=True, hess_out=np.empty((4, 3))), Tuple[Loss, {gs}, Arr])
+assert_type(cyloss.{fn}({args}, return_hessian=True, return_loss=False), Tuple[{gs}, Arr])
+""")
     return "\n".join(lines)
 
 
@@ -136,7 +143,7 @@ cyloss.mse_loss(x, y, grad_out=np.empty((4, 3)))  # E: grad_out goes with return
 cyloss.binary_cross_entropy(y, y, return_grad=True, grad_out=[[0.0]])  # E: not an ndarray
 a, b = cyloss.half_poisson_loss(x, y, return_hessian=True)  # E: three values
 cyloss.pinball_loss(x, y, hess_out=np.empty((4, 3)))  # E: hess_out goes with return_hessian=True
-cyloss.sigmoid_focal_loss(x, y, return_hessian=True)  # E: no Hessian
+cyloss.cosine_embedding_loss(x, y, np.ones(4), return_hessian=True)  # E: no Hessian
 gm: Arr = cyloss.margin_ranking_loss(x, x, y, return_grad=True)[1]  # E: a tuple of two gradients
 """
 

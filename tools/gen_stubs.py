@@ -53,54 +53,63 @@ LOSSES = {
     "poisson_nll_loss": ("input", "target", ["log_input: bool = ...", "full: bool = ...", "eps: float = ...",
                                              "reduction: " + R + " = ..."],),
     "multilabel_soft_margin_loss": ("input", "target", [W, "reduction: " + R + " = ..."],),
+    "sigmoid_focal_loss": ("inputs", "targets", ["alpha: float = ...", "gamma: float = ...",
+                                                 "reduction: " + R + " = ..."],),
+    "multi_margin_loss": ("input", "target", ["p: int = ...", "margin: float = ...", W,
+                                              "reduction: " + R + " = ..."],),
+    "multilabel_margin_loss": ("input", "target", ["reduction: " + R + " = ..."],),
 }
 
 # losses without return_hessian: name -> (arguments, keyword parameters before the flags)
 LOSSES_NO_HESSIAN = {
-    "sigmoid_focal_loss": (["inputs", "targets"], ["alpha: float = ...", "gamma: float = ...",
-                                                   "reduction: " + R + " = ..."]),
-    "multi_margin_loss": (["input", "target"], ["p: int = ...", "margin: float = ...", W,
-                                                "reduction: " + R + " = ..."]),
-    "multilabel_margin_loss": (["input", "target"], ["reduction: " + R + " = ..."]),
     "ctc_loss": (["log_probs", "targets", "input_lengths", "target_lengths"],
                  ["blank: int = ...", "reduction: " + R + " = ...", "zero_infinity: bool = ..."]),
 }
 
 # losses of several float inputs, return_grad=True giving one gradient per input (a tuple):
-# name -> (arguments, number of gradients, keyword parameters before the flags)
+# name -> (arguments, number of gradients, keyword parameters before the flags, return_hessian:
+# the diagonal Hessian in the first input)
 LOSSES_MULTI = {
-    "margin_ranking_loss": (["input1", "input2", "target"], 2, ["margin: float = ...", "reduction: " + R + " = ..."]),
+    "margin_ranking_loss": (["input1", "input2", "target"], 2, ["margin: float = ...", "reduction: " + R + " = ..."],
+                            True),
     "gaussian_nll_loss": (["input", "target", "var"], 2, ["full: bool = ...", "eps: float = ...",
-                                                          "reduction: " + R + " = ..."]),
+                                                          "reduction: " + R + " = ..."], True),
     "cosine_embedding_loss": (["input1", "input2", "target"], 2, ["margin: float = ...", "eps: float = ...",
-                                                                  "reduction: " + R + " = ..."]),
+                                                                  "reduction: " + R + " = ..."], False),
     "triplet_margin_loss": (["anchor", "positive", "negative"], 3, ["margin: float = ...", "p: float = ...",
                                                                     "eps: float = ...", "swap: bool = ...",
-                                                                    "reduction: " + R + " = ..."]),
+                                                                    "reduction: " + R + " = ..."], False),
 }
 
 G = "Optional[_Array] = ..."
 _T = "return_loss: Literal[True] = ..."
-OVERLOADS = [
-    (["return_grad: bool = ...", "grad_out: " + G, "return_hessian: Literal[True]", "hess_out: " + G, _T],
-     "Tuple[_Loss, _Array, _Array]"),
-    (["return_grad: Literal[False] = ...", "grad_out: None = ...", "return_hessian: Literal[False] = ...",
-      "hess_out: None = ...", _T], "_Loss"),
-    (["return_grad: Literal[True]", "grad_out: " + G, "return_hessian: Literal[False] = ...",
-      "hess_out: None = ...", _T], "Tuple[_Loss, _Array]"),
-    (["return_grad: bool", "grad_out: " + G, "return_hessian: Literal[False] = ...", "hess_out: None = ...", _T],
-     "Union[_Loss, Tuple[_Loss, _Array]]"),
-    (["return_grad: bool = ...", "grad_out: " + G, "return_hessian: bool", "hess_out: " + G, _T],
-     "Union[_Loss, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array]]"),
-    # return_loss=False: the loss left out (and not computed where the kernel can skip it)
-    (["return_grad: bool = ...", "grad_out: " + G, "return_hessian: Literal[True]", "hess_out: " + G,
-      "return_loss: Literal[False]"], "Tuple[_Array, _Array]"),
-    (["return_grad: Literal[True]", "grad_out: " + G, "return_hessian: Literal[False] = ...",
-      "hess_out: None = ...", "return_loss: Literal[False]"], "_Array"),
-    (["return_grad: bool = ...", "grad_out: " + G, "return_hessian: bool = ...", "hess_out: " + G,
-      "return_loss: bool"],
-     "Union[_Loss, _Array, Tuple[_Loss, _Array], Tuple[_Loss, _Array, _Array], Tuple[_Array, _Array]]"),
-]
+
+
+def overloads(gr="_Array"):
+    """The overloads with return_hessian / hess_out; GR is the gradient's type (one array, or a
+    tuple of them for several inputs, whose Hessian is the one in the first input)."""
+    go = "Optional[Tuple[Optional[_Array], ...]] = ..." if gr != "_Array" else G
+    return [
+        (["return_grad: bool = ...", "grad_out: " + go, "return_hessian: Literal[True]", "hess_out: " + G, _T],
+         f"Tuple[_Loss, {gr}, _Array]"),
+        (["return_grad: Literal[False] = ...", "grad_out: None = ...", "return_hessian: Literal[False] = ...",
+          "hess_out: None = ...", _T], "_Loss"),
+        (["return_grad: Literal[True]", "grad_out: " + go, "return_hessian: Literal[False] = ...",
+          "hess_out: None = ...", _T], f"Tuple[_Loss, {gr}]"),
+        (["return_grad: bool", "grad_out: " + go, "return_hessian: Literal[False] = ...", "hess_out: None = ...", _T],
+         f"Union[_Loss, Tuple[_Loss, {gr}]]"),
+        (["return_grad: bool = ...", "grad_out: " + go, "return_hessian: bool", "hess_out: " + G, _T],
+         f"Union[_Loss, Tuple[_Loss, {gr}], Tuple[_Loss, {gr}, _Array]]"),
+        # return_loss=False: the loss left out (and not computed where the kernel can skip it)
+        (["return_grad: bool = ...", "grad_out: " + go, "return_hessian: Literal[True]", "hess_out: " + G,
+          "return_loss: Literal[False]"], f"Tuple[{gr}, _Array]"),
+        (["return_grad: Literal[True]", "grad_out: " + go, "return_hessian: Literal[False] = ...",
+          "hess_out: None = ...", "return_loss: Literal[False]"], gr),
+        (["return_grad: bool = ...", "grad_out: " + go, "return_hessian: bool = ...", "hess_out: " + G,
+          "return_loss: bool"],
+         f"Union[_Loss, {gr}, Tuple[_Loss, {gr}], Tuple[_Loss, {gr}, _Array], Tuple[{gr}, _Array]]"),
+    ]
+
 
 # the overloads without return_hessian / hess_out; GR is the gradient's type (one array, or a
 # tuple of them for several inputs)
@@ -132,7 +141,7 @@ def _wrap(head, params, ret, width=112):
 def block():
     out = [BEGIN]
     for name, (a, b, kws) in LOSSES.items():
-        for flags, ret in OVERLOADS:
+        for flags, ret in overloads():
             params = [f"{a}: ArrayLike", f"{b}: ArrayLike", "*"] + kws + flags
             out.append("@overload\n" + _wrap(f"def {name}(", params, ret) + "\n")
         out.append("\n")
@@ -141,9 +150,9 @@ def block():
             params = [f"{a}: ArrayLike" for a in args] + ["*"] + kws + flags
             out.append("@overload\n" + _wrap(f"def {name}(", params, ret) + "\n")
         out.append("\n")
-    for name, (args, ngrad, kws) in LOSSES_MULTI.items():
+    for name, (args, ngrad, kws, hessian) in LOSSES_MULTI.items():
         gr = "Tuple[" + ", ".join(["_Array"] * ngrad) + "]"
-        for flags, ret in overloads_no_hessian(gr):
+        for flags, ret in (overloads if hessian else overloads_no_hessian)(gr):
             params = [f"{a}: ArrayLike" for a in args] + ["*"] + kws + flags
             out.append("@overload\n" + _wrap(f"def {name}(", params, ret) + "\n")
         out.append("\n")

@@ -4,7 +4,7 @@ from libc.stdint cimport int64_t
 from cython.parallel cimport prange
 
 from cyloss.kernels cimport (CYL_OK, cross_entropy_loss_grad_f32, cross_entropy_loss_grad_f64,
-                             cross_entropy_row_f64, cross_entropy_grad_hess_row_f64, multi_margin_loss_grad_f64)
+                             cross_entropy_row_f64, cross_entropy_grad_hess_row_f64, multi_margin_loss_grad_hess_f64)
 
 import numpy as np
 
@@ -87,8 +87,8 @@ def multi_margin_mean(const double[:, ::1] scores, const int64_t[::1] target, do
     grad = np.empty((n, c))
     cdef double[:, ::1] g = grad
     with nogil:
-        status = multi_margin_loss_grad_f64(n, c, &scores[0, 0], c, &target[0], NULL, 1, margin, 1.0 / n,
-                                            NULL, &total, &g[0, 0], c, &err)
+        status = multi_margin_loss_grad_hess_f64(n, c, &scores[0, 0], c, &target[0], NULL, 1, margin, 1.0 / n,
+                                                 NULL, &total, &g[0, 0], c, NULL, 0, &err)
     if status != CYL_OK:
         raise IndexError(f"target[{err}] is out of range")
     return total / n, grad
