@@ -92,6 +92,9 @@
 #undef CYL_G_EXP
 #undef CYL_SPEC_L
 #undef CYL_SPEC_G
+#undef CYL_SPEC_N
+#undef CYL_NT_LOOP
+#undef CYL_HAVE_NT
 #undef CYL_SPEC_W
 #undef CYL_OFF
 #undef CYL_EW_PROLOGUE

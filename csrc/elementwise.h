@@ -17,14 +17,16 @@
 #define CYL_SPEC_L(F, ...) do { if (loss) F(__VA_ARGS__, 1); else F(__VA_ARGS__, 0); } while (0)
 /* (HG, HH): the Hessian comes with the gradient (the facade always asks for both) */
 /* HL = -1: no loss at all (neither stored nor summed: ew_ctx.nosum, the caller passed
- * neither per-element losses nor a loss sum), only with the gradient */
+ * neither per-element losses nor a loss sum), only with the gradient; HL = -2: the same,
+ * the gradient and Hessian written with non-temporal stores (ew_ctx.nt, see CYL_LANE_SUM) */
+#define CYL_SPEC_N(F, ...) do { if (k_->nt) F(__VA_ARGS__, -2); else F(__VA_ARGS__, -1); } while (0)
 #define CYL_SPEC_G(F, ...) \
     do { \
         if (hess) { \
-            if (k_->nosum) F(__VA_ARGS__, 1, 1, -1); \
+            if (k_->nosum) CYL_SPEC_N(F, __VA_ARGS__, 1, 1); \
             else CYL_SPEC_L(F, __VA_ARGS__, 1, 1); \
         } else if (grad) { \
-            if (k_->nosum) F(__VA_ARGS__, 1, 0, -1); \
+            if (k_->nosum) CYL_SPEC_N(F, __VA_ARGS__, 1, 0); \
             else CYL_SPEC_L(F, __VA_ARGS__, 1, 0); \
         } else CYL_SPEC_L(F, __VA_ARGS__, 0, 0); \
     } while (0)
@@ -40,6 +42,10 @@
  * flags. */
 #define CYL_LANES 16
 #define CYL_LANE_SUM(n, ELEM) \
+    if (HL == -2) { /* no loss, non-temporal stores of grad and hess (CYL_NT_LOOP) */ \
+        CYL_NT_LOOP(n, ELEM); \
+        return 0.0; \
+    } \
     if (HL < 0) { /* no loss: the element's stores only (its loss is dead code), in the same \
                    * loops as below so that every element gets the same arithmetic */ \
         ptrdiff_t j_ = 0; \
@@ -72,6 +78,71 @@
         sum_ += (double)(ELEM); \
     return sum_
 
+/* Non-temporal stores (x86-64): a kernel whose outputs are far larger than the caches and
+ * that computes no loss writes grad and hess around the caches, which saves the read of
+ * every output line before it is written (measured, mse gradient + Hessian of 1e7 float32
+ * on one thread: 6.4 -> 4.1 ms in a C harness, np.copyto of one array 3.6 ms).  The
+ * elements before grad's first 64-byte boundary and the tail are stored as usual; each
+ * group of CYL_LANES elements in between is computed by the same element code with grad
+ * and hess pointing at 64-byte aligned local buffers (the names shadowed in a block:
+ * grad + i lands on the buffer's k-th entry; the address is formed through uintptr_t, not
+ * out-of-bounds pointer arithmetic), then streamed out with 16-byte stores.  ew_run
+ * chooses it (ew_ctx.nt) only when grad and hess are equally aligned modulo 64 bytes. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CYL_NO_NT_STORES)
+#ifndef CYL_NT_INCLUDED
+#define CYL_NT_INCLUDED
+#include <emmintrin.h>
+/* stream `bytes` (a multiple of 64) from the aligned src to the 64-byte aligned dst */
+static inline void cyl_stream_lines(void *dst, const void *src, size_t bytes)
+{
+    for (size_t q = 0; q < bytes / 16; q++)
+        _mm_stream_si128((__m128i *)dst + q, _mm_load_si128((const __m128i *)src + q));
+}
+#endif
+#define CYL_HAVE_NT 1
+#define CYL_NT_LOOP(n, ELEM) \
+    do { \
+        T *const gdst_ = grad, *const hdst_ = hess; \
+        _Alignas(64) T gbuf_[CYL_LANES]; \
+        _Alignas(64) T hbuf_[CYL_LANES]; \
+        ptrdiff_t p_ = (ptrdiff_t)(((64 - ((uintptr_t)gdst_ & 63)) & 63) / sizeof(T)); \
+        if (p_ > (n)) p_ = (n); \
+        for (ptrdiff_t i = 0; i < p_; i++) \
+            (void)(ELEM); \
+        ptrdiff_t j_ = p_; \
+        for (; j_ + CYL_LANES <= (n); j_ += CYL_LANES) { \
+            { \
+                T *grad = (T *)((uintptr_t)gbuf_ - (uintptr_t)j_ * sizeof(T)); \
+                T *hess = (T *)((uintptr_t)hbuf_ - (uintptr_t)j_ * sizeof(T)); \
+                (void)grad; \
+                (void)hess; \
+                _Pragma("omp simd") \
+                for (int k_ = 0; k_ < CYL_LANES; k_++) { \
+                    const ptrdiff_t i = j_ + k_; \
+                    (void)(ELEM); \
+                } \
+            } \
+            cyl_stream_lines(gdst_ + j_, gbuf_, sizeof gbuf_); \
+            if (HH) cyl_stream_lines(hdst_ + j_, hbuf_, sizeof hbuf_); \
+        } \
+        for (ptrdiff_t i = j_; i < (n); i++) \
+            (void)(ELEM); \
+        _mm_sfence(); \
+    } while (0)
+#else
+#define CYL_HAVE_NT 0
+#define CYL_NT_LOOP(n, ELEM) \
+    do { \
+        for (ptrdiff_t i = 0; i < (n); i++) \
+            (void)(ELEM); \
+    } while (0)
+#endif
+/* non-temporal stores from this many output bytes (grad + hess) on: far beyond the L3
+ * cache (32 MB on the machine measured), so the outputs would not stay cached anyway */
+#ifndef CYL_NT_MIN_BYTES
+#define CYL_NT_MIN_BYTES ((double)(32 << 20))
+#endif
+
 /* the arguments of an elementwise kernel (a, b: its two inputs; w, pw: optional weights, or
  * pw a third input) */
 typedef struct {
@@ -81,6 +152,7 @@ typedef struct {
     T gs, prm;
     ptrdiff_t n;
     int nosum; /* set by ew_run: no loss wanted (loss and loss_sum NULL) */
+    int nt;    /* set by ew_run: non-temporal stores of grad and hess (needs nosum) */
     T prm2;    /* a second parameter, and */
     int flags; /* the kernel's own flags, for the kernels that need them */
     T *out2;   /* a second output beside hess, for the kernels that need one */
@@ -105,6 +177,8 @@ static int CYL_FN(ew_run)(CYL_FN(ew_ctx) *k, double cost, cyl_block_fn f, double
     double one;
     if (!(k->part = CYL_FN(parts)(nb, &one))) return CYL_ERR_NOMEM;
     k->nosum = !loss_sum && !k->loss && k->grad;
+    k->nt = CYL_HAVE_NT && k->nosum && (double)k->n * (double)sizeof(T) * (k->hess ? 2.0 : 1.0) >= CYL_NT_MIN_BYTES &&
+            ((uintptr_t)k->grad % sizeof(T)) == 0 && (!k->hess || ((uintptr_t)k->grad & 63) == ((uintptr_t)k->hess & 63));
     int st = cyl_parallel_for(nb, (double)k->n * cost, f, k);
     double total = cyl_sum_parts(k->part, nb, &one);
     if (loss_sum && st == CYL_OK) *loss_sum = total;

@@ -116,10 +116,10 @@ CYL_INLINE double CYL_FN(glm_run)(ptrdiff_t n, const T *raw, const T *y, const T
 #define CYL_SPEC_G_L1(F, ...) \
     do { \
         if (hess) { \
-            if (k_->nosum) F(__VA_ARGS__, 1, 1, -1); \
+            if (k_->nosum) CYL_SPEC_N(F, __VA_ARGS__, 1, 1); \
             else F(__VA_ARGS__, 1, 1, 1); \
         } else if (grad) { \
-            if (k_->nosum) F(__VA_ARGS__, 1, 0, -1); \
+            if (k_->nosum) CYL_SPEC_N(F, __VA_ARGS__, 1, 0); \
             else F(__VA_ARGS__, 1, 0, 1); \
         } else F(__VA_ARGS__, 0, 0, 1); \
     } while (0)

@@ -95,7 +95,7 @@ def test_numerical_suite_on_lower_target(cpu):
     files = ["test_softmax.py", "test_classification.py", "test_regression.py",
              "test_gradients.py", "test_layouts.py", "test_properties.py", "test_mathfuncs.py",
              "test_hessian.py", "test_ce_groups.py", "test_sklearn_losses.py", "test_catalogue.py",
-             "test_ctc.py", "test_catalogue_hessian.py"]
+             "test_ctc.py", "test_catalogue_hessian.py", "test_large_outputs.py"]
     e = dict(os.environ, CYLOSS_CPU=cpu)
     # --capture=sys: a sanitizer report (tools/sanitize.sh) written to fd 2 reaches r.stderr
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--capture=sys",
