@@ -23,6 +23,27 @@
  * kernels keep their block buffers there, not on the stack. */
 #define CYL_SCRATCH_BYTES 65536
 
+/* Non-temporal stores (x86-64 with GCC or Clang; SSE2 is part of the base ISA): outputs
+ * of at least CYL_NT_MIN_BYTES are written around the caches, which saves the read of
+ * every output line before it is written (csrc/elementwise.h, csrc/softmax.h).  Far
+ * beyond the L3 cache (32 MB on the machine measured), so such outputs would not have
+ * stayed cached for their consumer anyway. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CYL_NO_NT_STORES)
+#include <emmintrin.h>
+#define CYL_NT_X86 1
+/* stream `bytes` (a multiple of 16) from the 16-byte aligned src to the 16-byte aligned dst */
+static inline void cyl_stream_lines(void *dst, const void *src, size_t bytes)
+{
+    for (size_t q = 0; q < bytes / 16; q++)
+        _mm_stream_si128((__m128i *)dst + q, _mm_load_si128((const __m128i *)src + q));
+}
+#else
+#define CYL_NT_X86 0
+#endif
+#ifndef CYL_NT_MIN_BYTES
+#define CYL_NT_MIN_BYTES ((double)(32 << 20))
+#endif
+
 /* In-order sum of the per-block partial sums of a threaded loop; frees `part` unless it
  * is the caller's single slot `one` (used when there is one block). */
 static inline double cyl_sum_parts(double *part, ptrdiff_t nb, double *one)

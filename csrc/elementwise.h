@@ -88,17 +88,7 @@
  * grad + i lands on the buffer's k-th entry; the address is formed through uintptr_t, not
  * out-of-bounds pointer arithmetic), then streamed out with 16-byte stores.  ew_run
  * chooses it (ew_ctx.nt) only when grad and hess are equally aligned modulo 64 bytes. */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CYL_NO_NT_STORES)
-#ifndef CYL_NT_INCLUDED
-#define CYL_NT_INCLUDED
-#include <emmintrin.h>
-/* stream `bytes` (a multiple of 64) from the aligned src to the 64-byte aligned dst */
-static inline void cyl_stream_lines(void *dst, const void *src, size_t bytes)
-{
-    for (size_t q = 0; q < bytes / 16; q++)
-        _mm_stream_si128((__m128i *)dst + q, _mm_load_si128((const __m128i *)src + q));
-}
-#endif
+#if CYL_NT_X86
 #define CYL_HAVE_NT 1
 #define CYL_NT_LOOP(n, ELEM) \
     do { \
@@ -137,12 +127,6 @@ static inline void cyl_stream_lines(void *dst, const void *src, size_t bytes)
             (void)(ELEM); \
     } while (0)
 #endif
-/* non-temporal stores from this many output bytes (grad + hess) on: far beyond the L3
- * cache (32 MB on the machine measured), so the outputs would not stay cached anyway */
-#ifndef CYL_NT_MIN_BYTES
-#define CYL_NT_MIN_BYTES ((double)(32 << 20))
-#endif
-
 /* the arguments of an elementwise kernel (a, b: its two inputs; w, pw: optional weights, or
  * pw a third input) */
 typedef struct {

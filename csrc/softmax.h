@@ -6,7 +6,36 @@
 
 /* ------------------------------------------------------------- softmax family */
 
-static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int log_out, const T *pf, T *buf)
+#if CYL_NT_X86
+/* Outputs of CYL_NT_MIN_BYTES or more (softmax_any's nt): each row is written once, with
+ * non-temporal stores from its first 64-byte boundary on (groups of 16 elements computed
+ * into an aligned local buffer, then streamed), so no output line is read before it is
+ * written.  softmax keeps the row's exponentials in a buffer (ebuf) instead of the output
+ * row and streams e * (1 / sum) out of it.  The values are those of the cached loops. */
+#define CYL_NT_ROW(y, c, EXPR) \
+    do { \
+        ptrdiff_t p_ = (ptrdiff_t)(((64 - ((uintptr_t)(y) & 63)) & 63) / sizeof(T)); \
+        if (p_ > (c)) p_ = (c); \
+        ptrdiff_t j = 0; \
+        for (; j < p_; j++) \
+            (y)[j] = (EXPR); \
+        _Alignas(64) T b_[16]; \
+        for (ptrdiff_t j0_ = j; j0_ + 16 <= (c); j0_ += 16) { \
+            _Pragma("omp simd") \
+            for (int k_ = 0; k_ < 16; k_++) { \
+                const ptrdiff_t j = j0_ + k_; \
+                b_[k_] = (EXPR); \
+            } \
+            cyl_stream_lines((y) + j0_, b_, sizeof b_); \
+            j = j0_ + 16; \
+        } \
+        for (; j < (c); j++) \
+            (y)[j] = (EXPR); \
+    } while (0)
+#endif
+
+static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int log_out, const T *pf, T *buf,
+                                       T *ebuf)
 {
     T m;
     double sum, lsm;
@@ -14,10 +43,24 @@ static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int
         /* y = s (x - m) - lsm: x - m is exact near the max, and |y| >= |s (x - m)| */
         CYL_FN(row_exp)(xr, c, s, NULL, pf, buf, &m, &sum, &lsm, 1);
         const T l = (T)lsm;
+#if CYL_NT_X86
+        if (ebuf) {
+            CYL_NT_ROW(yr, c, (xr[j] - m) * s - l);
+            return;
+        }
+#endif
 #pragma omp simd
         for (ptrdiff_t j = 0; j < c; j++)
             yr[j] = (xr[j] - m) * s - l;
     } else {
+#if CYL_NT_X86
+        if (ebuf) {
+            CYL_FN(row_exp)(xr, c, s, ebuf, pf, buf, &m, &sum, NULL, 0);
+            const T r = (T)(1.0 / sum);
+            CYL_NT_ROW(yr, c, ebuf[j] * r);
+            return;
+        }
+#endif
         CYL_FN(row_exp)(xr, c, s, yr, pf, buf, &m, &sum, NULL, 0);
         T r = (T)(1.0 / sum);
 #pragma omp simd
@@ -68,7 +111,7 @@ typedef struct {
     T *y;
     ptrdiff_t n, c, ldx, ldy, rb;
     T s;
-    int log_out, small;
+    int log_out, small, nt;
 } CYL_FN(softmax_ctx);
 
 static void CYL_FN(softmax_block)(void *vctx, ptrdiff_t b, void *scratch)
@@ -80,9 +123,22 @@ static void CYL_FN(softmax_block)(void *vctx, ptrdiff_t b, void *scratch)
         CYL_FN(softmax_small_block)(k->x + i0 * k->c, k->y + i0 * k->c, i1 - i0, k->c, k->s, k->log_out, scratch);
         return;
     }
+    /* nt: the exponentials' buffer after the first KB of scratch (buf), or on the heap for
+     * longer rows (if that fails, the cached path); log_softmax needs none (a non-NULL
+     * ebuf only selects the streamed loop) */
+    T *ebuf = NULL, *heap = NULL;
+    if (k->nt) {
+        if (k->log_out) ebuf = (T *)scratch;
+        else if ((size_t)k->c * sizeof(T) + 1024 <= CYL_SCRATCH_BYTES) ebuf = (T *)((char *)scratch + 1024);
+        else ebuf = heap = (T *)malloc((size_t)k->c * sizeof(T));
+    }
     for (ptrdiff_t i = i0; i < i1; i++)
         CYL_FN(softmax_row)(k->x + i * k->ldx, k->y + i * k->ldy, k->c, k->s, k->log_out,
-                            CYL_FN(next_row)(k->x, i, i1, k->ldx), (T *)scratch);
+                            CYL_FN(next_row)(k->x, i, i1, k->ldx), (T *)scratch, ebuf);
+#if CYL_NT_X86
+    if (ebuf) _mm_sfence();
+#endif
+    free(heap);
 }
 
 static int CYL_FN(softmax_any)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, T *y, ptrdiff_t ldy,
@@ -91,6 +147,8 @@ static int CYL_FN(softmax_any)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t l
     if (n < 0 || c < 0) return CYL_ERR_ARG;
     CYL_FN(softmax_ctx) k = {x, y, n, c, ldx, ldy, 0, (T)inv_temperature, log_out, 0};
     k.small = c > 0 && c <= CYL_SMALL_C_SOFTMAX && ldx == c && ldy == c;
+    k.nt = CYL_NT_X86 && !k.small && (double)n * (double)c * (double)sizeof(T) >= CYL_NT_MIN_BYTES && c >= 64 &&
+           ((uintptr_t)y % sizeof(T)) == 0;
     k.rb = k.small ? CYL_SMALL_BLOCK / c : CYL_FN(rows_per_block)(c);
     return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(softmax_block), &k);
 }

@@ -93,3 +93,47 @@ def test_float64_and_odd_lengths(data):
         g1 = cyloss.binary_cross_entropy_with_logits(x64, y64, reduction="sum", return_grad=True, return_loss=False)
         p = 1 / (1 + np.exp(-x64))
         assert_close(g1, p - y64, np.float64)
+
+
+# ------------------------------------------------ softmax / log_softmax of >= 32 MB outputs
+
+def _ref_softmax(x, log):
+    x = x.astype(np.float64)
+    m = x.max(axis=1, keepdims=True)
+    e = np.exp(x - m)
+    ssum = e.sum(axis=1, keepdims=True)
+    return (x - m) - np.log(ssum) if log else e / ssum
+
+
+@pytest.mark.parametrize("c", [20000, 1000, 333])  # heap buffer, scratch buffer, odd rows
+@pytest.mark.parametrize("log", [False, True])
+def test_streamed_softmax_rows(c, log, rng):
+    """Rows of a >= 32 MB output are streamed; the values equal those of the same rows in
+    small calls (cached path) and the float64 reference; unaligned rows (odd c) included."""
+    n = (9 << 20) // c  # float32 output of 36 MB
+    x = (rng.normal(size=(n, c)) * 3).astype(np.float32)
+    x[1, 5] = -np.inf  # a masked row
+    x[2, :] = np.linspace(-200, 5, c, dtype=np.float32)  # a row whose terms underflow
+    fn = cyloss.log_softmax if log else cyloss.softmax
+    y = fn(x, axis=1)
+    rows = [0, 1, 2, n // 2, n - 1]
+    for i in rows:
+        yi = fn(x[i:i + 1], axis=1)  # a 1-row call: far below the threshold
+        np.testing.assert_array_equal(y[i:i + 1], yi)
+    assert_close(y[rows], _ref_softmax(x[rows], log), np.float32, scale=10)
+    # in place and into out=: the same
+    out = np.empty_like(x)
+    assert fn(x, axis=1, out=out) is out
+    np.testing.assert_array_equal(out, y)
+    xc = x.copy()
+    fn(xc, axis=1, out=xc)
+    np.testing.assert_array_equal(xc, y)
+
+
+def test_streamed_softmax_float64_and_temperature(rng):
+    n, c = 400, 12000  # float64: 38 MB
+    x = rng.normal(size=(n, c)) * 4
+    y = cyloss.softmax(x, axis=1, temperature=2.0)
+    np.testing.assert_array_equal(y[7:8], cyloss.softmax(x[7:8], axis=1, temperature=2.0))
+    assert_close(y[:3], _ref_softmax(x[:3] / 2.0, False), np.float64)
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-12)
