@@ -101,6 +101,7 @@
 #undef CYL_EW_PROLOGUE
 #undef CYL_LANE_SUM
 #undef CYL_LANES
+#undef CYL_GROUP
 #undef CYL_FN
 #undef CYL_FN_
 #undef CYL_FN__

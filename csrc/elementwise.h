@@ -41,6 +41,13 @@
  * with or without its gradient (another specialization of the loop) and whatever the
  * flags. */
 #define CYL_LANES 16
+/* the elements [J, J + CYL_LANES) of a no-loss loop: stores only, one vector loop */
+#define CYL_GROUP(J, ELEM) \
+    _Pragma("omp simd") \
+    for (int k_ = 0; k_ < CYL_LANES; k_++) { \
+        const ptrdiff_t i = (J) + k_; \
+        (void)(ELEM); \
+    }
 #define CYL_LANE_SUM(n, ELEM) \
     if (HL == -2) { /* no loss, non-temporal stores of grad and hess (CYL_NT_LOOP) */ \
         CYL_NT_LOOP(n, ELEM); \
@@ -50,11 +57,7 @@
                    * loops as below so that every element gets the same arithmetic */ \
         ptrdiff_t j_ = 0; \
         for (; j_ + CYL_LANES <= (n); j_ += CYL_LANES) { \
-            _Pragma("omp simd") \
-            for (int k_ = 0; k_ < CYL_LANES; k_++) { \
-                const ptrdiff_t i = j_ + k_; \
-                (void)(ELEM); \
-            } \
+            CYL_GROUP(j_, ELEM) \
         } \
         for (ptrdiff_t i = j_; i < (n); i++) \
             (void)(ELEM); \
@@ -106,11 +109,7 @@
                 T *hess = (T *)((uintptr_t)hbuf_ - (uintptr_t)j_ * sizeof(T)); \
                 (void)grad; \
                 (void)hess; \
-                _Pragma("omp simd") \
-                for (int k_ = 0; k_ < CYL_LANES; k_++) { \
-                    const ptrdiff_t i = j_ + k_; \
-                    (void)(ELEM); \
-                } \
+                CYL_GROUP(j_, ELEM) \
             } \
             cyl_stream_lines(gdst_ + j_, gbuf_, sizeof gbuf_); \
             if (HH) cyl_stream_lines(hdst_ + j_, hbuf_, sizeof hbuf_); \

@@ -304,24 +304,29 @@ def test_against_torch_autograd(reduction, rng):
             assert_close(gv, vt.grad.numpy(), np.float64, scale=1e12, what="d/dvar")
 
 
+def torch_focal(torch, xt, tt, alpha, gamma):
+    """torchvision.ops.sigmoid_focal_loss's code (reduction "none"), in torch."""
+    F = torch.nn.functional
+    p = torch.sigmoid(xt)
+    ce = F.binary_cross_entropy_with_logits(xt, tt, reduction="none")
+    p_t = p * tt + (1 - p) * (1 - tt)
+    loss = ce * ((1 - p_t) ** gamma)
+    if alpha >= 0:
+        loss = (alpha * tt + (1 - alpha) * (1 - tt)) * loss
+    return loss
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_focal_against_torch_autograd(reduction, rng):
     """torchvision.ops.sigmoid_focal_loss's code, in torch (torchvision itself is not needed),
     on logits where its 1 - p_t does not cancel."""
     torch = _torch()
-    F = torch.nn.functional
     x = rng.normal(size=(40, 3)) * 3
     t = rng.uniform(size=(40, 3))
     t[:10] = np.round(t[:10])
     for alpha, gamma in ((0.25, 2.0), (-1.0, 1.5), (0.6, 0.0)):
         xt = torch.tensor(x, requires_grad=True)
-        tt = torch.tensor(t)
-        p = torch.sigmoid(xt)
-        ce = F.binary_cross_entropy_with_logits(xt, tt, reduction="none")
-        p_t = p * tt + (1 - p) * (1 - tt)
-        loss = ce * ((1 - p_t) ** gamma)
-        if alpha >= 0:
-            loss = (alpha * tt + (1 - alpha) * (1 - tt)) * loss
+        loss = torch_focal(torch, xt, torch.tensor(t), alpha, gamma)
         loss = loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
         loss.sum().backward()
         L, G = cyloss.sigmoid_focal_loss(x, t, alpha=alpha, gamma=gamma, reduction=reduction, return_grad=True)

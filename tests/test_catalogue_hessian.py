@@ -9,7 +9,7 @@ import pytest
 
 import cyloss
 from _helpers import FLOAT_DTYPES, FLOAT_IDS, assert_close
-from test_catalogue import REDUCTIONS, _expit, ref_focal, ref_multi_margin
+from test_catalogue import REDUCTIONS, _expit, ref_focal, ref_multi_margin, torch_focal
 
 STEP = 1e-6
 
@@ -90,19 +90,12 @@ def test_focal_hessian_closed_forms():
 
 def test_focal_hessian_against_torch_double_backward(rng):
     torch = pytest.importorskip("torch")
-    F = torch.nn.functional
     x = rng.normal(size=(40, 3)) * 3
     t = rng.uniform(size=(40, 3))
     t[:10] = np.round(t[:10])
     for alpha, gamma in ((0.25, 2.0), (-1.0, 1.5), (0.6, 0.0), (0.5, 3.0)):
         xt = torch.tensor(x, requires_grad=True)
-        tt = torch.tensor(t)
-        p = torch.sigmoid(xt)
-        ce = F.binary_cross_entropy_with_logits(xt, tt, reduction="none")
-        p_t = p * tt + (1 - p) * (1 - tt)
-        loss = ce * ((1 - p_t) ** gamma)
-        if alpha >= 0:
-            loss = (alpha * tt + (1 - alpha) * (1 - tt)) * loss
+        loss = torch_focal(torch, xt, torch.tensor(t), alpha, gamma)
         g, = torch.autograd.grad(loss.mean(), xt, create_graph=True)
         h, = torch.autograd.grad(g.sum(), xt)  # elementwise loss: the Hessian is diagonal
         _, _, H = cyloss.sigmoid_focal_loss(x, t, alpha=alpha, gamma=gamma, reduction="mean", return_hessian=True)
