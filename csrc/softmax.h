@@ -7,11 +7,14 @@
 /* ------------------------------------------------------------- softmax family */
 
 #if CYL_NT_X86
-/* Outputs of CYL_NT_MIN_BYTES or more (softmax_any's nt): each row is written once, with
- * non-temporal stores from its first 64-byte boundary on (groups of 16 elements computed
- * into an aligned local buffer, then streamed), so no output line is read before it is
- * written.  softmax keeps the row's exponentials in a buffer (ebuf) instead of the output
- * row and streams e * (1 / sum) out of it.  The values are those of the cached loops. */
+/* log_softmax outputs of CYL_NT_MIN_BYTES or more in rows of at least 8 KB (softmax_any's
+ * nt): each row is written with non-temporal stores from its first 64-byte boundary on
+ * (groups of 16 elements computed into an aligned local buffer, then streamed), so no
+ * output line is read before it is written; the values are those of the cached loop.
+ * Measured, one thread float32 (streamed / cached ms): 512x32000 8.3 / 9.7, 8192x2000
+ * 7.7 / 8.7, 16384x1000 7.5 / 7.7, 65536x250 13.9 / 10.4 (hence the row length).  softmax
+ * measured slower streamed (its exponentials then need a buffer besides the output row:
+ * 512x32000 9.3 / 7.9 ms, 65536x250 12.1 / 8.1) and stays cached. */
 #define CYL_NT_ROW(y, c, EXPR) \
     do { \
         ptrdiff_t p_ = (ptrdiff_t)(((64 - ((uintptr_t)(y) & 63)) & 63) / sizeof(T)); \
@@ -35,7 +38,7 @@
 #endif
 
 static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int log_out, const T *pf, T *buf,
-                                       T *ebuf)
+                                       int nt)
 {
     T m;
     double sum, lsm;
@@ -44,23 +47,16 @@ static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int
         CYL_FN(row_exp)(xr, c, s, NULL, pf, buf, &m, &sum, &lsm, 1);
         const T l = (T)lsm;
 #if CYL_NT_X86
-        if (ebuf) {
+        if (nt) {
             CYL_NT_ROW(yr, c, (xr[j] - m) * s - l);
             return;
         }
 #endif
+        (void)nt;
 #pragma omp simd
         for (ptrdiff_t j = 0; j < c; j++)
             yr[j] = (xr[j] - m) * s - l;
     } else {
-#if CYL_NT_X86
-        if (ebuf) {
-            CYL_FN(row_exp)(xr, c, s, ebuf, pf, buf, &m, &sum, NULL, 0);
-            const T r = (T)(1.0 / sum);
-            CYL_NT_ROW(yr, c, ebuf[j] * r);
-            return;
-        }
-#endif
         CYL_FN(row_exp)(xr, c, s, yr, pf, buf, &m, &sum, NULL, 0);
         T r = (T)(1.0 / sum);
 #pragma omp simd
@@ -123,22 +119,12 @@ static void CYL_FN(softmax_block)(void *vctx, ptrdiff_t b, void *scratch)
         CYL_FN(softmax_small_block)(k->x + i0 * k->c, k->y + i0 * k->c, i1 - i0, k->c, k->s, k->log_out, scratch);
         return;
     }
-    /* nt: the exponentials' buffer after the first KB of scratch (buf), or on the heap for
-     * longer rows (if that fails, the cached path); log_softmax needs none (a non-NULL
-     * ebuf only selects the streamed loop) */
-    T *ebuf = NULL, *heap = NULL;
-    if (k->nt) {
-        if (k->log_out) ebuf = (T *)scratch;
-        else if ((size_t)k->c * sizeof(T) + 1024 <= CYL_SCRATCH_BYTES) ebuf = (T *)((char *)scratch + 1024);
-        else ebuf = heap = (T *)malloc((size_t)k->c * sizeof(T));
-    }
     for (ptrdiff_t i = i0; i < i1; i++)
         CYL_FN(softmax_row)(k->x + i * k->ldx, k->y + i * k->ldy, k->c, k->s, k->log_out,
-                            CYL_FN(next_row)(k->x, i, i1, k->ldx), (T *)scratch, ebuf);
+                            CYL_FN(next_row)(k->x, i, i1, k->ldx), (T *)scratch, k->nt);
 #if CYL_NT_X86
-    if (ebuf) _mm_sfence();
+    if (k->nt) _mm_sfence();
 #endif
-    free(heap);
 }
 
 static int CYL_FN(softmax_any)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, T *y, ptrdiff_t ldy,
@@ -147,8 +133,8 @@ static int CYL_FN(softmax_any)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t l
     if (n < 0 || c < 0) return CYL_ERR_ARG;
     CYL_FN(softmax_ctx) k = {x, y, n, c, ldx, ldy, 0, (T)inv_temperature, log_out, 0};
     k.small = c > 0 && c <= CYL_SMALL_C_SOFTMAX && ldx == c && ldy == c;
-    k.nt = CYL_NT_X86 && !k.small && (double)n * (double)c * (double)sizeof(T) >= CYL_NT_MIN_BYTES && c >= 64 &&
-           ((uintptr_t)y % sizeof(T)) == 0;
+    k.nt = CYL_NT_X86 && log_out && !k.small && (double)n * (double)c * (double)sizeof(T) >= CYL_NT_MIN_BYTES &&
+           (double)c * (double)sizeof(T) >= 8192.0 && ((uintptr_t)y % sizeof(T)) == 0;
     k.rb = k.small ? CYL_SMALL_BLOCK / c : CYL_FN(rows_per_block)(c);
     return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(softmax_block), &k);
 }
