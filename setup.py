@@ -4,6 +4,9 @@ Environment switches:
   CYLOSS_DEBUG=1    Cython bounds/wraparound checks on, -O0 -g.
   CYLOSS_SANITIZE=1 compile (at -O1) and link with -fsanitize=address,undefined (tools/sanitize.sh
                     runs the tests against such a build; not for distribution).
+  CYLOSS_SANITIZE_ONLY=avx512|avx2|baseline  with CYLOSS_SANITIZE: only that CPU target's
+                    kernels are instrumented (the one the sanitized tests run, CYLOSS_CPU); the
+                    others compile at -O0 without sanitizers, to save build time.
   CYLOSS_NATIVE=1   add -march=native (a build for this machine only; never for
                     wheels that are distributed).
   CYLOSS_NO_THREADS=1  build without the thread pool (kernels run serially on the
@@ -24,6 +27,9 @@ from Cython.Build import cythonize
 DEBUG = os.environ.get("CYLOSS_DEBUG", "") not in ("", "0")
 SANITIZE = os.environ.get("CYLOSS_SANITIZE", "") not in ("", "0")
 NATIVE = os.environ.get("CYLOSS_NATIVE", "") not in ("", "0")
+SANITIZE_ONLY = os.environ.get("CYLOSS_SANITIZE_ONLY", "").strip().lower() if SANITIZE else ""
+if SANITIZE_ONLY not in ("", "avx512", "avx2", "baseline"):
+    sys.exit(f"CYLOSS_SANITIZE_ONLY must be avx512, avx2 or baseline, got {SANITIZE_ONLY!r}")
 
 if sys.platform == "win32":
     cflags = ["/O2"]
@@ -115,11 +121,20 @@ class build_ext(_build_ext):
         serial = self.compiler.compile
         jobs = int(os.environ.get("CYLOSS_BUILD_JOBS", "0") or 0) or (os.cpu_count() or 1)
 
+        def compile_one(src, args, kwargs):
+            base = os.path.basename(src)
+            if SANITIZE_ONLY and base.startswith("kernels_") and base != f"kernels_{SANITIZE_ONLY}.c":
+                # a CPU target the sanitized tests do not run: uninstrumented, -O0
+                post = [f for f in kwargs.get("extra_postargs") or []
+                        if not f.startswith(("-fsanitize", "-fno-sanitize", "-O"))]
+                kwargs = dict(kwargs, extra_postargs=post + ["-O0"])
+            return serial([src], *args, **kwargs)
+
         def compile_parallel(sources, *args, **kwargs):
             if jobs < 2 or len(sources) < 2:
-                return serial(sources, *args, **kwargs)
+                return [obj for src in sources for obj in compile_one(src, args, kwargs)]
             with ThreadPoolExecutor(min(jobs, len(sources))) as pool:
-                parts = list(pool.map(lambda src: serial([src], *args, **kwargs), sources))
+                parts = list(pool.map(lambda src: compile_one(src, args, kwargs), sources))
             return [obj for objs in parts for obj in objs]
 
         self.compiler.compile = compile_parallel

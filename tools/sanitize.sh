@@ -15,7 +15,16 @@ echo "== ThreadSanitizer: tools/pool_stress.c (callers racing for the thread poo
 $cc -std=gnu11 -O1 -g -fsanitize=thread -pthread -fopenmp-simd -DCYL_NO_AVX2 -Icsrc tools/pool_stress.c \
     csrc/dispatch.c csrc/cyl_threads.c csrc/kernels_baseline.c -lm -o pool_stress
 TSAN_OPTIONS="halt_on_error=1:${TSAN_OPTIONS:-}" ./pool_stress
-echo "== sanitizer build (CYLOSS_SANITIZE=1) in $work"
+# the CPU target the tests will run: that of an installed cyloss (CI's README stage), else
+# every target is instrumented
+target=$( (cd / && python -c "import cyloss; print(cyloss._core.cpu_target())") 2>/dev/null || true)
+case "$target" in
+    avx512|avx2|baseline)
+        export CYLOSS_SANITIZE_ONLY=$target CYLOSS_CPU=$target
+        echo "== sanitizer build (CYLOSS_SANITIZE=1) in $work: target $target instrumented, the others at -O0" ;;
+    *)
+        echo "== sanitizer build (CYLOSS_SANITIZE=1) in $work: every CPU target instrumented" ;;
+esac
 CYLOSS_SANITIZE=1 python setup.py -q build_ext --inplace > build.log 2>&1 || { tail -50 build.log; exit 1; }
 preload="$($cc -print-file-name=libasan.so):$($cc -print-file-name=libubsan.so)"
 for lib in ${preload//:/ }; do
