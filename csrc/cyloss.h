@@ -72,6 +72,11 @@ extern "C" {
  * logsumexp:              out[i] = log|sum_j b_ij exp(x_ij)| (b NULL: all ones;
  *                         b_ij == 0 drops the term); sign[i] in {-1, 0, 1} if sign
  *                         is not NULL, else a negative sum gives NaN (scipy rules).
+ * logsumexp_partial:      m[i] = max_j x_ij, s[i] = sum_j exp(x_ij - m[i]), both double, so
+ *                         logsumexp = m + log s; a row holding NaN gives (NaN, NaN), +inf
+ *                         (+inf, 1), only -inf or c == 0 (-inf, 0). Pairs of pieces of a row
+ *                         merge as (max(m, m'), s e^(m - M) + s' e^(m' - M)): the statistic a
+ *                         vocabulary-parallel softmax exchanges between class shards.
  * softmax_backward:       out = y * (g - <g, y>) row-wise.
  * log_softmax_backward:   out = g - exp(log_y) * sum(g) row-wise.
  * entropy:                out[i] = -sum_j p_ij log p_ij, 0 log 0 = 0.
@@ -143,6 +148,8 @@ extern "C" {
     (n, c, x, ldx, y, ldy, inv_temperature)) \
   X(S, logsumexp, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const T *b, ptrdiff_t ldb, T *out, T *sign), \
     (n, c, x, ldx, b, ldb, out, sign)) \
+  X(S, logsumexp_partial, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, double *m, double *s), \
+    (n, c, x, ldx, m, s)) \
   X(S, softmax_backward, (ptrdiff_t n, ptrdiff_t c, const T *y, ptrdiff_t ldy, const T *g, ptrdiff_t ldg, T *out, ptrdiff_t ldo), \
     (n, c, y, ldy, g, ldg, out, ldo)) \
   X(S, log_softmax_backward, (ptrdiff_t n, ptrdiff_t c, const T *log_y, ptrdiff_t ldy, const T *g, ptrdiff_t ldg, T *out, ptrdiff_t ldo), \

@@ -326,6 +326,66 @@ int CYL_FN(logsumexp)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const
     return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(logsumexp_block), &k);
 }
 
+/* one row of logsumexp_partial: (max, sum exp(x - max)) in double (see cyloss.h) */
+static inline void CYL_FN(lse_partial_row)(const T *xr, ptrdiff_t c, double *mo, double *so, const T *pf, T *buf)
+{
+    T m;
+    double sum, lsm;
+    if (c > 0 && CYL_FN(row_exp)(xr, c, (T)1, NULL, pf, buf, &m, &sum, &lsm, 1)) {
+        /* lsm = log sum exp(x - m) with relative accuracy (row_exp) */
+        *mo = (double)m;
+        *so = exp(lsm);
+        return;
+    }
+    /* NaN, +-inf or huge values, or an empty row */
+    double mx = -INFINITY;
+    int nan = 0;
+    for (ptrdiff_t j = 0; j < c; j++) {
+        const double v = (double)xr[j];
+        nan |= v != v;
+        mx = v > mx ? v : mx;
+    }
+    if (nan) {
+        *mo = NAN;
+        *so = NAN;
+    } else if (mx == -INFINITY) {
+        *mo = -INFINITY;
+        *so = 0.0;
+    } else if (mx == INFINITY) {
+        *mo = INFINITY;
+        *so = 1.0;
+    } else {
+        double s = 0.0;
+        for (ptrdiff_t j = 0; j < c; j++)
+            s += exp((double)xr[j] - mx);
+        *mo = mx;
+        *so = s;
+    }
+}
+
+typedef struct {
+    const T *x;
+    double *m, *s;
+    ptrdiff_t n, c, ldx, rb;
+} CYL_FN(lse_partial_ctx);
+
+static void CYL_FN(lse_partial_block)(void *vctx, ptrdiff_t bl, void *scratch)
+{
+    const CYL_FN(lse_partial_ctx) *k = (const CYL_FN(lse_partial_ctx) *)vctx;
+    ptrdiff_t i0, i1;
+    CYL_FN(block_rows)(bl, k->rb, k->n, &i0, &i1);
+    for (ptrdiff_t i = i0; i < i1; i++)
+        CYL_FN(lse_partial_row)(k->x + i * k->ldx, k->c, k->m + i, k->s + i, CYL_FN(next_row)(k->x, i, i1, k->ldx),
+                                (T *)scratch);
+}
+
+int CYL_FN(logsumexp_partial)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, double *m, double *s)
+{
+    if (n < 0 || c < 0) return CYL_ERR_ARG;
+    CYL_FN(lse_partial_ctx) k = {x, m, s, n, c, ldx, CYL_FN(rows_per_block)(c)};
+    return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(lse_partial_block), &k);
+}
+
 static inline void CYL_FN(softmax_backward_row)(const T *yr, const T *gr, T *o, ptrdiff_t c, int log_in)
 {
     if (log_in) {

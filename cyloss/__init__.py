@@ -59,6 +59,7 @@ from ._regression import (mse_loss, l1_loss, huber_loss, smooth_l1_loss, log_cos
                           pseudo_huber_loss)
 from ._glm import (half_poisson_loss, half_gamma_loss, half_tweedie_loss,  # noqa: E402
                    half_tweedie_loss_identity, pinball_loss, exponential_loss)
+from ._partial import logsumexp_partial, logsumexp_merge, cross_entropy_partial  # noqa: E402
 
 
 def show_config():
@@ -93,5 +94,6 @@ __all__ = [
     "ctc_loss",
     "half_poisson_loss", "half_gamma_loss", "half_tweedie_loss", "half_tweedie_loss_identity", "pinball_loss",
     "exponential_loss",
+    "logsumexp_partial", "logsumexp_merge", "cross_entropy_partial",
     "set_num_threads", "get_num_threads", "num_threads", "show_config", "get_include", "__version__",
 ]

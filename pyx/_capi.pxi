@@ -12,6 +12,9 @@ cdef int log_softmax_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx
 cdef int logsumexp_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const float *b, ptrdiff_t ldb, float *out, float *sign) noexcept nogil:
     return C.cyl_logsumexp_f32(n, c, x, ldx, b, ldb, out, sign)
 
+cdef int logsumexp_partial_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, double *m, double *s) noexcept nogil:
+    return C.cyl_logsumexp_partial_f32(n, c, x, ldx, m, s)
+
 cdef int softmax_backward_f32(ptrdiff_t n, ptrdiff_t c, const float *y, ptrdiff_t ldy, const float *g, ptrdiff_t ldg, float *out, ptrdiff_t ldo) noexcept nogil:
     return C.cyl_softmax_backward_f32(n, c, y, ldy, g, ldg, out, ldo)
 
@@ -116,6 +119,9 @@ cdef int log_softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ld
 
 cdef int logsumexp_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const double *b, ptrdiff_t ldb, double *out, double *sign) noexcept nogil:
     return C.cyl_logsumexp_f64(n, c, x, ldx, b, ldb, out, sign)
+
+cdef int logsumexp_partial_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *m, double *s) noexcept nogil:
+    return C.cyl_logsumexp_partial_f64(n, c, x, ldx, m, s)
 
 cdef int softmax_backward_f64(ptrdiff_t n, ptrdiff_t c, const double *y, ptrdiff_t ldy, const double *g, ptrdiff_t ldg, double *out, ptrdiff_t ldo) noexcept nogil:
     return C.cyl_softmax_backward_f64(n, c, y, ldy, g, ldg, out, ldo)

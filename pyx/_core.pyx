@@ -165,6 +165,23 @@ def logsumexp(const floating[:, ::1] x, const floating[:, ::1] b, floating[::1] 
     _check(st, -1)
 
 
+def logsumexp_partial(const floating[:, ::1] x, double[::1] m, double[::1] s):
+    """m[i] = max_j x_ij, s[i] = sum_j exp(x_ij - m[i]) in double (cyl_logsumexp_partial)."""
+    cdef ptrdiff_t n = x.shape[0], c = x.shape[1]
+    _want1(m.shape[0], n, "m")
+    _want1(s.shape[0], n, "s")
+    cdef const floating *px = _c2(x)
+    cdef double *pm = &m[0] if n > 0 else NULL
+    cdef double *ps = &s[0] if n > 0 else NULL
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_logsumexp_partial_f32(n, c, px, c, pm, ps)
+        else:
+            st = C.cyl_logsumexp_partial_f64(n, c, px, c, pm, ps)
+    _check(st, -1)
+
+
 def softmax_backward(const floating[:, ::1] y, const floating[:, ::1] g, floating[:, ::1] out, bint log=False):
     """Vector-Jacobian product of softmax (log=False) or log_softmax (log=True), row-wise."""
     cdef ptrdiff_t n = y.shape[0], c = y.shape[1]

@@ -83,6 +83,13 @@ with cyloss.num_threads(2) as nt:
 cyloss.show_config()
 assert_type(cyloss.get_include(), str)
 assert_type(cyloss.__version__, str)
+m_, s_ = cyloss.logsumexp_partial(x, axis=0)
+assert_type(m_, NDArray[np.float64])
+assert_type(cyloss.logsumexp_merge([(m_, s_), cyloss.logsumexp_partial(y)]), NDArray[np.float64])
+assert_type(cyloss.logsumexp_merge([(m_, s_)], return_pair=True), Tuple[NDArray[np.float64], NDArray[np.float64]])
+cep = cyloss.cross_entropy_partial(x, np.zeros(4, dtype=np.int64), 3, weight=np.ones(3))
+assert_type(cep.found, NDArray[np.bool_])
+assert_type(cep.x_sum, NDArray[np.float64])
 """]
     for fn, args in LOSSES.items():
         lines.append(f"""\

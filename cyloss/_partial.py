@@ -1,0 +1,136 @@
+"""Partial log-sum-exp statistics of pieces of a row, and their merge: softmax and
+cross-entropy over a class axis split in shards (cyloss.dask, or any transport: the C
+kernel cyl_logsumexp_partial_* is what a vocabulary-parallel implementation calls).
+
+A piece of a row is summarised by the pair (m, s) = (max x, sum exp(x - m)), in float64;
+logsumexp = m + log s.  Pairs merge associatively and exactly in double:
+(m, s) + (m', s') = (M, s e^(m - M) + s' e^(m' - M)), M = max(m, m').
+"""
+from collections import namedtuple
+
+import numpy as np
+
+from . import _core
+from ._validate import asarray, float_dtypes, norm_axis, plain, rows
+
+__all__ = ["logsumexp_partial", "logsumexp_merge", "cross_entropy_partial"]
+
+CrossEntropyPartial = namedtuple("CrossEntropyPartial", ["m", "s", "x_target", "found", "x_sum"])
+CrossEntropyPartial.__doc__ = """Statistics of one class shard of cross_entropy_partial's rows:
+m, s: the shard's log-sum-exp pair; x_target: the target's logit where the target falls in
+the shard (found), else 0; x_sum: sum over the shard of weight_j * x_j (weight 1 without a
+weight), for label smoothing."""
+
+
+def _as_rows(x, axis, name="x"):
+    a = asarray(x, name)
+    cdt, _ = float_dtypes(a)
+    if a.ndim == 0:
+        raise ValueError(f"{name} must have at least one dimension (the class axis), got a 0-d array")
+    ax = norm_axis(axis, a.ndim)
+    xm, moved_shape = rows(a, ax, cdt)
+    return a, ax, xm, moved_shape[:-1]
+
+
+def logsumexp_partial(x, axis=-1):
+    """Log-sum-exp statistics of x over `axis`: (m, s), float64 arrays of x's shape without
+    `axis`, m = max(x), s = sum(exp(x - m)), so logsumexp(x) = m + log(s).
+
+    A row holding a NaN gives (NaN, NaN); one holding +inf (+inf, 1); one of only -inf, or
+    an empty axis, (-inf, 0).  The terms are exponentials in x's precision (float32 rows:
+    each term within about one float32 ulp) summed in double, the max's terms counted
+    exactly; float64 rows give s to a few double roundings.  Merge the pairs of pieces of the same
+    rows with logsumexp_merge.
+
+    >>> m, s = logsumexp_partial(np.array([[0.0, 1.0], [2.0, -np.inf]]))
+    >>> m, s
+    (array([1., 2.]), array([1.36787944, 1.        ]))
+    """
+    _, _, xm, shape = _as_rows(x, axis)
+    n = xm.shape[0]
+    m = np.empty(n, dtype=np.float64)
+    s = np.empty(n, dtype=np.float64)
+    _core.logsumexp_partial(xm, m, s)
+    return m.reshape(shape), s.reshape(shape)
+
+
+def _merge(ms, ss):
+    """(M, S) of pairs stacked along axis 0."""
+    M = np.max(ms, axis=0)  # NaN propagates
+    with np.errstate(invalid="ignore", over="ignore"):
+        # pieces whose m equals the max contribute s itself (also +inf and -inf maxima)
+        terms = np.where(ms == M, ss, ss * np.exp(ms - M))
+    return M, terms.sum(axis=0)
+
+
+def logsumexp_merge(parts, *, return_pair=False):
+    """Merge the (m, s) pairs of logsumexp_partial computed on pieces of the same rows:
+    returns logsumexp over the whole rows, float64 (or the merged pair (M, S) with
+    return_pair=True, which merges again).  The merge is associative; a NaN in any piece
+    gives NaN, a +inf (and no NaN) +inf, pieces of only -inf drop out.
+
+    >>> x = np.array([[0.0, 1.0, 2.0, 3.0]])
+    >>> parts = [logsumexp_partial(x[:, :1]), logsumexp_partial(x[:, 1:])]
+    >>> float(logsumexp_merge(parts)[0]) == float(np.log(np.exp(x).sum()))
+    True
+    """
+    try:
+        pairs = [tuple(p) for p in parts]
+    except TypeError:
+        raise TypeError("parts must be a sequence of (m, s) pairs") from None
+    if not pairs:
+        raise ValueError("parts must hold at least one (m, s) pair")
+    if any(len(p) != 2 for p in pairs):
+        raise ValueError("parts must be a sequence of (m, s) pairs")
+    try:
+        ms = np.broadcast_arrays(*[np.asarray(p[0], dtype=np.float64) for p in pairs])
+        ss = np.broadcast_arrays(*[np.asarray(p[1], dtype=np.float64) for p in pairs])
+        ms, ss = np.broadcast_arrays(np.stack(ms), np.stack(ss))
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"parts: the (m, s) pairs must be real arrays of one shape: {e}") from None
+    M, S = _merge(ms, ss)
+    if return_pair:
+        return M, S
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = M + np.log(S)
+    return r[()] if r.ndim == 0 else r
+
+
+def cross_entropy_partial(x_shard, target, class_offset, *, axis=-1, weight=None):
+    """The pieces cross-entropy needs from a class shard of the logits: x_shard holds
+    classes [class_offset, class_offset + C_shard) of every row along `axis`; target the
+    rows' class indices (x_shard's shape without `axis`; any value, e.g. ignore_index, that
+    is not in the shard is "not found"); weight (optional) the shard's slice of the class
+    weights.  Returns CrossEntropyPartial(m, s, x_target, found, x_sum), float64 arrays
+    (found bool) of target's shape; merge m, s over shards with logsumexp_merge, take
+    x_target from the shard where found, and add x_sum over shards for label smoothing.
+    """
+    a, ax, xm, shape = _as_rows(x_shard, axis, "x_shard")
+    c = xm.shape[1]
+    t = plain(target, "target")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"target must hold integer class indices, got dtype {t.dtype}")
+    if t.shape != shape:
+        raise ValueError(f"target must have x_shard's shape without axis {ax}, {shape}, got {t.shape}")
+    off = class_offset
+    if isinstance(off, (bool, np.bool_)) or not isinstance(off, (int, np.integer)):
+        raise TypeError(f"class_offset must be an integer, got {type(class_offset).__name__}")
+    off = int(off)
+    if off < 0:
+        raise ValueError(f"class_offset must be >= 0, got {off}")
+    m, s = logsumexp_partial(xm, axis=-1)
+    local = t.reshape(-1).astype(np.int64) - off
+    found = (local >= 0) & (local < c)
+    idx = np.where(found, local, 0)
+    xt = np.zeros(xm.shape[0], dtype=np.float64)
+    if c:
+        xt[found] = xm[np.nonzero(found)[0], idx[found]]
+    if weight is None:
+        xsum = xm.sum(axis=1, dtype=np.float64)
+    else:
+        w = asarray(weight, "weight")
+        if w.shape != (c,):
+            raise ValueError(f"weight must hold the shard's {c} class weights, got shape {w.shape}")
+        xsum = xm.astype(np.float64) @ w.astype(np.float64)
+    return CrossEntropyPartial(m.reshape(shape), s.reshape(shape), xt.reshape(shape), found.reshape(shape),
+                               np.asarray(xsum, dtype=np.float64).reshape(shape))

@@ -1,0 +1,771 @@
+"""cyloss on Dask arrays: the same functions, evaluated lazily chunk by chunk.
+
+    import cyloss.dask as cld
+    loss, grad = cld.cross_entropy(logits, target, return_grad=True)   # dask arrays
+    loss.compute()
+
+Needs Dask (``pip install "cyloss[dask]"``: dask[array] and distributed); Dask is the
+engine (its threaded scheduler, or a ``distributed`` cluster through a Client).  Each
+function takes dask arrays (NumPy arrays are wrapped; small arguments such as class
+weights stay NumPy) with the parameter names, kinds and defaults of the NumPy function of
+the same name; ``out=`` / ``grad_out=`` / ``hess_out=`` are accepted and must be None.
+Nothing is computed until asked; arguments are checked when the call is made.
+
+- Elementwise losses run blockwise; "sum" and "mean" are tree reductions of the per-chunk
+  float64 pairs (sum of w * l, the chunk's part of the mean's denominator), so "mean" is
+  exact and the graph has O(chunks) tasks.  Gradients are chunked like the first input.
+- Row-wise functions (softmax, log_softmax, logsumexp, cross_entropy, ...) run blockwise
+  over rows when the class axis is one chunk.  When it is split in several chunks, a first
+  pass computes each chunk's log-sum-exp pair (max, sum exp(x - max)) in float64
+  (cyloss.logsumexp_partial), the pairs are merged over the class chunks
+  (cyloss.logsumexp_merge: associative and exact in double) and a second blockwise pass
+  writes the outputs that need the normaliser.
+"""
+import math
+import numbers
+
+import numpy as np
+
+try:
+    import dask.array as da
+except ImportError as e:  # pragma: no cover - exercised without dask
+    raise ImportError('cyloss.dask needs Dask: pip install "cyloss[dask]" (dask[array] and distributed)') from e
+
+import cyloss
+
+from ._partial import _merge
+
+__all__ = [
+    "softmax", "log_softmax", "softmin", "logsumexp", "softmax_backward", "log_softmax_backward", "entropy",
+    "cross_entropy", "nll_loss", "logsumexp_partial",
+    "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "log_cosh_loss", "pseudo_huber_loss",
+    "binary_cross_entropy_with_logits", "binary_cross_entropy", "kl_div", "soft_margin_loss",
+    "hinge_embedding_loss", "poisson_nll_loss", "sigmoid_focal_loss",
+    "half_poisson_loss", "half_gamma_loss", "half_tweedie_loss", "half_tweedie_loss_identity", "pinball_loss",
+    "exponential_loss",
+]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _is_dask(a):
+    return isinstance(a, da.Array)
+
+
+def _arr(a, name):
+    """A dask array of a (NumPy input is wrapped in one chunk per ~128 MB); unknown chunk
+    sizes are an error."""
+    if _is_dask(a):
+        if any(math.isnan(c) for cs in a.chunks for c in cs):
+            raise ValueError(f"{name} has unknown chunk sizes (NaN); call {name}.compute_chunk_sizes() first")
+        return a
+    if isinstance(a, np.ma.MaskedArray):
+        raise TypeError(f"{name}: masked arrays are not supported")
+    arr = np.asarray(a)
+    if arr.dtype == object:
+        raise TypeError(f"{name} must be a numeric array, got dtype object")
+    return da.from_array(arr, chunks="auto" if arr.ndim else ())
+
+
+def _no_out(**outs):
+    for k, v in outs.items():
+        if v is not None:
+            raise ValueError(f"{k}= is not supported on dask arrays: it must be None (results are new dask arrays)")
+
+
+def _probe(a, shape=None):
+    """A tiny NumPy stand-in for dask array a (its dtype, one element per axis, or `shape`)."""
+    return np.ones(shape if shape is not None else (1,) * a.ndim, dtype=a.dtype)
+
+
+def _axis(axis, ndim, name="axis"):
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (numbers.Integral,)):
+        raise TypeError(f"{name} must be an integer, got {type(axis).__name__}")
+    ax = int(axis)
+    if not -ndim <= ax < ndim:
+        raise ValueError(f"{name} {axis} is out of bounds for an array of dimension {ndim}")
+    return ax % ndim
+
+
+def _one_chunk_along(x, ax):
+    return x.numblocks[ax] == 1
+
+
+def _stack_outputs(outs):
+    return np.stack(outs)
+
+
+# ------------------------------------------------------------- log-sum-exp pairs
+
+def _pairs_of(xb, axes, scale=1.0):
+    """(m, s) of block xb over `axes` packed as complex m + i s, axes kept (size 1)."""
+    nd = xb.ndim
+    rest = [i for i in range(nd) if i not in axes]
+    moved = np.transpose(xb, rest + list(axes))
+    keep_shape = moved.shape[:len(rest)]
+    flat = moved.reshape(keep_shape + (-1,))
+    if scale != 1.0:
+        flat = flat.astype(np.float64) * scale
+    m, s = cyloss.logsumexp_partial(flat, axis=-1)
+    out = np.empty(keep_shape, dtype=np.complex128)
+    out.real = m
+    out.imag = s
+    shape = tuple(1 if i in axes else xb.shape[i] for i in range(nd))
+    return out.reshape(shape)
+
+
+def _pairs_chunk(xb, axis, keepdims, scale=1.0):
+    return _pairs_of(xb, tuple(axis), scale)
+
+
+def _pairs_combine(pb, axis, keepdims):
+    axes = tuple(axis)
+    if not axes:
+        return pb
+    nd = pb.ndim
+    rest = [i for i in range(nd) if i not in axes]
+    moved = np.transpose(pb, list(axes) + rest)
+    k = math.prod(moved.shape[:len(axes)])
+    moved = moved.reshape((k,) + moved.shape[len(axes):])
+    M, S = _merge(moved.real, moved.imag)
+    out = np.empty(M.shape, dtype=np.complex128)
+    out.real = M
+    out.imag = S
+    return out.reshape(tuple(1 if i in axes else pb.shape[i] for i in range(nd)))
+
+
+def _pairs_lse(pb, axis, keepdims, dtype=np.float64):
+    pb = _pairs_combine(pb, axis, True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = pb.real + np.log(pb.imag)
+    if not keepdims:
+        r = r.reshape(tuple(s for i, s in enumerate(pb.shape) if i not in tuple(axis)))
+    return r.astype(dtype, copy=False)
+
+
+def _lse_reduction(x, axes, keepdims, dtype, scale=1.0, split_every=None):
+    """logsumexp of dask x over `axes` by a tree reduction of the chunks' (m, s) pairs."""
+    return da.reduction(x, chunk=lambda b, axis, keepdims: _pairs_chunk(b, axis, keepdims, scale),
+                        combine=_pairs_combine,
+                        aggregate=lambda b, axis, keepdims: _pairs_lse(b, axis, keepdims, dtype),
+                        axis=axes, keepdims=keepdims, dtype=dtype, split_every=split_every,
+                        concatenate=True, meta=np.empty((0,) * (x.ndim if keepdims else x.ndim - len(axes)),
+                                                         dtype=dtype))
+
+
+def logsumexp_partial(x, axis=-1):
+    """The (m, s) pairs of cyloss.logsumexp_partial over `axis`, merged over the chunks of
+    that axis: two float64 dask arrays of x's shape without `axis`."""
+    x = _arr(x, "x")
+    ax = _axis(axis, x.ndim)
+    cyloss.logsumexp_partial(_probe(x), axis=ax)
+    def aggregate(pb, axis, keepdims):
+        r = _pairs_combine(pb, axis, True)
+        return r if keepdims else r.reshape(tuple(n for i, n in enumerate(r.shape) if i not in tuple(axis)))
+
+    p = da.reduction(x, chunk=_pairs_chunk, combine=_pairs_combine, aggregate=aggregate, axis=ax,
+                     keepdims=False, dtype=np.complex128, concatenate=True)
+    return p.real, p.imag
+
+
+# ------------------------------------------------------------- softmax family
+
+def _softmax_apply(xb, lse, scale, log, out_dtype):
+    with np.errstate(invalid="ignore", over="ignore"):
+        z = xb.astype(np.float64) * scale - lse
+        z = np.where(np.isnan(lse) | (lse == np.inf), np.nan, z)
+        r = z if log else np.exp(z)
+    return r.astype(out_dtype, copy=False)
+
+
+def _softmax_any(x, axis, temperature, out, log, negate=False):
+    _no_out(out=out)
+    x = _arr(x, "x")
+    if x.ndim == 0:
+        raise ValueError("x must have at least one dimension")
+    ax = _axis(axis, x.ndim)
+    fn = cyloss.log_softmax if log else cyloss.softmax
+    probe = fn(_probe(x), axis=ax, temperature=temperature)  # checks dtype and temperature
+    dtype = probe.dtype
+    src = -x if negate else x
+    if _one_chunk_along(x, ax):
+        return src.map_blocks(fn, axis=ax, temperature=temperature, dtype=dtype, meta=np.empty((0,) * x.ndim, dtype))
+    scale = 1.0 / float(temperature)
+    lse = _lse_reduction(src, (ax,), True, np.float64, scale)
+    return da.map_blocks(_softmax_apply, src, lse, scale=scale, log=log, out_dtype=dtype, dtype=dtype,
+                         meta=np.empty((0,) * x.ndim, dtype))
+
+
+def softmax(x, axis=-1, *, temperature=1.0, out=None):
+    """cyloss.softmax of a dask array (see the module docstring for the split class axis)."""
+    return _softmax_any(x, axis, temperature, out, False)
+
+
+def log_softmax(x, axis=-1, *, temperature=1.0, out=None):
+    """cyloss.log_softmax of a dask array."""
+    return _softmax_any(x, axis, temperature, out, True)
+
+
+def softmin(x, axis=-1, *, temperature=1.0, out=None):
+    """cyloss.softmin (softmax of -x) of a dask array."""
+    return _softmax_any(x, axis, temperature, out, False, negate=True)
+
+
+def _norm_axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, tuple):
+        axes = tuple(_axis(a, ndim) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"axis {axis} has repeated entries")
+        return tuple(sorted(axes))
+    return (_axis(axis, ndim),)
+
+
+def logsumexp(x, axis=None, *, b=None, keepdims=False, return_sign=False):
+    """cyloss.logsumexp of a dask array: a tree reduction of the chunks' (max, sum exp(x -
+    max)) pairs over any axes.  With `b` or return_sign the reduced axes must each be one
+    chunk (the call then runs blockwise)."""
+    x = _arr(x, "x")
+    cyloss.logsumexp(_probe(x), axis=axis, keepdims=keepdims, return_sign=return_sign)  # argument checks
+    if x.ndim == 0:
+        x = x.reshape((1,))
+        axes, keepdims = (0,), False
+    else:
+        axes = _norm_axes(axis, x.ndim)
+    dtype = cyloss.logsumexp(_probe(x)).dtype
+    if b is None and not return_sign:
+        return _lse_reduction(x, axes, bool(keepdims), dtype)
+    bb = None if b is None else _arr(b, "b")
+    if any(x.numblocks[a] > 1 for a in axes) or (bb is not None and any(bb.numblocks[a] > 1 for a in axes
+                                                                            if a < bb.ndim)):
+        raise NotImplementedError("logsumexp on dask arrays with b= or return_sign=True needs each reduced axis "
+                                  "in one chunk: rechunk x (and b) along them")
+    drop = () if keepdims else axes
+    kw = dict(axis=axes if len(axes) > 1 else axes[0], keepdims=True)
+
+    def block(xb, bb_=None):
+        r = cyloss.logsumexp(xb, b=bb_, return_sign=return_sign, **kw)
+        if return_sign:
+            return np.stack(r)
+        return np.asarray(r)
+
+    args = (x,) if bb is None else (x, bb)
+    if return_sign:
+        r = da.map_blocks(lambda *a: block(*a), *args, dtype=dtype, new_axis=0,
+                          chunks=((2,),) + tuple((1,) * x.numblocks[i] if i in axes else x.chunks[i]
+                                                 for i in range(x.ndim)))
+        res = (r[0], r[1])
+        if drop:
+            res = tuple(v.squeeze(axis=drop) for v in res)
+        return res
+    r = da.map_blocks(lambda *a: block(*a), *args, dtype=dtype,
+                      chunks=tuple((1,) * x.numblocks[i] if i in axes else x.chunks[i] for i in range(x.ndim)))
+    return r.squeeze(axis=drop) if drop else r
+
+
+def _backward(y, grad, axis, out, log):
+    _no_out(out=out)
+    y = _arr(y, "log_y" if log else "y")
+    g = _arr(grad, "grad")
+    if y.shape != g.shape:
+        raise ValueError(f"grad must have the shape of {'log_y' if log else 'y'} {y.shape}, got {g.shape}")
+    ax = _axis(axis, y.ndim)
+    fn = cyloss.log_softmax_backward if log else cyloss.softmax_backward
+    dtype = fn(_probe(y), _probe(g), axis=ax).dtype
+    if _one_chunk_along(y, ax) and _one_chunk_along(g, ax):
+        return da.map_blocks(fn, y, g.rechunk(y.chunks), axis=ax, dtype=dtype)
+    g = g.rechunk(y.chunks)
+    y64, g64 = y.astype(np.float64), g.astype(np.float64)
+    if log:
+        s = g64.sum(axis=ax, keepdims=True)
+        return (g64 - da.exp(y64) * s).astype(dtype)
+    s = (g64 * y64).sum(axis=ax, keepdims=True)
+    return (y64 * (g64 - s)).astype(dtype)
+
+
+def softmax_backward(y, grad, axis=-1, *, out=None):
+    """cyloss.softmax_backward of dask arrays (row dot products over a split axis in float64)."""
+    return _backward(y, grad, axis, out, False)
+
+
+def log_softmax_backward(log_y, grad, axis=-1, *, out=None):
+    """cyloss.log_softmax_backward of dask arrays."""
+    return _backward(log_y, grad, axis, out, True)
+
+
+def entropy(p, axis=-1):
+    """cyloss.entropy of a dask array (row sums over a split axis in float64)."""
+    p = _arr(p, "p")
+    ax = _axis(axis, p.ndim)
+    dtype = cyloss.entropy(_probe(p), axis=ax).dtype
+    if _one_chunk_along(p, ax):
+        return p.map_blocks(cyloss.entropy, axis=ax, drop_axis=ax, dtype=dtype)
+    # -sum p log p per chunk (0 log 0 = 0), chunk entropies added in float64
+    parts = p.map_blocks(lambda b: cyloss.entropy(b.astype(np.float64), axis=ax)[(slice(None),) * ax + (None,)],
+                         dtype=np.float64, chunks=tuple((1,) * p.numblocks[ax] if i == ax else p.chunks[i]
+                                                        for i in range(p.ndim)))
+    return parts.sum(axis=ax).astype(dtype)
+
+
+# ------------------------------------------------------------- elementwise losses
+
+def _elementwise(fn, inputs, names, kw, weight, reduction, return_grad, return_hessian, return_loss, mean_rule,
+                 grad_out=None, hess_out=None):
+    """An elementwise loss of dask arrays.  inputs: the array arguments (the first is the one
+    differentiated); kw: the scalar parameters; weight: None or an array broadcast to the
+    loss's shape; mean_rule: "count" (mean = sum / size), "weight" (sum / sum(w) when
+    weighted) or an int (sum / that number, e.g. kl_div's batchmean)."""
+    _no_out(grad_out=grad_out, hess_out=hess_out)
+    arrs = [_arr(a, n) for a, n in zip(inputs, names)]
+    w = None if weight is None else _arr(weight, "weight")
+    allin = arrs + ([w] if w is not None else [])
+    # argument checks and result dtype, on one element of each array
+    probe_kw = dict(kw)
+    def pr(a):  # with pos_weight (per class, last axis) the stand-ins keep the last axis
+        if "pos_weight" in kw and a.ndim:
+            return _probe(a, (1,) * (a.ndim - 1) + (a.shape[-1],))
+        return _probe(a)
+
+    if w is not None:
+        probe_kw["weight"] = pr(w)
+    probe = fn(*[pr(a) for a in arrs], reduction=reduction, return_grad=return_grad,
+               return_hessian=return_hessian, return_loss=return_loss, **probe_kw)
+    red = reduction
+    want_grad = bool(return_grad) or bool(return_hessian)
+    try:
+        shape = np.broadcast_shapes(*[a.shape for a in allin])
+    except ValueError:
+        raise ValueError("the arrays " + ", ".join(f"{n} {a.shape}" for n, a in zip(names, arrs)) +
+                         (f", weight {w.shape}" if w is not None else "") + " do not broadcast") from None
+    if want_grad and arrs[0].shape != shape:
+        raise ValueError(f"{names[0]} must have the loss's broadcast shape {shape} for gradients on dask arrays, "
+                         f"got {arrs[0].shape}")
+    if isinstance(probe, tuple):
+        ldt = probe[0].dtype if return_loss else None
+        gdt = (probe[1] if return_loss else probe[0]).dtype
+    else:
+        ldt, gdt = probe.dtype, None
+    first = arrs[0]
+    if first.shape == shape:
+        allin = [first] + [_align(a, first.chunks) for a in allin[1:]]
+    nd = len(shape)
+    nhg = (1 if want_grad else 0) + (1 if return_hessian else 0)
+
+    def call(blocks, reduction_):
+        kw_ = dict(kw)
+        if w is not None:
+            kw_["weight"] = blocks[-1]
+            blocks = blocks[:-1]
+        return fn(*blocks, reduction=reduction_, return_grad=bool(return_grad) or bool(return_hessian),
+                  return_hessian=bool(return_hessian), **kw_)
+
+    def as_tuple(r):
+        return r if isinstance(r, tuple) else (r,)
+
+    meta = np.empty((0,) * nd, dtype=ldt or gdt)
+    if red == "none":
+        if not want_grad:
+            return da.map_blocks(lambda *b: call(b, "none"), *allin, dtype=ldt, meta=meta)
+        st = da.map_blocks(lambda *b: np.stack(as_tuple(call(b, "none"))), *allin, dtype=gdt, new_axis=0,
+                           chunks=((1 + nhg,),) + first.chunks, meta=np.empty((0,) * (nd + 1), dtype=gdt))
+        outs = [st[k] for k in range(1 + nhg)]
+        return _finish(outs, return_loss, return_grad, return_hessian)
+    # "sum" / "mean": the denominator
+    if red == "mean":
+        if isinstance(mean_rule, int):
+            denom = float(mean_rule)
+        elif mean_rule == "weight" and w is not None:
+            denom = da.broadcast_to(w, shape).astype(np.float64).sum()
+        else:
+            denom = float(math.prod(shape))
+    else:
+        denom = 1.0
+    # the per-block sums, tree-reduced in float64
+    one = tuple((1,) * nb for nb in first.numblocks) if first.shape == shape else None
+
+    def block_sum(*b):
+        r = as_tuple(call(b, "sum"))
+        return np.full((1,) * nd, float(r[0]), dtype=np.float64)
+
+    if one is None:
+        # the first input is broadcast (loss only): sums over a broadcast of every input
+        allin = [da.broadcast_to(a, shape) for a in allin]
+        one = tuple((1,) * nb for nb in allin[0].numblocks)
+    sums = da.map_blocks(block_sum, *allin, dtype=np.float64, chunks=one, meta=np.empty((0,) * nd, np.float64))
+    total = sums.sum()
+    loss = (total / denom).astype(ldt) if ldt is not None else None
+    if not want_grad:
+        return loss
+
+    def block_grads(*b):
+        *b, scale = b
+        r = as_tuple(call(tuple(b), "sum"))[1:]
+        sc = 1.0 / np.float64(scale)
+        return np.stack([(g * sc).astype(gdt, copy=False) for g in r])
+
+    st = da.map_blocks(block_grads, *allin, denom, dtype=gdt, new_axis=0, chunks=((nhg,),) + first.chunks,
+                       meta=np.empty((0,) * (nd + 1), dtype=gdt))
+    outs = [loss] + [st[k] for k in range(nhg)]
+    return _finish(outs, return_loss, return_grad, return_hessian)
+
+
+def _align(a, chunks):
+    """a rechunked to `chunks` (those of the loss's shape) along its broadcast-aligned axes
+    of full length (axes of length 1 stay one chunk)."""
+    off = len(chunks) - a.ndim
+    want = tuple(a.chunks[i] if a.shape[i] == 1 and sum(chunks[off + i]) != 1 else chunks[off + i]
+                 for i in range(a.ndim))
+    return a if want == a.chunks else a.rechunk(want)
+
+
+def _finish(outs, return_loss, return_grad, return_hessian):
+    loss, rest = outs[0], outs[1:]
+    res = ([loss] if return_loss else []) + rest
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+def _ew_factory(name, nin, mean_rule, weighted=True):
+    np_fn = getattr(cyloss, name)
+
+    def f(*args, weight=None, reduction="mean", return_grad=False, grad_out=None, return_hessian=False,
+          hess_out=None, return_loss=True, **kw):
+        if len(args) != nin:
+            raise TypeError(f"{name}() takes {nin} positional arguments, got {len(args)}")
+        names = _ARG_NAMES[name]
+        rule = mean_rule
+        if name == "kl_div" and reduction == "batchmean":
+            a0 = _arr(args[0], names[0])
+            rule = int(a0.shape[0]) if a0.ndim else 1
+            reduction_ = "mean"
+        else:
+            reduction_ = reduction
+        if reduction_ not in ("none", "sum", "mean"):
+            np_fn(*[np.ones(1)] * nin, reduction=reduction, **kw)  # the NumPy function's message
+        return _elementwise(np_fn, args, names, kw, weight, reduction_, return_grad, return_hessian, return_loss,
+                            rule, grad_out, hess_out)
+
+    f.__name__ = name
+    f.__qualname__ = name
+    f.__doc__ = f"cyloss.{name} of dask arrays (blockwise; reductions as float64 tree sums)."
+    return f
+
+
+_ARG_NAMES = {
+    "mse_loss": ("pred", "target"), "l1_loss": ("pred", "target"), "huber_loss": ("pred", "target"),
+    "smooth_l1_loss": ("pred", "target"), "log_cosh_loss": ("pred", "target"),
+    "pseudo_huber_loss": ("pred", "target"),
+    "binary_cross_entropy_with_logits": ("logits", "target"), "binary_cross_entropy": ("probs", "target"),
+    "kl_div": ("log_q", "target"), "soft_margin_loss": ("input", "target"),
+    "hinge_embedding_loss": ("input", "target"), "poisson_nll_loss": ("input", "target"),
+    "sigmoid_focal_loss": ("inputs", "targets"),
+    "half_poisson_loss": ("raw_prediction", "y"), "half_gamma_loss": ("raw_prediction", "y"),
+    "half_tweedie_loss": ("raw_prediction", "y"), "half_tweedie_loss_identity": ("raw_prediction", "y"),
+    "pinball_loss": ("raw_prediction", "y"), "exponential_loss": ("raw_prediction", "y"),
+}
+
+
+def _unweighted(f, name):
+    def g(a, b, *, reduction="mean", return_grad=False, grad_out=None, return_hessian=False, hess_out=None,
+          return_loss=True, **kw):
+        return f(a, b, reduction=reduction, return_grad=return_grad, grad_out=grad_out,
+                 return_hessian=return_hessian, hess_out=hess_out, return_loss=return_loss, **kw)
+
+    g.__name__ = g.__qualname__ = name
+    g.__doc__ = f.__doc__
+    return g
+
+
+mse_loss = _ew_factory("mse_loss", 2, "weight")
+l1_loss = _ew_factory("l1_loss", 2, "weight")
+huber_loss = _ew_factory("huber_loss", 2, "count")
+smooth_l1_loss = _ew_factory("smooth_l1_loss", 2, "count")
+log_cosh_loss = _ew_factory("log_cosh_loss", 2, "weight")
+pseudo_huber_loss = _ew_factory("pseudo_huber_loss", 2, "weight")
+half_poisson_loss = _ew_factory("half_poisson_loss", 2, "weight")
+half_gamma_loss = _ew_factory("half_gamma_loss", 2, "weight")
+half_tweedie_loss = _ew_factory("half_tweedie_loss", 2, "weight")
+half_tweedie_loss_identity = _ew_factory("half_tweedie_loss_identity", 2, "weight")
+pinball_loss = _ew_factory("pinball_loss", 2, "weight")
+exponential_loss = _ew_factory("exponential_loss", 2, "weight")
+binary_cross_entropy = _ew_factory("binary_cross_entropy", 2, "count")
+kl_div = _unweighted(_ew_factory("kl_div", 2, "count"), "kl_div")
+soft_margin_loss = _unweighted(_ew_factory("soft_margin_loss", 2, "count"), "soft_margin_loss")
+hinge_embedding_loss = _unweighted(_ew_factory("hinge_embedding_loss", 2, "count"), "hinge_embedding_loss")
+poisson_nll_loss = _unweighted(_ew_factory("poisson_nll_loss", 2, "count"), "poisson_nll_loss")
+_focal = _unweighted(_ew_factory("sigmoid_focal_loss", 2, "count"), "sigmoid_focal_loss")
+_bcel = _ew_factory("binary_cross_entropy_with_logits", 2, "count")
+
+
+def sigmoid_focal_loss(inputs, targets, *, alpha=0.25, gamma=2.0, reduction="none", return_grad=False,
+                       grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
+    """cyloss.sigmoid_focal_loss of dask arrays (blockwise; reductions as float64 tree sums)."""
+    return _focal(inputs, targets, alpha=alpha, gamma=gamma, reduction=reduction, return_grad=return_grad,
+                  grad_out=grad_out, return_hessian=return_hessian, hess_out=hess_out, return_loss=return_loss)
+
+
+def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None, reduction="mean",
+                                     return_grad=False, grad_out=None, return_hessian=False, hess_out=None,
+                                     return_loss=True):
+    """cyloss.binary_cross_entropy_with_logits of dask arrays; `pos_weight` stays NumPy
+    (it broadcasts along the last axis, which must then be one chunk)."""
+    kw = {}
+    if pos_weight is not None:
+        pw = np.asarray(pos_weight)
+        lg = _arr(logits, "logits")
+        if pw.ndim and lg.ndim and lg.numblocks[-1] > 1:
+            logits = lg.rechunk({lg.ndim - 1: -1})
+        kw["pos_weight"] = pw
+    return _bcel(logits, target, weight=weight, reduction=reduction, return_grad=return_grad, grad_out=grad_out,
+                 return_hessian=return_hessian, hess_out=hess_out, return_loss=return_loss, **kw)
+
+
+# ------------------------------------------------------------- cross-entropy
+
+def _class_chunks(x, ax, target, name="target"):
+    """target as a dask array chunked like x without the class axis."""
+    t = _arr(target, name)
+    want = x.shape[:ax] + x.shape[ax + 1:]
+    if t.shape != want:
+        raise ValueError(f"{name} must have the logits' shape without the class axis, {want}, got {t.shape}")
+    chunks = x.chunks[:ax] + x.chunks[ax + 1:]
+    return t if t.chunks == chunks else t.rechunk(chunks)
+
+
+def _kept_weight(tb, w, ignore):
+    kept = tb != ignore
+    if w is None:
+        return float(np.count_nonzero(kept))
+    idx = tb[kept]
+    if idx.size and (idx.min() < 0 or idx.max() >= w.shape[0]):
+        return 0.0  # the loss pass raises the IndexError naming target
+    return float(w[idx].astype(np.float64).sum())
+
+
+def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0, return_grad=False, grad_out=None, return_hessian=False, hess_out=None,
+                  return_loss=True):
+    """cyloss.cross_entropy of dask arrays: integer targets chunked like the logits without
+    the class axis (rechunked to match), or probability targets chunked like the logits;
+    class `weight` stays NumPy.  Class axis in one chunk: one blockwise pass over the logits
+    ("mean" with gradients first sums the kept targets' weights from the targets alone).
+    Class axis split: per-chunk partials (log-sum-exp pair, target logit, weighted logit sum)
+    merged over the class chunks; the gradient is a second blockwise pass."""
+    _no_out(grad_out=grad_out, hess_out=hess_out)
+    x = _arr(logits, "logits")
+    if x.ndim == 0:
+        raise ValueError("logits must have at least one dimension (the class axis)")
+    ax = _axis(axis, x.ndim)
+    w = None if weight is None else np.asarray(weight)
+    t0 = target if _is_dask(target) else np.asarray(target)
+    prob = np.dtype(t0.dtype).kind == "f"
+    kw = dict(axis=ax, weight=w, ignore_index=ignore_index, label_smoothing=label_smoothing)
+    # argument checks and dtypes on a one-row stand-in
+    c = x.shape[ax]
+    pshape = tuple(1 if i != ax else max(c, 1) for i in range(x.ndim))
+    pt = np.ones(pshape, dtype=t0.dtype) / max(c, 1) if prob else np.zeros(pshape[:ax] + pshape[ax + 1:], t0.dtype)
+    probe = cyloss.cross_entropy(np.zeros(pshape, x.dtype), pt, reduction=reduction, return_grad=return_grad,
+                                 return_hessian=return_hessian, return_loss=return_loss, **kw)
+    pr = probe if isinstance(probe, tuple) else (probe,)
+    ldt = pr[0].dtype if return_loss else None
+    gdt = pr[-1].dtype if (return_grad or return_hessian) else None
+    want_grad = bool(return_grad) or bool(return_hessian)
+    nhg = (1 if want_grad else 0) + (1 if return_hessian else 0)
+    if prob:
+        t = _arr(t0, "target")
+        if t.shape != x.shape:
+            raise ValueError(f"target: float targets are class probabilities and must have the shape of logits "
+                             f"{x.shape}, got {t.shape}")
+        t = t.rechunk(x.chunks)
+        if not _one_chunk_along(x, ax):
+            x = x.rechunk({ax: -1})
+            t = t.rechunk(x.chunks)
+    else:
+        t = _class_chunks(x, ax, t0)
+    rows_shape = x.shape[:ax] + x.shape[ax + 1:]
+    n_rows = math.prod(rows_shape)
+    nd = x.ndim
+    if not prob and not _one_chunk_along(x, ax):
+        return _ce_split(x, t, ax, w, ignore_index, float(label_smoothing), reduction, return_grad, return_hessian,
+                         return_loss, ldt, gdt)
+
+    def call(xb, tb, red):
+        r = cyloss.cross_entropy(xb, tb, reduction=red, return_grad=want_grad, return_hessian=bool(return_hessian),
+                                 **kw)
+        return r if isinstance(r, tuple) else (r,)
+
+    tt = t if prob else t[tuple(slice(None) if i != ax else None for i in range(nd))]
+
+    def tgt(tb):
+        return tb if prob else np.squeeze(tb, axis=ax)
+
+    if reduction == "none":
+        loss = da.map_blocks(lambda xb, tb: call(xb, tgt(tb), "none")[0][(slice(None),) * ax + (None,)], x, tt,
+                             dtype=ldt, chunks=tuple((1,) if i == ax else x.chunks[i] for i in range(nd)))
+        loss = loss.squeeze(axis=ax)
+        if not want_grad:
+            return loss
+        st = da.map_blocks(lambda xb, tb: np.stack(call(xb, tgt(tb), "none")[1:]), x, tt, dtype=gdt, new_axis=0,
+                           chunks=((nhg,),) + x.chunks)
+        return _finish([loss] + [st[k] for k in range(nhg)], return_loss, return_grad, return_hessian)
+    # reductions: the denominator
+    if reduction == "mean":
+        if prob:
+            denom = float(n_rows)
+        else:
+            parts = t.map_blocks(lambda tb: np.full((1,) * tb.ndim, _kept_weight(tb, w, ignore_index)),
+                                 dtype=np.float64, chunks=tuple((1,) * nb for nb in t.numblocks))
+            denom = parts.sum()
+    else:
+        denom = 1.0
+    one = tuple((1,) * nb for nb in x.numblocks)
+
+    def block_sum(xb, tb):
+        return np.full((1,) * nd, float(call(xb, tgt(tb), "sum")[0]), dtype=np.float64)
+
+    total = da.map_blocks(block_sum, x, tt, dtype=np.float64, chunks=one).sum()
+    loss = (total / denom).astype(ldt)
+    if not want_grad:
+        return loss
+
+    def block_grads(xb, tb, d):
+        sc = 1.0 / np.float64(d)
+        return np.stack([(g * sc).astype(gdt, copy=False) for g in call(xb, tgt(tb), "sum")[1:]])
+
+    st = da.map_blocks(block_grads, x, tt, denom, dtype=gdt, new_axis=0, chunks=((nhg,),) + x.chunks)
+    return _finish([loss] + [st[k] for k in range(nhg)], return_loss, return_grad, return_hessian)
+
+
+def _ce_split(x, t, ax, w, ignore, eps, reduction, return_grad, return_hessian, return_loss, ldt, gdt):
+    """Class targets, class axis in several chunks."""
+    if return_hessian:
+        raise NotImplementedError("cross_entropy with return_hessian=True on dask arrays needs the class axis in "
+                                  "one chunk: rechunk the logits along it")
+    nd = x.ndim
+    c = x.shape[ax]
+    offsets = np.concatenate([[0], np.cumsum(x.chunks[ax])])
+    tt = t[tuple(slice(None) if i != ax else None for i in range(nd))]
+
+    def stats(xb, tb, block_info=None):
+        j = block_info[0]["chunk-location"][ax]
+        off = int(offsets[j])
+        wb = None if w is None else w[off:off + xb.shape[ax]]
+        p = cyloss.cross_entropy_partial(xb, np.squeeze(tb, axis=ax).astype(np.int64), off, axis=ax, weight=wb)
+        return np.stack([p.m, p.s, p.x_target, p.found.astype(np.float64), p.x_sum], axis=ax)
+
+    chunks = tuple((5,) * x.numblocks[ax] if i == ax else x.chunks[i] for i in range(nd))
+    st = da.map_blocks(stats, x, tt, dtype=np.float64, chunks=chunks).rechunk({ax: -1})
+    wsum = float(c) if w is None else float(np.asarray(w, dtype=np.float64).sum())
+
+    def merge(sb, tb):
+        k = sb.shape[ax] // 5
+        sb = np.moveaxis(sb, ax, 0).reshape((k, 5) + sb.shape[:ax] + sb.shape[ax + 1:])
+        M, S = _merge(sb[:, 0], sb[:, 1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lse = M + np.log(S)
+        found = sb[:, 3].sum(axis=0) > 0
+        xt = sb[:, 2].sum(axis=0)
+        xsum = sb[:, 4].sum(axis=0)
+        tb_ = np.squeeze(tb, axis=ax).astype(np.int64)
+        kept = tb_ != ignore
+        bad = kept & ~found
+        if bad.any():
+            i = np.flatnonzero(bad)[0]
+            raise IndexError(f"target: class index {tb_.reshape(-1)[i]} is out of range for {c} classes "
+                             f"(ignore_index={ignore})")
+        wt = np.ones_like(lse) if w is None else np.asarray(w, np.float64)[np.where(kept, tb_, 0)]
+        loss = (1.0 - eps) * wt * (lse - xt) + (eps / c) * (wsum * lse - xsum)
+        loss = np.where(kept, loss, 0.0)
+        return np.stack([lse, loss, np.where(kept, wt, 0.0)], axis=ax)
+
+    mchunks = tuple((3,) if i == ax else x.chunks[i] for i in range(nd))
+    merged = da.map_blocks(merge, st, tt, dtype=np.float64, chunks=mchunks)
+    lse = merged[tuple(slice(None) if i != ax else slice(0, 1) for i in range(nd))]
+    per_row = merged[tuple(slice(None) if i != ax else 1 for i in range(nd))]
+    kept_w = merged[tuple(slice(None) if i != ax else 2 for i in range(nd))]
+    if reduction == "none":
+        loss = per_row.astype(ldt)
+        denom = 1.0
+    else:
+        denom = kept_w.sum() if reduction == "mean" else 1.0
+        loss = (per_row.sum() / denom).astype(ldt)
+    if not return_grad:
+        return loss
+
+    def grad(xb, lb, tb, d, block_info=None):
+        j = block_info[0]["chunk-location"][ax]
+        off = int(offsets[j])
+        cb = xb.shape[ax]
+        tb_ = tb.astype(np.int64)
+        kept = tb_ != ignore
+        wt = np.ones(tb_.shape) if w is None else np.asarray(w, np.float64)[np.where(kept, tb_, 0)]
+        wb = np.ones(cb) if w is None else np.asarray(w, np.float64)[off:off + cb]
+        wb = wb.reshape(tuple(cb if i == ax else 1 for i in range(nd)))
+        with np.errstate(invalid="ignore", over="ignore"):
+            p = np.exp(xb.astype(np.float64) - lb)
+            p = np.where(np.isnan(lb) | (lb == np.inf), np.nan, p)
+        A = (1.0 - eps) * wt + (eps / c) * wsum
+        cls = np.arange(off, off + cb).reshape(tuple(cb if i == ax else 1 for i in range(nd)))
+        g = A * p - (1.0 - eps) * wt * (cls == tb_) - (eps / c) * wb
+        g = np.where(kept, g, 0.0) / np.float64(d)
+        return g.astype(gdt)
+
+    g = da.map_blocks(grad, x, lse, tt, denom, dtype=gdt)
+    return _finish([loss, g], return_loss, return_grad, False)
+
+
+def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean", return_grad=False,
+             grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
+    """cyloss.nll_loss of dask arrays (the class axis is rechunked to one chunk)."""
+    _no_out(grad_out=grad_out, hess_out=hess_out)
+    x = _arr(log_probs, "log_probs")
+    if x.ndim == 0:
+        raise ValueError("log_probs must have at least one dimension (the class axis)")
+    ax = _axis(axis, x.ndim)
+    if not _one_chunk_along(x, ax):
+        x = x.rechunk({ax: -1})
+    w = None if weight is None else np.asarray(weight)
+    t = _class_chunks(x, ax, target)
+    kw = dict(axis=ax, weight=w, ignore_index=ignore_index)
+    c = x.shape[ax]
+    pshape = tuple(1 if i != ax else max(c, 1) for i in range(x.ndim))
+    probe = cyloss.nll_loss(np.zeros(pshape, x.dtype), np.zeros(pshape[:ax] + pshape[ax + 1:], t.dtype),
+                            reduction=reduction, return_grad=return_grad, return_hessian=return_hessian,
+                            return_loss=return_loss, **kw)
+    pr = probe if isinstance(probe, tuple) else (probe,)
+    ldt = pr[0].dtype if return_loss else None
+    gdt = pr[-1].dtype if (return_grad or return_hessian) else None
+    want_grad = bool(return_grad) or bool(return_hessian)
+    nhg = (1 if want_grad else 0) + (1 if return_hessian else 0)
+    nd = x.ndim
+    tt = t[tuple(slice(None) if i != ax else None for i in range(nd))]
+
+    def call(xb, tb, red):
+        r = cyloss.nll_loss(xb, np.squeeze(tb, axis=ax), reduction=red, return_grad=want_grad,
+                            return_hessian=bool(return_hessian), **kw)
+        return r if isinstance(r, tuple) else (r,)
+
+    if reduction == "none":
+        loss = da.map_blocks(lambda xb, tb: call(xb, tb, "none")[0][(slice(None),) * ax + (None,)], x, tt,
+                             dtype=ldt, chunks=tuple((1,) if i == ax else x.chunks[i] for i in range(nd)))
+        loss = loss.squeeze(axis=ax)
+        if not want_grad:
+            return loss
+        st = da.map_blocks(lambda xb, tb: np.stack(call(xb, tb, "none")[1:]), x, tt, dtype=gdt, new_axis=0,
+                           chunks=((nhg,),) + x.chunks)
+        return _finish([loss] + [st[k] for k in range(nhg)], return_loss, return_grad, return_hessian)
+    if reduction == "mean":
+        denom = t.map_blocks(lambda tb: np.full((1,) * tb.ndim, _kept_weight(tb, w, ignore_index)),
+                             dtype=np.float64, chunks=tuple((1,) * nb for nb in t.numblocks)).sum()
+    else:
+        denom = 1.0
+    one = tuple((1,) * nb for nb in x.numblocks)
+    total = da.map_blocks(lambda xb, tb: np.full((1,) * nd, float(call(xb, tb, "sum")[0])), x, tt,
+                          dtype=np.float64, chunks=one).sum()
+    loss = (total / denom).astype(ldt)
+    if not want_grad:
+        return loss
+    st = da.map_blocks(lambda xb, tb, d: np.stack([(g * (1.0 / np.float64(d))).astype(gdt, copy=False)
+                                                   for g in call(xb, tb, "sum")[1:]]),
+                       x, tt, denom, dtype=gdt, new_axis=0, chunks=((nhg,),) + x.chunks)
+    return _finish([loss] + [st[k] for k in range(nhg)], return_loss, return_grad, return_hessian)
