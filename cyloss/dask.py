@@ -20,6 +20,8 @@ Nothing is computed until asked; arguments are checked when the call is made.
   (cyloss.logsumexp_partial), the pairs are merged over the class chunks
   (cyloss.logsumexp_merge: associative and exact in double) and a second blockwise pass
   writes the outputs that need the normaliser.
+- Losses of whole samples (multi_margin_loss, ctc_loss, ...) run per block of samples along
+  the batch axis, with dask.delayed; "mean" weights the blocks' means by their counts.
 """
 import math
 import numbers
@@ -42,7 +44,8 @@ __all__ = [
     "binary_cross_entropy_with_logits", "binary_cross_entropy", "kl_div", "soft_margin_loss",
     "hinge_embedding_loss", "poisson_nll_loss", "sigmoid_focal_loss",
     "half_poisson_loss", "half_gamma_loss", "half_tweedie_loss", "half_tweedie_loss_identity", "pinball_loss",
-    "exponential_loss",
+    "exponential_loss", "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
+    "cosine_embedding_loss", "triplet_margin_loss", "margin_ranking_loss", "gaussian_nll_loss", "ctc_loss",
 ]
 
 
@@ -234,7 +237,7 @@ def logsumexp(x, axis=None, *, b=None, keepdims=False, return_sign=False):
     else:
         axes = _norm_axes(axis, x.ndim)
     dtype = cyloss.logsumexp(_probe(x)).dtype
-    if b is None and not return_sign:
+    if b is None and not return_sign and any(x.numblocks[a] > 1 for a in axes):
         return _lse_reduction(x, axes, bool(keepdims), dtype)
     bb = None if b is None else _arr(b, "b")
     if any(x.numblocks[a] > 1 for a in axes) or (bb is not None and any(bb.numblocks[a] > 1 for a in axes
@@ -649,8 +652,16 @@ def _ce_split(x, t, ax, w, ignore, eps, reduction, return_grad, return_hessian, 
     def stats(xb, tb, block_info=None):
         j = block_info[0]["chunk-location"][ax]
         off = int(offsets[j])
+        tb_ = np.squeeze(tb, axis=ax).astype(np.int64)
+        if eps == 0.0:  # no label smoothing: the logit sums are not needed
+            m, s = cyloss.logsumexp_partial(xb, axis=ax)
+            local = tb_ - off
+            found = (local >= 0) & (local < xb.shape[ax])
+            xt = np.take_along_axis(xb, np.expand_dims(np.where(found, local, 0), ax), ax).squeeze(ax)
+            xt = np.where(found, xt.astype(np.float64), 0.0)
+            return np.stack([m, s, xt, found.astype(np.float64), np.zeros_like(m)], axis=ax)
         wb = None if w is None else w[off:off + xb.shape[ax]]
-        p = cyloss.cross_entropy_partial(xb, np.squeeze(tb, axis=ax).astype(np.int64), off, axis=ax, weight=wb)
+        p = cyloss.cross_entropy_partial(xb, tb_, off, axis=ax, weight=wb)
         return np.stack([p.m, p.s, p.x_target, p.found.astype(np.float64), p.x_sum], axis=ax)
 
     chunks = tuple((5,) * x.numblocks[ax] if i == ax else x.chunks[i] for i in range(nd))
@@ -769,3 +780,258 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, redu
                                                    for g in call(xb, tb, "sum")[1:]]),
                        x, tt, denom, dtype=gdt, new_axis=0, chunks=((nhg,),) + x.chunks)
     return _finish([loss] + [st[k] for k in range(nhg)], return_loss, return_grad, return_hessian)
+
+
+# ------------------------------------------------------------- losses over samples
+
+def _batched(name, args, names, axes, kw, reduction, return_grad, return_hessian, return_loss, ngrad, count,
+             grad_out=None, hess_out=None):
+    """A loss of samples along a batch axis (each array's entry of `axes`: its batch axis,
+    or None for an argument passed whole to every block, e.g. class weights), evaluated per
+    block of samples with dask.delayed: each block's call returns its loss ("none": the
+    block's losses; otherwise its "mean" and the number of loss terms, count(block shapes)),
+    gradients and Hessian; "mean" is the count-weighted mean of the block means, the
+    gradients are scaled from the block's mean to the whole one.  ngrad: the number of
+    gradients returned (1: an array; k > 1: a tuple of k)."""
+    import dask
+    _no_out(grad_out=grad_out, hess_out=hess_out)
+    fn = getattr(cyloss, name)
+    if reduction not in ("none", "sum", "mean"):
+        fn(*[np.zeros(1)] * len(args), reduction=reduction, **kw)  # the NumPy function's message
+        raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+    arrs = []
+    for a, n, ax in zip(args, names, axes):
+        arrs.append(_arr(a, n) if (ax is not None and (_is_dask(a) or np.ndim(a) > ax)) else
+                    (a if _is_dask(a) else np.asarray(a)))
+    batched = [i for i, (a, ax) in enumerate(zip(arrs, axes)) if ax is not None and _is_dask(a) and a.ndim > ax]
+    want_grad = bool(return_grad) or bool(return_hessian)
+    flags = dict(return_grad=want_grad, return_hessian=bool(return_hessian)) if return_hessian is not None else \
+        dict(return_grad=want_grad)
+    # argument checks: the NumPy function on the first sample of every batched argument
+    sample = [a[tuple(slice(0, 1) if d == axes[i] else slice(None) for d in range(a.ndim))] if i in batched
+              else a for i, a in enumerate(arrs)]
+    sample = [s.compute() if _is_dask(s) else s for s in sample]
+    probe = fn(*sample, reduction=reduction, return_loss=True, **flags, **kw)
+    pr = probe if isinstance(probe, tuple) else (probe,)
+    ldt = np.asarray(pr[0]).dtype
+    if not batched:
+        nb = 1
+    else:
+        first = arrs[batched[0]]
+        rows = first.chunks[axes[batched[0]]]
+        for i in batched:
+            a = arrs[i]
+            if a.shape[axes[i]] != sum(rows):
+                raise ValueError(f"{names[i]} has {a.shape[axes[i]]} samples along axis {axes[i]}, "
+                                 f"{names[batched[0]]} {sum(rows)}")
+            want = tuple(rows if d == axes[i] else (a.shape[d],) for d in range(a.ndim))
+            if a.chunks != want:
+                arrs[i] = a.rechunk(want)
+        nb = len(rows)
+    red_b = reduction  # "mean": the blocks' means, weighted by their counts of loss terms
+
+    def run(*blk):
+        r = fn(*blk, reduction=red_b, return_loss=True, **flags, **kw)
+        r = r if isinstance(r, tuple) else (r,)
+        loss = np.asarray(r[0])
+        flat = [loss if red_b == "none" else np.float64(loss), count([np.shape(b) for b in blk])]
+        for part in r[1:]:
+            flat.extend(part if isinstance(part, tuple) else (part,))
+        return tuple(flat)
+
+    outs = []
+    for k in range(nb):
+        blk = []
+        for i, a in enumerate(arrs):
+            if i in batched:
+                blk.append(a.blocks[tuple(k if d == axes[i] else 0 for d in range(a.ndim))])
+            else:
+                blk.append(a)
+        outs.append(dask.delayed(run, nout=2 + ngrad + (1 if return_hessian else 0), pure=True)(*blk))
+    # block shapes (static): of each batched argument's block, and of the whole ones
+    shapes = [[(arrs[i].blocks[tuple(k if d == axes[i] else 0 for d in range(arrs[i].ndim))].shape
+                if i in batched else np.shape(arrs[i])) for i in range(len(arrs))] for k in range(nb)]
+    counts = [count(s) for s in shapes]
+    total = float(sum(counts))
+    # the loss
+    if reduction == "none":
+        if not batched:
+            loss = da.from_delayed(outs[0][0], shape=np.shape(pr[0]), dtype=ldt)
+        else:
+            b0 = batched[0]
+            parts = []
+            for k in range(nb):
+                n_k = shapes[k][b0][axes[b0]]
+                rest = tuple(np.shape(np.asarray(pr[0])))[1:]
+                parts.append(da.from_delayed(outs[k][0], shape=(n_k,) + rest, dtype=ldt))
+            loss = da.concatenate(parts, axis=0) if np.ndim(pr[0]) else parts[0].reshape(())
+    else:
+        means = da.stack([da.from_delayed(o[0], shape=(), dtype=np.float64) for o in outs])
+        if reduction == "mean":
+            loss = ((means * np.array(counts, dtype=np.float64)).sum() / total).astype(ldt)
+        else:
+            loss = means.sum().astype(ldt)
+    if not want_grad:
+        return loss
+    # gradients (and the Hessian of the first input): chunked like their input's batch axis
+    results = []
+    gpos = [i for i in range(len(arrs)) if names[i] in _GRAD_OF[name]][:ngrad]
+    nh = 1 if return_hessian else 0
+
+    def bscale(k):  # "mean": a block's gradient is that of its own mean
+        return counts[k] / total if reduction == "mean" else 1.0
+
+    for j in range(ngrad + nh):
+        i = gpos[j] if j < ngrad else gpos[0]
+        gdt = ldt
+        if i in batched:
+            parts = [da.from_delayed(outs[k][2 + j], shape=shapes[k][i], dtype=gdt) for k in range(nb)]
+            scale = [bscale(k) for k in range(nb)]
+            parts = [p if sc == 1.0 else (p * sc).astype(gdt) for p, sc in zip(parts, scale)]
+            g = da.concatenate(parts, axis=axes[i]) if nb > 1 else parts[0]
+        else:  # an argument given whole to every block: its gradient is the sum over blocks
+            shp = np.shape(arrs[i])
+            parts = [da.from_delayed(outs[k][2 + j], shape=shp, dtype=gdt) * bscale(k) for k in range(nb)]
+            g = da.stack(parts).sum(axis=0).astype(gdt)
+        results.append(g)
+    grads = results[:ngrad]
+    gpart = grads[0] if ngrad == 1 else tuple(grads)
+    res = ([loss] if return_loss else []) + [gpart] + (results[ngrad:] if return_hessian else [])
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+# the arguments each loss differentiates, in the order of its returned gradients
+_GRAD_OF = {
+    "multilabel_soft_margin_loss": ("input",), "multi_margin_loss": ("input",),
+    "multilabel_margin_loss": ("input",), "cosine_embedding_loss": ("input1", "input2"),
+    "triplet_margin_loss": ("anchor", "positive", "negative"), "margin_ranking_loss": ("input1", "input2"),
+    "gaussian_nll_loss": ("input", "var"), "ctc_loss": ("log_probs",),
+}
+
+
+def _rows_count(shapes):
+    """loss terms of a block of samples: the first argument's leading axis (1 if unbatched)."""
+    s = shapes[0]
+    return s[0] if len(s) >= 2 else 1
+
+
+def _ew_count(shapes):
+    """loss terms of an elementwise block: the broadcast size of its arguments."""
+    return int(np.prod(np.broadcast_shapes(*[tuple(s) for s in shapes]), dtype=np.int64))
+
+
+def multilabel_soft_margin_loss(input, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
+                                return_hessian=False, hess_out=None, return_loss=True):
+    """cyloss.multilabel_soft_margin_loss of dask arrays, blocks of samples (axis 0; the other
+    axes are one chunk); `weight` stays NumPy."""
+    kw = {} if weight is None else {"weight": np.asarray(weight)}
+    x = _arr(input, "input")
+
+    def count(shapes):
+        return int(np.prod(shapes[0][:-1], dtype=np.int64))
+
+    return _batched("multilabel_soft_margin_loss", (x, target), ("input", "target"),
+                    (0 if x.ndim >= 2 else None, 0 if x.ndim >= 2 else None), kw, reduction, return_grad,
+                    return_hessian, return_loss, 1, count, grad_out, hess_out)
+
+
+def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction="mean", return_grad=False,
+                      grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
+    """cyloss.multi_margin_loss of dask arrays, blocks of samples; `weight` stays NumPy."""
+    kw = dict(p=p, margin=margin, **({} if weight is None else {"weight": np.asarray(weight)}))
+    x = _arr(input, "input")
+    ax = 0 if x.ndim == 2 else None
+    return _batched("multi_margin_loss", (x, target), ("input", "target"), (ax, ax), kw, reduction, return_grad,
+                    return_hessian, return_loss, 1, _rows_count, grad_out, hess_out)
+
+
+def multilabel_margin_loss(input, target, *, reduction="mean", return_grad=False, grad_out=None,
+                           return_hessian=False, hess_out=None, return_loss=True):
+    """cyloss.multilabel_margin_loss of dask arrays, blocks of samples."""
+    x = _arr(input, "input")
+    ax = 0 if x.ndim == 2 else None
+    return _batched("multilabel_margin_loss", (x, target), ("input", "target"), (ax, ax), {}, reduction,
+                    return_grad, return_hessian, return_loss, 1, _rows_count, grad_out, hess_out)
+
+
+def cosine_embedding_loss(input1, input2, target, *, margin=0.0, eps=1e-12, reduction="mean", return_grad=False,
+                          grad_out=None, return_loss=True):
+    """cyloss.cosine_embedding_loss of dask arrays, blocks of samples."""
+    x = _arr(input1, "input1")
+    ax = 0 if x.ndim == 2 else None
+    return _batched("cosine_embedding_loss", (x, input2, target), ("input1", "input2", "target"), (ax, ax, ax),
+                    dict(margin=margin, eps=eps), reduction, return_grad, None, return_loss, 2, _rows_count,
+                    grad_out)
+
+
+def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-06, swap=False, reduction="mean",
+                        return_grad=False, grad_out=None, return_loss=True):
+    """cyloss.triplet_margin_loss of dask arrays, blocks of samples."""
+    x = _arr(anchor, "anchor")
+    ax = 0 if x.ndim == 2 else None
+    return _batched("triplet_margin_loss", (x, positive, negative), ("anchor", "positive", "negative"),
+                    (ax, ax, ax), dict(margin=margin, p=p, eps=eps, swap=swap), reduction, return_grad, None,
+                    return_loss, 3, _rows_count, grad_out)
+
+
+def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean", return_grad=False, grad_out=None,
+                        return_hessian=False, hess_out=None, return_loss=True):
+    """cyloss.margin_ranking_loss of dask arrays (1-D or batched along axis 0)."""
+    x = _arr(input1, "input1")
+    ax = 0 if x.ndim >= 1 else None
+    return _batched("margin_ranking_loss", (x, input2, target), ("input1", "input2", "target"), (ax, ax, ax),
+                    dict(margin=margin), reduction, return_grad, return_hessian, return_loss, 2, _ew_count,
+                    grad_out, hess_out)
+
+
+def gaussian_nll_loss(input, target, var, *, full=False, eps=1e-06, reduction="mean", return_grad=False,
+                      grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
+    """cyloss.gaussian_nll_loss of dask arrays, blocks along axis 0 (a `var` without that axis
+    is given whole to every block and its gradient summed)."""
+    x = _arr(input, "input")
+    ax = 0 if x.ndim >= 1 else None
+    v = var if _is_dask(var) else np.asarray(var)
+    vax = ax if (np.ndim(v) == x.ndim and np.shape(v)[0] == x.shape[0] and x.ndim) else None
+
+    def count(shapes):
+        return int(np.prod(np.broadcast_shapes(shapes[0], shapes[1]), dtype=np.int64))
+
+    return _batched("gaussian_nll_loss", (x, target, v), ("input", "target", "var"), (ax, ax, vax),
+                    dict(full=full, eps=eps), reduction, return_grad, return_hessian, return_loss, 2, count,
+                    grad_out, hess_out)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean", zero_infinity=False,
+             return_grad=False, grad_out=None, return_loss=True):
+    """cyloss.ctc_loss of dask arrays: log_probs (T, N, C) in blocks along the batch axis N (T
+    and C one chunk), padded targets (N, S) and the lengths (N,) sliced alike (concatenated
+    1-D targets are split by target_lengths, which must then be NumPy)."""
+    lp = _arr(log_probs, "log_probs")
+    if lp.ndim != 3:
+        return _batched("ctc_loss", (lp, targets, input_lengths, target_lengths),
+                        ("log_probs", "targets", "input_lengths", "target_lengths"), (None,) * 4,
+                        dict(blank=blank, zero_infinity=zero_infinity), reduction, return_grad, None, return_loss, 1,
+                        lambda s: 1, grad_out)
+    t = targets if _is_dask(targets) else np.asarray(targets)
+    if np.ndim(t) == 1:
+        if _is_dask(target_lengths) or _is_dask(t):
+            raise NotImplementedError("ctc_loss on dask arrays with concatenated 1-D targets needs targets and "
+                                      "target_lengths as NumPy arrays (or pass padded (N, S) targets)")
+        tl = np.asarray(target_lengths)
+        if tl.shape != (lp.shape[1],) or tl.sum() != t.shape[0]:
+            raise ValueError(f"target_lengths must hold {lp.shape[1]} lengths summing to the {t.shape[0]} "
+                             f"concatenated targets")
+        s = max(int(tl.max()) if tl.size else 0, 1)
+        pad = np.zeros((lp.shape[1], s), dtype=t.dtype)
+        off = np.concatenate([[0], np.cumsum(tl)])
+        for i in range(lp.shape[1]):
+            pad[i, :tl[i]] = t[off[i]:off[i + 1]]
+        t = pad
+
+    def count(shapes):
+        return shapes[0][1]
+
+    return _batched("ctc_loss", (lp, t, input_lengths, target_lengths),
+                    ("log_probs", "targets", "input_lengths", "target_lengths"), (1, 0, 0, 0),
+                    dict(blank=blank, zero_infinity=zero_infinity), reduction, return_grad, None, return_loss, 1,
+                    count, grad_out)

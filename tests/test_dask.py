@@ -334,3 +334,87 @@ def _out_of_core(n, c, rows):
     # cross-entropy = logsumexp - x[target], averaged
     assert ce_v.dtype == np.float32
     assert abs(float(ce_v) - (lse_v - xt_v)) < 1e-4
+
+
+def _same(got, want, dtype=np.float64):
+    if isinstance(want, tuple):
+        assert isinstance(got, tuple) and len(got) == len(want)
+        for g, w_ in zip(got, want):
+            _same(g, w_, dtype)
+    else:
+        close(got, want, dtype)
+
+
+def _batched_cases(rng):
+    n, c, d = 11, 6, 5
+    x = rng.standard_normal((n, c))
+    multi_hot = (rng.uniform(0, 1, (n, c)) < 0.4).astype(np.float64)
+    t = rng.integers(0, c, n)
+    lists = np.full((n, c), -1)
+    for i in range(n):
+        k = rng.integers(0, c)
+        lists[i, :k] = rng.choice(c, k, replace=False)
+    a, b, e = (rng.standard_normal((n, d)) for _ in range(3))
+    pm = rng.choice([-1.0, 1.0], n)
+    v = rng.uniform(0.5, 2, (n, d))
+    T, S = 12, 4
+    lp = np.log(rng.dirichlet(np.ones(c), (T, n)))
+    tg = rng.integers(1, c, (n, S))
+    il = rng.integers(8, T + 1, n)
+    tl = rng.integers(0, S + 1, n)
+    return [
+        ("multilabel_soft_margin_loss", (x, multi_hot), {"weight": rng.uniform(0.5, 2, c)}, True),
+        ("multi_margin_loss", (x, t), {"p": 2, "weight": rng.uniform(0.5, 2, c)}, True),
+        ("multilabel_margin_loss", (x, lists), {}, True),
+        ("cosine_embedding_loss", (a, b, pm), {"margin": 0.1}, False),
+        ("triplet_margin_loss", (a, b, e), {"swap": True}, False),
+        ("margin_ranking_loss", (a[:, 0], b[:, 0], pm), {"margin": 0.2}, True),
+        ("gaussian_nll_loss", (a, b, v), {}, True),
+        ("gaussian_nll_loss", (a, b, v[:, :1]), {"full": True}, True),
+        ("ctc_loss", (lp, tg, il, tl), {}, False),
+        ("ctc_loss", (lp, np.concatenate([tg[i, :tl[i]] for i in range(n)]), il, tl), {"zero_infinity": True},
+         False),
+    ]
+
+
+@pytest.mark.parametrize("case", range(10))
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("rows", [-1, 4, 1])
+def test_sample_losses(compute_threads, case, reduction, rows):
+    rng = np.random.default_rng(9)
+    name, args, kw, hess = _batched_cases(rng)[case]
+    f, f0 = getattr(cld, name), getattr(cyloss, name)
+    batch_axis = 1 if name == "ctc_loss" else 0
+    dargs = [da.from_array(args[0], chunks={batch_axis: rows})] + list(args[1:])
+    if name != "ctc_loss" or args[1].ndim == 2:  # the other batched arguments as dask arrays too
+        dargs[1] = da.from_array(args[1], chunks=3 if args[1].ndim else ())
+    flags = {"return_hessian": True} if hess else {"return_grad": True}
+    got = compute_threads(*_flatten(f(*dargs, reduction=reduction, **flags, **kw)))
+    want = _flatten(f0(*args, reduction=reduction, **flags, **kw))
+    _same(tuple(got), tuple(want))
+    got = compute_threads(f(*dargs, reduction=reduction, **kw))
+    _same(got, f0(*args, reduction=reduction, **kw))
+
+
+def _flatten(r):
+    out = []
+    for p in (r if isinstance(r, tuple) else (r,)):
+        out.extend(p if isinstance(p, tuple) else (p,))
+    return out
+
+
+@pytest.mark.parametrize("case", [1, 4, 8])
+def test_sample_losses_both_schedulers(compute, case):
+    rng = np.random.default_rng(10)
+    name, args, kw, hess = _batched_cases(rng)[case]
+    batch_axis = 1 if name == "ctc_loss" else 0
+    dargs = [da.from_array(args[0], chunks={batch_axis: 4})] + list(args[1:])
+    got = compute(*_flatten(getattr(cld, name)(*dargs, return_grad=True, **kw)))
+    _same(tuple(got), tuple(_flatten(getattr(cyloss, name)(*args, return_grad=True, **kw))))
+
+
+def test_every_public_array_function_is_there():
+    skip = {"set_num_threads", "get_num_threads", "num_threads", "show_config", "get_include", "__version__",
+            "logsumexp_merge", "cross_entropy_partial"}
+    missing = [n for n in cyloss.__all__ if n not in skip and not hasattr(cld, n)]
+    assert not missing
