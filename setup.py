@@ -70,9 +70,9 @@ elif sys.platform != "win32":
     link_args.append("-pthread")
 if SANITIZE:
     san = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer", "-g"]
-    # -O1: the instrumented -O3 build of the three CPU targets took about 12 of CI's 28
-    # minutes (kernels_avx512.c alone: 252 s at -O3, 88 s at -O1, measured); the sanitizers
-    # check the same loads and stores (the hand-written vector code is intrinsics either way)
+    # -O1: kernels_avx512.c instrumented took 252 s at -O3 and 88 s at -O1 (measured; the
+    # whole stage's time varies with the machine's load); the sanitizers check the same loads
+    # and stores (the hand-written vector code is intrinsics either way)
     if not DEBUG:
         cflags = ["-O1" if f == "-O3" else f for f in cflags]
     cflags += san

@@ -77,6 +77,11 @@ extern "C" {
  *                         (+inf, 1), only -inf or c == 0 (-inf, 0). Pairs of pieces of a row
  *                         merge as (max(m, m'), s e^(m - M) + s' e^(m' - M)): the statistic a
  *                         vocabulary-parallel softmax exchanges between class shards.
+ * cross_entropy_partial:  for a class shard x (n, c) holding classes [class_offset,
+ *                         class_offset + c): (m, s) as logsumexp_partial, found[i] = 1 and
+ *                         x_target[i] = x[i, target[i] - class_offset] when the target is in
+ *                         the shard (else 0 and 0), and, when x_sum is not NULL,
+ *                         x_sum[i] = sum_j weight_j x_ij (weight NULL: 1), in double.
  * softmax_backward:       out = y * (g - <g, y>) row-wise.
  * log_softmax_backward:   out = g - exp(log_y) * sum(g) row-wise.
  * entropy:                out[i] = -sum_j p_ij log p_ij, 0 log 0 = 0.
@@ -150,6 +155,10 @@ extern "C" {
     (n, c, x, ldx, b, ldb, out, sign)) \
   X(S, logsumexp_partial, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, double *m, double *s), \
     (n, c, x, ldx, m, s)) \
+  X(S, cross_entropy_partial, (ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target, \
+                               int64_t class_offset, const T *weight, double *m, double *s, double *x_target, \
+                               unsigned char *found, double *x_sum), \
+    (n, c, x, ldx, target, class_offset, weight, m, s, x_target, found, x_sum)) \
   X(S, softmax_backward, (ptrdiff_t n, ptrdiff_t c, const T *y, ptrdiff_t ldy, const T *g, ptrdiff_t ldg, T *out, ptrdiff_t ldo), \
     (n, c, y, ldy, g, ldg, out, ldo)) \
   X(S, log_softmax_backward, (ptrdiff_t n, ptrdiff_t c, const T *log_y, ptrdiff_t ldy, const T *g, ptrdiff_t ldg, T *out, ptrdiff_t ldo), \

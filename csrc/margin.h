@@ -136,30 +136,26 @@ CYL_INLINE void CYL_FN(multi_margin_rows)(const CYL_FN(mm_ctx) *k, ptrdiff_t i0,
         acc += li;
         if (k->grad) {
             T *gr = k->grad + i * k->ldg;
+            T *hr = HH ? k->hess + i * k->ldh : NULL;
             const T gsc = (T)(k->grad_scale * (double)w * invc);
-            double gt = 0.0;
-#pragma omp simd reduction(+:gt)
+            double gt = 0.0, ht = 0.0;
+            /* gradient and (HH) Hessian diagonal in one pass over the row */
+#pragma omp simd reduction(+:gt, ht)
             for (ptrdiff_t d = 0; d < c; d++) {
                 T z = m - xt + xr[d];
                 T gd = z > 0 ? (P2 ? (T)2 * z : (T)1) * gsc : z != z ? z : (T)0;
                 gd = d == t ? (T)0 : gd;
                 gr[d] = gd;
                 gt += (double)gd;
-            }
-            gr[t] = (T)(-gt);
-            if (HH) {
-                T *hr = k->hess + i * k->ldh;
-                double ht = 0.0;
-#pragma omp simd reduction(+:ht)
-                for (ptrdiff_t d = 0; d < c; d++) {
-                    T z = m - xt + xr[d];
+                if (HH) {
                     T hd = z > 0 && P2 ? (T)2 * gsc : (T)0;
                     hd = d == t ? (T)0 : hd;
                     hr[d] = hd;
                     ht += (double)hd;
                 }
-                hr[t] = (T)ht;
             }
+            gr[t] = (T)(-gt);
+            if (HH) hr[t] = (T)ht;
         }
     }
     *acc_out = acc;

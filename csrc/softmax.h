@@ -386,6 +386,55 @@ int CYL_FN(logsumexp_partial)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ld
     return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(lse_partial_block), &k);
 }
 
+typedef struct {
+    const T *x, *w;
+    const int64_t *t;
+    double *m, *s, *xt, *xs;
+    unsigned char *found;
+    int64_t off;
+    ptrdiff_t n, c, ldx, rb;
+} CYL_FN(ce_partial_ctx);
+
+static void CYL_FN(ce_partial_block)(void *vctx, ptrdiff_t bl, void *scratch)
+{
+    const CYL_FN(ce_partial_ctx) *k = (const CYL_FN(ce_partial_ctx) *)vctx;
+    ptrdiff_t i0, i1;
+    CYL_FN(block_rows)(bl, k->rb, k->n, &i0, &i1);
+    const ptrdiff_t c = k->c;
+    for (ptrdiff_t i = i0; i < i1; i++) {
+        const T *xr = k->x + i * k->ldx;
+        CYL_FN(lse_partial_row)(xr, c, k->m + i, k->s + i, CYL_FN(next_row)(k->x, i, i1, k->ldx), (T *)scratch);
+        /* the target's position in the shard, compared before any subtraction can overflow */
+        const int64_t t = k->t[i];
+        const int in = t >= k->off && t - k->off < (int64_t)c;
+        k->found[i] = (unsigned char)in;
+        k->xt[i] = in ? (double)xr[t - k->off] : 0.0;
+        if (k->xs) {
+            double acc = 0.0;
+            if (k->w) {
+#pragma omp simd reduction(+:acc)
+                for (ptrdiff_t j = 0; j < c; j++)
+                    acc += (double)k->w[j] * (double)xr[j];
+            } else {
+#pragma omp simd reduction(+:acc)
+                for (ptrdiff_t j = 0; j < c; j++)
+                    acc += (double)xr[j];
+            }
+            k->xs[i] = acc;
+        }
+    }
+}
+
+int CYL_FN(cross_entropy_partial)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t ldx, const int64_t *target,
+                                  int64_t class_offset, const T *weight, double *m, double *s, double *x_target,
+                                  unsigned char *found, double *x_sum)
+{
+    if (n < 0 || c < 0 || class_offset < 0) return CYL_ERR_ARG;
+    CYL_FN(ce_partial_ctx) k = {x, weight, target, m, s, x_target, x_sum, found, class_offset, n, c, ldx,
+                                CYL_FN(rows_per_block)(c)};
+    return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(ce_partial_block), &k);
+}
+
 static inline void CYL_FN(softmax_backward_row)(const T *yr, const T *gr, T *o, ptrdiff_t c, int log_in)
 {
     if (log_in) {

@@ -27,12 +27,12 @@ def log_softmax(x: ArrayLike, axis: int = ..., *, temperature: float = ...,
 def softmin(x: ArrayLike, axis: int = ..., *, temperature: float = ...,
             out: Optional[_Array] = ...) -> _Array: ...
 class CrossEntropyPartial(Tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
-                                NDArray[np.bool_], NDArray[np.float64]]):
+                                NDArray[np.bool_], Optional[NDArray[np.float64]]]):
     m: NDArray[np.float64]
     s: NDArray[np.float64]
     x_target: NDArray[np.float64]
     found: NDArray[np.bool_]
-    x_sum: NDArray[np.float64]
+    x_sum: Optional[NDArray[np.float64]]
 def logsumexp_partial(x: ArrayLike, axis: int = ...) -> Tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 @overload
 def logsumexp_merge(parts: Sequence[Tuple[ArrayLike, ArrayLike]], *,
@@ -41,7 +41,7 @@ def logsumexp_merge(parts: Sequence[Tuple[ArrayLike, ArrayLike]], *,
 def logsumexp_merge(parts: Sequence[Tuple[ArrayLike, ArrayLike]], *,
                     return_pair: Literal[True]) -> Tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 def cross_entropy_partial(x_shard: ArrayLike, target: ArrayLike, class_offset: int, *, axis: int = ...,
-                          weight: Optional[ArrayLike] = ...) -> CrossEntropyPartial: ...
+                          weight: Optional[ArrayLike] = ..., sums: bool = ...) -> CrossEntropyPartial: ...
 def softmax_backward(y: ArrayLike, grad: ArrayLike, axis: int = ..., *,
                      out: Optional[_Array] = ...) -> _Array: ...
 def log_softmax_backward(log_y: ArrayLike, grad: ArrayLike, axis: int = ..., *,

@@ -182,5 +182,5 @@ def multilabel_margin_loss(input, target, *, reduction="mean", return_grad=False
         grad = finish_grad_rows(grad, direct, grad_out, x.shape, rdt)
     hess = None
     if return_hessian:  # piecewise linear: 0 (as l1_loss's, also at NaN)
-        hess = np.zeros(x.shape, dtype=rdt) if hess_out is None else copy_into(hess_out, np.zeros(x.shape, rdt))
+        hess = np.zeros(x.shape, dtype=rdt) if hess_out is None else copy_into(hess_out, rdt.type(0))
     return _finish(loss, grad, return_grad, hess, return_hessian, return_loss=return_loss)

@@ -96,17 +96,26 @@ def logsumexp_merge(parts, *, return_pair=False):
     return r[()] if r.ndim == 0 else r
 
 
-def cross_entropy_partial(x_shard, target, class_offset, *, axis=-1, weight=None):
+def cross_entropy_partial(x_shard, target, class_offset, *, axis=-1, weight=None, sums=True):
     """The pieces cross-entropy needs from a class shard of the logits: x_shard holds
     classes [class_offset, class_offset + C_shard) of every row along `axis`; target the
     rows' class indices (x_shard's shape without `axis`; any value, e.g. ignore_index, that
     is not in the shard is "not found"); weight (optional) the shard's slice of the class
     weights.  Returns CrossEntropyPartial(m, s, x_target, found, x_sum), float64 arrays
     (found bool) of target's shape; merge m, s over shards with logsumexp_merge, take
-    x_target from the shard where found, and add x_sum over shards for label smoothing.
+    x_target from the shard where found, and add x_sum over shards for label smoothing
+    (sums=False skips it: x_sum is then None).  One pass of the C kernel
+    cyl_cross_entropy_partial over the shard.
+
+    >>> x = np.array([[1.0, 2.0, 3.0, 4.0]])
+    >>> a = cross_entropy_partial(x[:, :2], np.array([3]), 0)
+    >>> b = cross_entropy_partial(x[:, 2:], np.array([3]), 2)
+    >>> lse = logsumexp_merge([(a.m, a.s), (b.m, b.s)])
+    >>> bool(np.isclose((lse - (a.x_target + b.x_target))[0], -np.log(np.exp(4) / np.exp(x).sum())))
+    True
     """
     a, ax, xm, shape = _as_rows(x_shard, axis, "x_shard")
-    c = xm.shape[1]
+    n, c = xm.shape
     t = plain(target, "target")
     if t.dtype.kind not in "iu":
         raise TypeError(f"target must hold integer class indices, got dtype {t.dtype}")
@@ -116,21 +125,20 @@ def cross_entropy_partial(x_shard, target, class_offset, *, axis=-1, weight=None
     if isinstance(off, (bool, np.bool_)) or not isinstance(off, (int, np.integer)):
         raise TypeError(f"class_offset must be an integer, got {type(class_offset).__name__}")
     off = int(off)
-    if off < 0:
+    if not 0 <= off <= np.iinfo(np.int64).max:
         raise ValueError(f"class_offset must be >= 0, got {off}")
-    m, s = logsumexp_partial(xm, axis=-1)
-    local = t.reshape(-1).astype(np.int64) - off
-    found = (local >= 0) & (local < c)
-    idx = np.where(found, local, 0)
-    xt = np.zeros(xm.shape[0], dtype=np.float64)
-    if c:
-        xt[found] = xm[np.nonzero(found)[0], idx[found]]
-    if weight is None:
-        xsum = xm.sum(axis=1, dtype=np.float64)
-    else:
+    if t.dtype == np.uint64 and t.size and int(t.max()) > np.iinfo(np.int64).max:
+        raise ValueError("target holds class indices beyond the int64 range")
+    tf = np.ascontiguousarray(t.reshape(-1), dtype=np.int64)
+    w = None
+    if weight is not None:
         w = asarray(weight, "weight")
         if w.shape != (c,):
             raise ValueError(f"weight must hold the shard's {c} class weights, got shape {w.shape}")
-        xsum = xm.astype(np.float64) @ w.astype(np.float64)
+        w = np.ascontiguousarray(w, dtype=xm.dtype)
+    m, s, xt = (np.empty(n, dtype=np.float64) for _ in range(3))
+    found = np.empty(n, dtype=np.bool_)
+    xs = np.empty(n, dtype=np.float64) if sums else None
+    _core.cross_entropy_partial(xm, tf, off, w, m, s, xt, found.view(np.uint8), xs)
     return CrossEntropyPartial(m.reshape(shape), s.reshape(shape), xt.reshape(shape), found.reshape(shape),
-                               np.asarray(xsum, dtype=np.float64).reshape(shape))
+                               None if xs is None else xs.reshape(shape))

@@ -395,22 +395,58 @@ def _elementwise(fn, inputs, names, kw, weight, reduction, return_grad, return_h
         # the first input is broadcast (loss only): sums over a broadcast of every input
         allin = [da.broadcast_to(a, shape) for a in allin]
         one = tuple((1,) * nb for nb in allin[0].numblocks)
-    sums = da.map_blocks(block_sum, *allin, dtype=np.float64, chunks=one, meta=np.empty((0,) * nd, np.float64))
-    total = sums.sum()
-    loss = (total / denom).astype(ldt) if ldt is not None else None
     if not want_grad:
-        return loss
+        sums = da.map_blocks(block_sum, *allin, dtype=np.float64, chunks=one,
+                             meta=np.empty((0,) * nd, np.float64))
+        return (sums.sum() / denom).astype(ldt)
 
-    def block_grads(*b):
+    def run(*b):
         *b, scale = b
-        r = as_tuple(call(tuple(b), "sum"))[1:]
+        r = as_tuple(call(tuple(b), "sum"))
         sc = 1.0 / np.float64(scale)
-        return np.stack([(g * sc).astype(gdt, copy=False) for g in r])
+        return (np.float64(r[0]),) + tuple((g * sc).astype(gdt, copy=False) for g in r[1:])
 
-    st = da.map_blocks(block_grads, *allin, denom, dtype=gdt, new_axis=0, chunks=((nhg,),) + first.chunks,
-                       meta=np.empty((0,) * (nd + 1), dtype=gdt))
-    outs = [loss] + [st[k] for k in range(nhg)]
-    return _finish(outs, return_loss, return_grad, return_hessian)
+    full = [a if a.ndim == nd else a[(None,) * (nd - a.ndim)] for a in allin]
+    return _fused(run, full, denom, nhg, gdt, ldt, return_loss, return_grad, return_hessian)
+
+
+
+def _fused(run, arrays, denom, nhg, gdt, ldt, return_loss, return_grad, return_hessian, none_axis=False):
+    """Loss and gradients from one call per block (a single read of the inputs): run(*blocks,
+    scale) -> (the block's loss, grad[, hess] already scaled by `scale` = 1 / the mean's
+    denominator).  The loss is a float64 sum ("sum" / "mean": tree-summed and divided by
+    `denom`), or, with none_axis (reduction "none"), the block's losses: of the block's
+    shape (none_axis True) or with axis none_axis dropped (an int: run returns it kept, of
+    length 1).  arrays[0] sets the block grid and the gradients' chunks; the other arrays
+    have the same number of dimensions and either its blocks or one block along each axis.
+    denom: a float or a 0-d dask array."""
+    import dask
+    grid = arrays[0].numblocks
+    dl = [a.to_delayed() for a in arrays]
+    d = denom.to_delayed().item() if _is_dask(denom) else float(denom)
+    tasks = np.empty(grid, dtype=object)
+    for idx in np.ndindex(*grid):
+        blocks = [b[tuple(i if n > 1 else 0 for i, n in zip(idx, a.numblocks))] for a, b in zip(arrays, dl)]
+        tasks[idx] = dask.delayed(run, nout=1 + nhg, pure=True)(*blocks, d)
+
+    def nest(idx, k, dtype, drop=None):
+        if len(idx) == len(grid):
+            shape = tuple(1 if dim == drop else arrays[0].chunks[dim][i] for dim, i in enumerate(idx))
+            return da.from_delayed(tasks[idx][k], shape=shape, dtype=dtype)
+        return [nest(idx + (i,), k, dtype, drop) for i in range(grid[len(idx)])]
+
+    def whole(k, dtype, drop=None):
+        return da.block(nest((), k, dtype, drop)) if grid else da.from_delayed(tasks[()][k], shape=(), dtype=dtype)
+
+    if none_axis is False:
+        total = da.stack([da.from_delayed(t[0], shape=(), dtype=np.float64) for t in tasks.flat]).sum()
+        loss = (total / denom).astype(ldt) if ldt is not None else None
+    elif none_axis is True:
+        loss = whole(0, ldt)
+    else:
+        loss = whole(0, ldt, none_axis).squeeze(axis=none_axis)
+    grads = [whole(1 + k, gdt) for k in range(nhg)]
+    return _finish([loss] + grads, return_loss, return_grad, return_hessian)
 
 
 def _align(a, chunks):
@@ -429,10 +465,9 @@ def _finish(outs, return_loss, return_grad, return_hessian):
 
 
 def _ew_factory(name, nin, mean_rule, weighted=True):
-    np_fn = getattr(cyloss, name)
-
     def f(*args, weight=None, reduction="mean", return_grad=False, grad_out=None, return_hessian=False,
           hess_out=None, return_loss=True, **kw):
+        np_fn = getattr(cyloss, name)
         if len(args) != nin:
             raise TypeError(f"{name}() takes {nin} positional arguments, got {len(args)}")
         names = _ARG_NAMES[name]
@@ -603,14 +638,16 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
         return tb if prob else np.squeeze(tb, axis=ax)
 
     if reduction == "none":
-        loss = da.map_blocks(lambda xb, tb: call(xb, tgt(tb), "none")[0][(slice(None),) * ax + (None,)], x, tt,
-                             dtype=ldt, chunks=tuple((1,) if i == ax else x.chunks[i] for i in range(nd)))
-        loss = loss.squeeze(axis=ax)
         if not want_grad:
-            return loss
-        st = da.map_blocks(lambda xb, tb: np.stack(call(xb, tgt(tb), "none")[1:]), x, tt, dtype=gdt, new_axis=0,
-                           chunks=((nhg,),) + x.chunks)
-        return _finish([loss] + [st[k] for k in range(nhg)], return_loss, return_grad, return_hessian)
+            loss = da.map_blocks(lambda xb, tb: call(xb, tgt(tb), "none")[0][(slice(None),) * ax + (None,)], x, tt,
+                                 dtype=ldt, chunks=tuple((1,) if i == ax else x.chunks[i] for i in range(nd)))
+            return loss.squeeze(axis=ax)
+
+        def run_none(xb, tb, _):
+            r = call(xb, tgt(tb), "none")
+            return (np.expand_dims(r[0], ax),) + tuple(r[1:])
+
+        return _fused(run_none, [x, tt], 1.0, nhg, gdt, ldt, return_loss, return_grad, return_hessian, none_axis=ax)
     # reductions: the denominator
     if reduction == "mean":
         if prob:
@@ -626,17 +663,15 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     def block_sum(xb, tb):
         return np.full((1,) * nd, float(call(xb, tgt(tb), "sum")[0]), dtype=np.float64)
 
-    total = da.map_blocks(block_sum, x, tt, dtype=np.float64, chunks=one).sum()
-    loss = (total / denom).astype(ldt)
     if not want_grad:
-        return loss
+        return (da.map_blocks(block_sum, x, tt, dtype=np.float64, chunks=one).sum() / denom).astype(ldt)
 
-    def block_grads(xb, tb, d):
+    def run(xb, tb, d):
+        r = call(xb, tgt(tb), "sum")
         sc = 1.0 / np.float64(d)
-        return np.stack([(g * sc).astype(gdt, copy=False) for g in call(xb, tgt(tb), "sum")[1:]])
+        return (np.float64(r[0]),) + tuple((g * sc).astype(gdt, copy=False) for g in r[1:])
 
-    st = da.map_blocks(block_grads, x, tt, denom, dtype=gdt, new_axis=0, chunks=((nhg,),) + x.chunks)
-    return _finish([loss] + [st[k] for k in range(nhg)], return_loss, return_grad, return_hessian)
+    return _fused(run, [x, tt], denom, nhg, gdt, ldt, return_loss, return_grad, return_hessian)
 
 
 def _ce_split(x, t, ax, w, ignore, eps, reduction, return_grad, return_hessian, return_loss, ldt, gdt):
@@ -653,15 +688,10 @@ def _ce_split(x, t, ax, w, ignore, eps, reduction, return_grad, return_hessian, 
         j = block_info[0]["chunk-location"][ax]
         off = int(offsets[j])
         tb_ = np.squeeze(tb, axis=ax).astype(np.int64)
-        if eps == 0.0:  # no label smoothing: the logit sums are not needed
-            m, s = cyloss.logsumexp_partial(xb, axis=ax)
-            local = tb_ - off
-            found = (local >= 0) & (local < xb.shape[ax])
-            xt = np.take_along_axis(xb, np.expand_dims(np.where(found, local, 0), ax), ax).squeeze(ax)
-            xt = np.where(found, xt.astype(np.float64), 0.0)
-            return np.stack([m, s, xt, found.astype(np.float64), np.zeros_like(m)], axis=ax)
         wb = None if w is None else w[off:off + xb.shape[ax]]
-        p = cyloss.cross_entropy_partial(xb, tb_, off, axis=ax, weight=wb)
+        p = cyloss.cross_entropy_partial(xb, tb_, off, axis=ax, weight=wb, sums=eps > 0.0)
+        if p.x_sum is None:  # no label smoothing: the logit sums are not needed
+            p = p._replace(x_sum=np.zeros_like(p.m))
         return np.stack([p.m, p.s, p.x_target, p.found.astype(np.float64), p.x_sum], axis=ax)
 
     chunks = tuple((5,) * x.numblocks[ax] if i == ax else x.chunks[i] for i in range(nd))
@@ -757,29 +787,33 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, redu
         return r if isinstance(r, tuple) else (r,)
 
     if reduction == "none":
-        loss = da.map_blocks(lambda xb, tb: call(xb, tb, "none")[0][(slice(None),) * ax + (None,)], x, tt,
-                             dtype=ldt, chunks=tuple((1,) if i == ax else x.chunks[i] for i in range(nd)))
-        loss = loss.squeeze(axis=ax)
         if not want_grad:
-            return loss
-        st = da.map_blocks(lambda xb, tb: np.stack(call(xb, tb, "none")[1:]), x, tt, dtype=gdt, new_axis=0,
-                           chunks=((nhg,),) + x.chunks)
-        return _finish([loss] + [st[k] for k in range(nhg)], return_loss, return_grad, return_hessian)
+            loss = da.map_blocks(lambda xb, tb: call(xb, tb, "none")[0][(slice(None),) * ax + (None,)], x, tt,
+                                 dtype=ldt, chunks=tuple((1,) if i == ax else x.chunks[i] for i in range(nd)))
+            return loss.squeeze(axis=ax)
+
+        def run_none(xb, tb, _):
+            r = call(xb, tb, "none")
+            return (np.expand_dims(r[0], ax),) + tuple(r[1:])
+
+        return _fused(run_none, [x, tt], 1.0, nhg, gdt, ldt, return_loss, return_grad, return_hessian, none_axis=ax)
     if reduction == "mean":
         denom = t.map_blocks(lambda tb: np.full((1,) * tb.ndim, _kept_weight(tb, w, ignore_index)),
                              dtype=np.float64, chunks=tuple((1,) * nb for nb in t.numblocks)).sum()
     else:
         denom = 1.0
     one = tuple((1,) * nb for nb in x.numblocks)
-    total = da.map_blocks(lambda xb, tb: np.full((1,) * nd, float(call(xb, tb, "sum")[0])), x, tt,
-                          dtype=np.float64, chunks=one).sum()
-    loss = (total / denom).astype(ldt)
     if not want_grad:
-        return loss
-    st = da.map_blocks(lambda xb, tb, d: np.stack([(g * (1.0 / np.float64(d))).astype(gdt, copy=False)
-                                                   for g in call(xb, tb, "sum")[1:]]),
-                       x, tt, denom, dtype=gdt, new_axis=0, chunks=((nhg,),) + x.chunks)
-    return _finish([loss] + [st[k] for k in range(nhg)], return_loss, return_grad, return_hessian)
+        total = da.map_blocks(lambda xb, tb: np.full((1,) * nd, float(call(xb, tb, "sum")[0])), x, tt,
+                              dtype=np.float64, chunks=one).sum()
+        return (total / denom).astype(ldt)
+
+    def run(xb, tb, d):
+        r = call(xb, tb, "sum")
+        sc = 1.0 / np.float64(d)
+        return (np.float64(r[0]),) + tuple((g * sc).astype(gdt, copy=False) for g in r[1:])
+
+    return _fused(run, [x, tt], denom, nhg, gdt, ldt, return_loss, return_grad, return_hessian)
 
 
 # ------------------------------------------------------------- losses over samples

@@ -15,6 +15,9 @@ cdef int logsumexp_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, 
 cdef int logsumexp_partial_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, double *m, double *s) noexcept nogil:
     return C.cyl_logsumexp_partial_f32(n, c, x, ldx, m, s)
 
+cdef int cross_entropy_partial_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const int64_t *target, int64_t class_offset, const float *weight, double *m, double *s, double *x_target, unsigned char *found, double *x_sum) noexcept nogil:
+    return C.cyl_cross_entropy_partial_f32(n, c, x, ldx, target, class_offset, weight, m, s, x_target, found, x_sum)
+
 cdef int softmax_backward_f32(ptrdiff_t n, ptrdiff_t c, const float *y, ptrdiff_t ldy, const float *g, ptrdiff_t ldg, float *out, ptrdiff_t ldo) noexcept nogil:
     return C.cyl_softmax_backward_f32(n, c, y, ldy, g, ldg, out, ldo)
 
@@ -122,6 +125,9 @@ cdef int logsumexp_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx,
 
 cdef int logsumexp_partial_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *m, double *s) noexcept nogil:
     return C.cyl_logsumexp_partial_f64(n, c, x, ldx, m, s)
+
+cdef int cross_entropy_partial_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const int64_t *target, int64_t class_offset, const double *weight, double *m, double *s, double *x_target, unsigned char *found, double *x_sum) noexcept nogil:
+    return C.cyl_cross_entropy_partial_f64(n, c, x, ldx, target, class_offset, weight, m, s, x_target, found, x_sum)
 
 cdef int softmax_backward_f64(ptrdiff_t n, ptrdiff_t c, const double *y, ptrdiff_t ldy, const double *g, ptrdiff_t ldg, double *out, ptrdiff_t ldo) noexcept nogil:
     return C.cyl_softmax_backward_f64(n, c, y, ldy, g, ldg, out, ldo)

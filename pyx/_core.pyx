@@ -182,6 +182,37 @@ def logsumexp_partial(const floating[:, ::1] x, double[::1] m, double[::1] s):
     _check(st, -1)
 
 
+def cross_entropy_partial(const floating[:, ::1] x, const int64_t[::1] target, int64_t class_offset,
+                          const floating[::1] weight, double[::1] m, double[::1] s, double[::1] x_target,
+                          unsigned char[::1] found, double[::1] x_sum):
+    """A class shard's pieces of cross-entropy (cyl_cross_entropy_partial); weight and x_sum
+    may be None."""
+    cdef ptrdiff_t n = x.shape[0], c = x.shape[1]
+    _want1(target.shape[0], n, "target")
+    for arr, nm in ((m, "m"), (s, "s"), (x_target, "x_target")):
+        _want1(arr.shape[0], n, nm)
+    _want1(found.shape[0], n, "found")
+    if x_sum is not None:
+        _want1(x_sum.shape[0], n, "x_sum")
+    if weight is not None:
+        _want1(weight.shape[0], c, "weight")
+    cdef const floating *px = _c2(x)
+    cdef const floating *pw = &weight[0] if weight is not None and c > 0 else NULL
+    cdef const int64_t *pt = &target[0] if n > 0 else NULL
+    cdef double *pm = &m[0] if n > 0 else NULL
+    cdef double *ps = &s[0] if n > 0 else NULL
+    cdef double *pxt = &x_target[0] if n > 0 else NULL
+    cdef unsigned char *pf = &found[0] if n > 0 else NULL
+    cdef double *pxs = &x_sum[0] if x_sum is not None and n > 0 else NULL
+    cdef int st
+    with nogil:
+        if floating is float:
+            st = C.cyl_cross_entropy_partial_f32(n, c, px, c, pt, class_offset, pw, pm, ps, pxt, pf, pxs)
+        else:
+            st = C.cyl_cross_entropy_partial_f64(n, c, px, c, pt, class_offset, pw, pm, ps, pxt, pf, pxs)
+    _check(st, -1)
+
+
 def softmax_backward(const floating[:, ::1] y, const floating[:, ::1] g, floating[:, ::1] out, bint log=False):
     """Vector-Jacobian product of softmax (log=False) or log_softmax (log=True), row-wise."""
     cdef ptrdiff_t n = y.shape[0], c = y.shape[1]

@@ -43,6 +43,7 @@ cdef extern from "cyloss.h" nogil:
     int cyl_log_softmax_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, float *y, ptrdiff_t ldy, double inv_temperature) noexcept
     int cyl_logsumexp_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const float *b, ptrdiff_t ldb, float *out, float *sign) noexcept
     int cyl_logsumexp_partial_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, double *m, double *s) noexcept
+    int cyl_cross_entropy_partial_f32(ptrdiff_t n, ptrdiff_t c, const float *x, ptrdiff_t ldx, const int64_t *target, int64_t class_offset, const float *weight, double *m, double *s, double *x_target, unsigned char *found, double *x_sum) noexcept
     int cyl_softmax_backward_f32(ptrdiff_t n, ptrdiff_t c, const float *y, ptrdiff_t ldy, const float *g, ptrdiff_t ldg, float *out, ptrdiff_t ldo) noexcept
     int cyl_log_softmax_backward_f32(ptrdiff_t n, ptrdiff_t c, const float *log_y, ptrdiff_t ldy, const float *g, ptrdiff_t ldg, float *out, ptrdiff_t ldo) noexcept
     int cyl_entropy_f32(ptrdiff_t n, ptrdiff_t c, const float *p, ptrdiff_t ldp, float *out) noexcept
@@ -80,6 +81,7 @@ cdef extern from "cyloss.h" nogil:
     int cyl_log_softmax_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *y, ptrdiff_t ldy, double inv_temperature) noexcept
     int cyl_logsumexp_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const double *b, ptrdiff_t ldb, double *out, double *sign) noexcept
     int cyl_logsumexp_partial_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, double *m, double *s) noexcept
+    int cyl_cross_entropy_partial_f64(ptrdiff_t n, ptrdiff_t c, const double *x, ptrdiff_t ldx, const int64_t *target, int64_t class_offset, const double *weight, double *m, double *s, double *x_target, unsigned char *found, double *x_sum) noexcept
     int cyl_softmax_backward_f64(ptrdiff_t n, ptrdiff_t c, const double *y, ptrdiff_t ldy, const double *g, ptrdiff_t ldg, double *out, ptrdiff_t ldo) noexcept
     int cyl_log_softmax_backward_f64(ptrdiff_t n, ptrdiff_t c, const double *log_y, ptrdiff_t ldy, const double *g, ptrdiff_t ldg, double *out, ptrdiff_t ldo) noexcept
     int cyl_entropy_f64(ptrdiff_t n, ptrdiff_t c, const double *p, ptrdiff_t ldp, double *out) noexcept

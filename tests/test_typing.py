@@ -38,7 +38,7 @@ LOSSES_MULTI = {"margin_ranking_loss": "x, x, y, margin=0.1", "gaussian_nll_loss
 MULTI_HESSIAN = {"margin_ranking_loss", "gaussian_nll_loss"}  # the diagonal Hessian in the first input
 
 HEADER = """\
-from typing import Any, Tuple, Union
+from typing import Any, Optional, Tuple, Union
 
 import numpy as np
 from numpy.typing import NDArray
@@ -89,7 +89,7 @@ assert_type(cyloss.logsumexp_merge([(m_, s_), cyloss.logsumexp_partial(y)]), NDA
 assert_type(cyloss.logsumexp_merge([(m_, s_)], return_pair=True), Tuple[NDArray[np.float64], NDArray[np.float64]])
 cep = cyloss.cross_entropy_partial(x, np.zeros(4, dtype=np.int64), 3, weight=np.ones(3))
 assert_type(cep.found, NDArray[np.bool_])
-assert_type(cep.x_sum, NDArray[np.float64])
+assert_type(cep.x_sum, Optional[NDArray[np.float64]])
 """]
     for fn, args in LOSSES.items():
         lines.append(f"""\

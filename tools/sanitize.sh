@@ -11,10 +11,10 @@ trap 'rm -rf "$work"' EXIT
 (cd "$src" && git ls-files -z | xargs -0 -I{} cp --parents {} "$work"/)
 cd "$work"
 cc=${CC:-gcc}
-echo "== ThreadSanitizer: tools/pool_stress.c (callers racing for the thread pool)"
+# the ThreadSanitizer program compiles in the background, beside the ASan build below
 $cc -std=gnu11 -O1 -g -fsanitize=thread -pthread -fopenmp-simd -DCYL_NO_AVX2 -Icsrc tools/pool_stress.c \
-    csrc/dispatch.c csrc/cyl_threads.c csrc/kernels_baseline.c -lm -o pool_stress
-TSAN_OPTIONS="halt_on_error=1:${TSAN_OPTIONS:-}" ./pool_stress
+    csrc/dispatch.c csrc/cyl_threads.c csrc/kernels_baseline.c -lm -o pool_stress > tsan_build.log 2>&1 &
+tsan_build=$!
 # the CPU target the tests will run: that of an installed cyloss (CI's README stage), else
 # every target is instrumented
 target=$( (cd / && python -c "import cyloss; print(cyloss._core.cpu_target())") 2>/dev/null || true)
@@ -26,6 +26,9 @@ case "$target" in
         echo "== sanitizer build (CYLOSS_SANITIZE=1) in $work: every CPU target instrumented" ;;
 esac
 CYLOSS_SANITIZE=1 python setup.py -q build_ext --inplace > build.log 2>&1 || { tail -50 build.log; exit 1; }
+echo "== ThreadSanitizer: tools/pool_stress.c (callers racing for the thread pool)"
+wait "$tsan_build" || { cat tsan_build.log; exit 1; }
+TSAN_OPTIONS="halt_on_error=1:${TSAN_OPTIONS:-}" ./pool_stress
 preload="$($cc -print-file-name=libasan.so):$($cc -print-file-name=libubsan.so)"
 for lib in ${preload//:/ }; do
     [ -f "$lib" ] || { echo "sanitize: $lib not found"; exit 1; }
