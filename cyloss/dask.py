@@ -94,10 +94,6 @@ def _one_chunk_along(x, ax):
     return x.numblocks[ax] == 1
 
 
-def _stack_outputs(outs):
-    return np.stack(outs)
-
-
 # ------------------------------------------------------------- log-sum-exp pairs
 
 def _pairs_of(xb, axes, scale=1.0):
