@@ -19,7 +19,9 @@ Nothing is computed until asked; arguments are checked when the call is made.
   pass computes each chunk's log-sum-exp pair (max, sum exp(x - max)) in float64
   (cyloss.logsumexp_partial), the pairs are merged over the class chunks
   (cyloss.logsumexp_merge: associative and exact in double) and a second blockwise pass
-  writes the outputs that need the normaliser.
+  writes the outputs that need the normaliser (gradients and Hessians included).
+  cross_entropy adds per-chunk target logits (class targets) or sums of w t and w t x
+  (probability targets); logsumexp with b= or return_sign merges signed pairs.
 - Losses of whole samples (multi_margin_loss, ctc_loss, ...) run per block of samples along
   the batch axis, with dask.delayed; "mean" weights the blocks' means by their counts.
 """
@@ -221,25 +223,93 @@ def _norm_axes(axis, ndim):
     return (_axis(axis, ndim),)
 
 
+def _signed_chunk(zb, axis, keepdims):
+    """A block's (lse, sign) of sum b exp(x) over `axis` (x and b packed as x + i b, float64)
+    from cyloss.logsumexp itself: the pair (m, s) = (lse, sign) stands for s e^m."""
+    axes = tuple(axis)
+    lse, sign = cyloss.logsumexp(np.ascontiguousarray(zb.real), axis=axes, b=np.ascontiguousarray(zb.imag),
+                                 keepdims=True, return_sign=True)
+    out = np.empty(lse.shape, dtype=np.complex128)
+    out.real = lse
+    out.imag = sign
+    return out
+
+
+def _signed_combine(pb, axis, keepdims):
+    """_pairs_combine for signed sums: where the maximum is +inf the pieces at +inf add their
+    signs, and +inf of both signs is NaN (inf - inf), as in the unsplit call."""
+    axes = tuple(axis)
+    nd = pb.ndim
+    rest = [i for i in range(nd) if i not in axes]
+    moved = np.transpose(pb, list(axes) + rest)
+    k = math.prod(moved.shape[:len(axes)])
+    moved = moved.reshape((k,) + moved.shape[len(axes):])
+    ms, ss = moved.real, moved.imag
+    M, S = _merge(ms, ss)
+    at_inf = ms == np.inf
+    both = (at_inf & (ss > 0)).any(axis=0) & (at_inf & (ss < 0)).any(axis=0)
+    M = np.where(both, np.nan, M)
+    S = np.where(both, np.nan, S)
+    out = np.empty(M.shape, dtype=np.complex128)
+    out.real = M
+    out.imag = S
+    return out.reshape(tuple(1 if i in axes else pb.shape[i] for i in range(nd)))
+
+
+def _signed_aggregate(pb, axis, keepdims):
+    pb = _signed_combine(pb, axis, True)
+    M, S = pb.real, pb.imag
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lse = M + np.log(np.abs(S))
+        sign = np.where(np.isnan(M), np.nan, np.sign(S))
+    lse = np.where(np.isnan(M) | np.isnan(S), np.nan, lse)
+    out = np.empty(M.shape, dtype=np.complex128)
+    out.real = lse
+    out.imag = sign
+    if not keepdims:
+        out = out.reshape(tuple(s for i, s in enumerate(pb.shape) if i not in tuple(axis)))
+    return out
+
+
 def logsumexp(x, axis=None, *, b=None, keepdims=False, return_sign=False):
     """cyloss.logsumexp of a dask array: a tree reduction of the chunks' (max, sum exp(x -
-    max)) pairs over any axes.  With `b` or return_sign the reduced axes must each be one
-    chunk (the call then runs blockwise)."""
+    max)) pairs over any axes.  With `b` (a dask or NumPy array broadcastable against x, as
+    in scipy) or return_sign, each chunk's (log|sum b e^x|, sign) comes from
+    cyloss.logsumexp and the signed pairs are merged the same way."""
     x = _arr(x, "x")
-    cyloss.logsumexp(_probe(x), axis=axis, keepdims=keepdims, return_sign=return_sign)  # argument checks
+    bb = None if b is None else _arr(b, "b")
+    if bb is not None:
+        try:
+            shape = np.broadcast_shapes(x.shape, bb.shape)
+        except ValueError:
+            raise ValueError(f"b must broadcast against x: shapes {bb.shape} and {x.shape}") from None
+    pb = None if bb is None else _probe(bb)
+    probe = cyloss.logsumexp(_probe(x), b=pb, axis=axis, keepdims=keepdims, return_sign=return_sign)  # checks
+    dtype = (probe[0] if return_sign else probe).dtype
+    if bb is not None and shape != x.shape:
+        x = da.broadcast_to(x, shape)
+    if bb is not None and bb.shape != x.shape:
+        bb = da.broadcast_to(bb, x.shape)
+    if bb is not None and bb.chunks != x.chunks:
+        bb = bb.rechunk(x.chunks)
     if x.ndim == 0:
         x = x.reshape((1,))
+        bb = None if bb is None else bb.reshape((1,))
         axes, keepdims = (0,), False
     else:
         axes = _norm_axes(axis, x.ndim)
-    dtype = cyloss.logsumexp(_probe(x)).dtype
-    if b is None and not return_sign and any(x.numblocks[a] > 1 for a in axes):
-        return _lse_reduction(x, axes, bool(keepdims), dtype)
-    bb = None if b is None else _arr(b, "b")
-    if any(x.numblocks[a] > 1 for a in axes) or (bb is not None and any(bb.numblocks[a] > 1 for a in axes
-                                                                            if a < bb.ndim)):
-        raise NotImplementedError("logsumexp on dask arrays with b= or return_sign=True needs each reduced axis "
-                                  "in one chunk: rechunk x (and b) along them")
+    keepdims = bool(keepdims)
+    split = any(x.numblocks[a] > 1 for a in axes)
+    if bb is None and not return_sign and split:
+        return _lse_reduction(x, axes, keepdims, dtype)
+    if split:
+        z = x.astype(np.float64) + 1j * (1.0 if bb is None else bb.astype(np.float64))
+        r = da.reduction(z, chunk=_signed_chunk, combine=_signed_combine, aggregate=_signed_aggregate, axis=axes,
+                         keepdims=keepdims, dtype=np.complex128, concatenate=True,
+                         meta=np.empty((0,) * (x.ndim if keepdims else x.ndim - len(axes)), np.complex128))
+        if return_sign:
+            return r.real.astype(dtype), r.imag.astype(dtype)
+        return da.where(r.imag < 0, np.nan, r.real).astype(dtype)  # log of a negative sum, as in scipy
     drop = () if keepdims else axes
     kw = dict(axis=axes if len(axes) > 1 else axes[0], keepdims=True)
 
@@ -437,6 +507,8 @@ def _fused(run, arrays, denom, nhg, gdt, ldt, return_loss, return_grad, return_h
     if none_axis is False:
         total = da.stack([da.from_delayed(t[0], shape=(), dtype=np.float64) for t in tasks.flat]).sum()
         loss = (total / denom).astype(ldt) if ldt is not None else None
+    elif ldt is None:  # return_loss=False: the blocks' losses are not wanted
+        loss = None
     elif none_axis is True:
         loss = whole(0, ldt)
     else:
@@ -583,8 +655,9 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     the class axis (rechunked to match), or probability targets chunked like the logits;
     class `weight` stays NumPy.  Class axis in one chunk: one blockwise pass over the logits
     ("mean" with gradients first sums the kept targets' weights from the targets alone).
-    Class axis split: per-chunk partials (log-sum-exp pair, target logit, weighted logit sum)
-    merged over the class chunks; the gradient is a second blockwise pass."""
+    Class axis split: per-chunk partials (log-sum-exp pair, target logit, weighted logit sum;
+    for probability targets the sums of w t' and w t' x) merged over the class chunks; the
+    gradient and Hessian come from a second blockwise pass."""
     _no_out(grad_out=grad_out, hess_out=hess_out)
     x = _arr(logits, "logits")
     if x.ndim == 0:
@@ -611,17 +684,15 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
             raise ValueError(f"target: float targets are class probabilities and must have the shape of logits "
                              f"{x.shape}, got {t.shape}")
         t = t.rechunk(x.chunks)
-        if not _one_chunk_along(x, ax):
-            x = x.rechunk({ax: -1})
-            t = t.rechunk(x.chunks)
     else:
         t = _class_chunks(x, ax, t0)
     rows_shape = x.shape[:ax] + x.shape[ax + 1:]
     n_rows = math.prod(rows_shape)
     nd = x.ndim
-    if not prob and not _one_chunk_along(x, ax):
-        return _ce_split(x, t, ax, w, ignore_index, float(label_smoothing), reduction, return_grad, return_hessian,
-                         return_loss, ldt, gdt)
+    if not _one_chunk_along(x, ax):
+        split = _ce_split_prob if prob else _ce_split
+        return split(x, t, ax, w, ignore_index, float(label_smoothing), reduction, return_grad, return_hessian,
+                     return_loss, ldt, gdt)
 
     def call(xb, tb, red):
         r = cyloss.cross_entropy(xb, tb, reduction=red, return_grad=want_grad, return_hessian=bool(return_hessian),
@@ -672,9 +743,6 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
 
 def _ce_split(x, t, ax, w, ignore, eps, reduction, return_grad, return_hessian, return_loss, ldt, gdt):
     """Class targets, class axis in several chunks."""
-    if return_hessian:
-        raise NotImplementedError("cross_entropy with return_hessian=True on dask arrays needs the class axis in "
-                                  "one chunk: rechunk the logits along it")
     nd = x.ndim
     c = x.shape[ax]
     offsets = np.concatenate([[0], np.cumsum(x.chunks[ax])])
@@ -711,7 +779,8 @@ def _ce_split(x, t, ax, w, ignore, eps, reduction, return_grad, return_hessian, 
             raise IndexError(f"target: class index {tb_.reshape(-1)[i]} is out of range for {c} classes "
                              f"(ignore_index={ignore})")
         wt = np.ones_like(lse) if w is None else np.asarray(w, np.float64)[np.where(kept, tb_, 0)]
-        loss = (1.0 - eps) * wt * (lse - xt) + (eps / c) * (wsum * lse - xsum)
+        with np.errstate(invalid="ignore"):
+            loss = (1.0 - eps) * wt * (lse - xt) + (eps / c) * (wsum * lse - xsum)
         loss = np.where(kept, loss, 0.0)
         return np.stack([lse, loss, np.where(kept, wt, 0.0)], axis=ax)
 
@@ -726,7 +795,7 @@ def _ce_split(x, t, ax, w, ignore, eps, reduction, return_grad, return_hessian, 
     else:
         denom = kept_w.sum() if reduction == "mean" else 1.0
         loss = (per_row.sum() / denom).astype(ldt)
-    if not return_grad:
+    if not (return_grad or return_hessian):
         return loss
 
     def grad(xb, lb, tb, d, block_info=None):
@@ -744,11 +813,88 @@ def _ce_split(x, t, ax, w, ignore, eps, reduction, return_grad, return_hessian, 
         A = (1.0 - eps) * wt + (eps / c) * wsum
         cls = np.arange(off, off + cb).reshape(tuple(cb if i == ax else 1 for i in range(nd)))
         g = A * p - (1.0 - eps) * wt * (cls == tb_) - (eps / c) * wb
-        g = np.where(kept, g, 0.0) / np.float64(d)
-        return g.astype(gdt)
+        sc = np.where(kept, 1.0 / np.float64(d), 0.0)
+        if not return_hessian:
+            return (g * sc).astype(gdt)
+        return np.stack([g * sc, A * p * (1.0 - p) * sc]).astype(gdt)  # diagonal of A (diag(p) - p p^T)
 
-    g = da.map_blocks(grad, x, lse, tt, denom, dtype=gdt)
-    return _finish([loss, g], return_loss, return_grad, False)
+    return _finish([loss] + _second_pass(grad, x, [lse, tt, denom], gdt, return_hessian), return_loss, return_grad,
+                   return_hessian)
+
+
+def _second_pass(fn, x, args, gdt, return_hessian):
+    """[grad] or [grad, hess] chunked like x from one blockwise call per block of x."""
+    if not return_hessian:
+        return [da.map_blocks(fn, x, *args, dtype=gdt)]
+    gh = da.map_blocks(fn, x, *args, dtype=gdt, new_axis=0, chunks=((2,),) + x.chunks)
+    return [gh[0], gh[1]]
+
+
+def _ce_split_prob(x, t, ax, w, ignore, eps, reduction, return_grad, return_hessian, return_loss, ldt, gdt):
+    """Probability targets (chunked like the logits), class axis in several chunks: per chunk
+    the (m, s) pair, A = sum w t' and B = sum w t' x with t' the smoothed target; per row
+    loss = A lse - B, gradient A p - w t', Hessian diagonal A p (1 - p)."""
+    nd = x.ndim
+    c = x.shape[ax]
+    offsets = np.concatenate([[0], np.cumsum(x.chunks[ax])])
+    w64 = None if w is None else np.asarray(w, np.float64)
+
+    def smoothed(xb, tb, block_info):
+        j = block_info[0]["chunk-location"][ax]
+        off = int(offsets[j])
+        cb = xb.shape[ax]
+        tw = tb.astype(np.float64)
+        if eps > 0.0:
+            tw = (1.0 - eps) * tw + eps / c
+        if w64 is not None:
+            tw = tw * w64[off:off + cb].reshape(tuple(cb if i == ax else 1 for i in range(nd)))
+        return tw
+
+    def stats(xb, tb, block_info=None):
+        tw = smoothed(xb, tb, block_info)
+        m, s = cyloss.logsumexp_partial(xb, axis=ax)
+        with np.errstate(invalid="ignore"):
+            B = (tw * xb.astype(np.float64)).sum(axis=ax)
+        return np.stack([m, s, tw.sum(axis=ax), B], axis=ax)
+
+    chunks = tuple((4,) * x.numblocks[ax] if i == ax else x.chunks[i] for i in range(nd))
+    st = da.map_blocks(stats, x, t, dtype=np.float64, chunks=chunks).rechunk({ax: -1})
+
+    def merge(sb):
+        k = sb.shape[ax] // 4
+        sb = np.moveaxis(sb, ax, 0).reshape((k, 4) + sb.shape[:ax] + sb.shape[ax + 1:])
+        M, S = _merge(sb[:, 0], sb[:, 1])
+        A = sb[:, 2].sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lse = M + np.log(S)
+            loss = A * lse - sb[:, 3].sum(axis=0)
+        return np.stack([lse, loss, A], axis=ax)
+
+    merged = da.map_blocks(merge, st, dtype=np.float64,
+                           chunks=tuple((3,) if i == ax else x.chunks[i] for i in range(nd)))
+    stats_at = [merged[tuple(slice(None) if i != ax else slice(k, k + 1) for i in range(nd))] for k in range(3)]
+    per_row = stats_at[1].squeeze(axis=ax)
+    if reduction == "none":
+        loss = per_row.astype(ldt)
+    else:
+        loss = (per_row.sum() / (float(math.prod(per_row.shape)) if reduction == "mean" else 1.0)).astype(ldt)
+    if not (return_grad or return_hessian):
+        return loss
+    n_rows = float(math.prod(per_row.shape)) if reduction == "mean" else 1.0
+
+    def grad(xb, tb, lb, Ab, block_info=None):
+        tw = smoothed(xb, tb, block_info)
+        with np.errstate(invalid="ignore", over="ignore"):
+            p = np.exp(xb.astype(np.float64) - lb)
+            p = np.where(np.isnan(lb) | (lb == np.inf), np.nan, p)
+            sc = 1.0 / n_rows
+            g = (Ab * p - tw) * sc
+            if not return_hessian:
+                return g.astype(gdt)
+            return np.stack([g, Ab * p * (1.0 - p) * sc]).astype(gdt)
+
+    return _finish([loss] + _second_pass(grad, x, [t, stats_at[0], stats_at[2]], gdt, return_hessian), return_loss,
+                   return_grad, return_hessian)
 
 
 def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean", return_grad=False,

@@ -23,9 +23,15 @@ def cluster_client():
         os.environ.update(environ)
 
 
+# no dashboard; the scheduler's health/metrics HTTP server on a free port of 127.0.0.1 (not
+# 8787, which the module's cluster holds while the out-of-core test starts its own)
+_LOCAL_HTTP = {"dashboard_address": "127.0.0.1:0"}
+
+
 def _cluster_client():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, worker_dashboard_address=None) as cluster:
+                                  dashboard_address=None, worker_dashboard_address=None,
+                                  scheduler_kwargs=_LOCAL_HTTP) as cluster:
         with distributed.Client(cluster, set_as_default=False) as client:
             yield client
 
@@ -66,13 +72,13 @@ def compute_threads(request):
     return _runner(request, "threads")
 
 
-def close(a, b, dtype, rtol=None):
+def close(a, b, dtype, rtol=None, atol=None):
     a, b = np.asarray(a), np.asarray(b)
     assert a.shape == b.shape, (a.shape, b.shape)
     assert a.dtype == b.dtype, (a.dtype, b.dtype)
     if rtol is None:
         rtol = 1e-12 if dtype == np.float64 else 3e-6
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-3)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-3 if atol is None else atol)
 
 
 CHUNKINGS = [(-1, -1), (1, -1), (7, -1), (5, 4), (-1, 1), (3, 6)]
@@ -167,6 +173,87 @@ def test_cross_entropy_probability_targets_and_hessian(compute):
     res = compute(*cld.cross_entropy(da.from_array(x, chunks=(4, 6)), t, return_hessian=True))
     for a, b in zip(res, cyloss.cross_entropy(x, t, return_hessian=True)):
         close(a, b, np.float64)
+
+
+@pytest.mark.parametrize("chunks", [(3, 1), (4, 3), (14, 4), (1, 2), (-1, -1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_split_class_axis_hessian_and_probabilities(compute_threads, chunks, dtype):
+    """Class and probability targets over a class axis in several chunks, with the Hessian,
+    weights and label smoothing, NaN / inf rows and zero-probability -inf logits."""
+    rng = np.random.default_rng(12)
+    n, c = 14, 9
+    x = rng.standard_normal((n, c)) * 3
+    p = rng.dirichlet(np.ones(c), n)
+    t = rng.integers(0, c, n)
+    t[::5] = -100
+    x[1, 0], p[1, 0] = -np.inf, 0.0   # 0 * -inf: NaN loss, finite gradient
+    x[2, 0] = -np.inf                 # positive probability at -inf: inf loss
+    x[3, 1] = np.inf
+    x[4, 2] = np.nan
+    p[5, 3] = np.nan
+    x[6] = -np.inf
+    x = x.astype(dtype)
+    w = rng.uniform(0.5, 2, c)
+    # float32: the NumPy kernel's gradient is float32 arithmetic, ours float64 rounded once;
+    # small components differ by float32 rounding of the row's larger ones
+    tol, atol = (1e-12, 1e-15) if dtype == np.float64 else (3e-6, 1e-7)
+    dx = da.from_array(x, chunks=chunks)
+    for kw in ({}, {"weight": w, "label_smoothing": 0.1}, {"label_smoothing": 0.2}):
+        for reduction in ("mean", "sum", "none"):
+            for tgt in (p.astype(dtype), t):
+                dt = da.from_array(tgt, chunks=(5,) + (3,) * (tgt.ndim - 1))
+                got = compute_threads(*cld.cross_entropy(dx, dt, reduction=reduction, return_hessian=True, **kw))
+                want = cyloss.cross_entropy(x, tgt, reduction=reduction, return_hessian=True, **kw)
+                for a, b in zip(got, want):
+                    close(a, b, dtype, tol, atol)
+                got = compute_threads(cld.cross_entropy(dx, dt, reduction=reduction, **kw))
+                close(got, want[0], dtype, tol, atol)
+                got = compute_threads(cld.cross_entropy(dx, dt, reduction=reduction, return_grad=True,
+                                                        return_loss=False, **kw))
+                close(got, want[1], dtype, tol, atol)
+
+
+def test_cross_entropy_split_probability_targets_are_not_rechunked():
+    x = da.ones((8, 12), chunks=(4, 3))
+    p = da.full((8, 12), 1.0 / 12, chunks=(4, 3))
+    loss, grad = cld.cross_entropy(x, p, return_grad=True)
+    deps = grad.__dask_graph__().dependencies  # only the small per-chunk statistics are rechunked
+    rechunked = set().union(*[d for name, d in deps.items() if name.startswith("rechunk")])
+    assert rechunked and x.name not in rechunked and p.name not in rechunked
+    assert grad.chunks == x.chunks
+    np.testing.assert_allclose(loss.compute(), np.log(12.0), rtol=1e-15)
+
+
+@pytest.mark.parametrize("chunks", [(3, 1), (2, 4), (9, 13), (1, 5)])
+@pytest.mark.parametrize("axis", [1, None, 0, (0, 1)])
+def test_logsumexp_b_and_sign_over_split_axes(compute, chunks, axis):
+    """b= (a dask array in other chunks, or broadcast NumPy) and return_sign over reduced axes
+    in several chunks: signed sums, +inf of both signs (NaN), NaN under b = 0 (ignored),
+    rows of -inf, all-zero b."""
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((9, 13)) * 3
+    b = rng.standard_normal((9, 13))
+    x[1, 2], b[1, 2], x[1, 5], b[1, 5] = np.inf, 1.0, np.inf, -1.0
+    x[2, 3], b[2, 3] = np.nan, 0.0
+    x[3] = -np.inf
+    b[4] = 0.0
+    x[5, 0], b[5, 0] = np.inf, -2.0
+    x[6, 1] = np.nan
+    b[7, :6], b[7, 6:12], x[7, 6:12] = 1.0, -1.0, x[7, :6]  # cancelling pairs in different chunks
+    x[7, 12], b[7, 12] = x[7].max() + 1.0, 0.5
+    dx = da.from_array(x, chunks=chunks)
+    db = da.from_array(b, chunks=(4, 3))
+    lse, sign = compute(*cld.logsumexp(dx, axis=axis, b=db, return_sign=True))
+    lse0, sign0 = cyloss.logsumexp(x, axis=axis, b=b, return_sign=True)
+    close(lse, lse0, np.float64)
+    np.testing.assert_array_equal(sign, sign0)
+    got = compute(cld.logsumexp(dx, axis=axis, b=b[0], keepdims=True))  # negative sums: NaN
+    close(got, cyloss.logsumexp(x, axis=axis, b=b[0], keepdims=True), np.float64)
+    s = compute(cld.logsumexp(dx, axis=axis, return_sign=True)[1])
+    np.testing.assert_array_equal(s, cyloss.logsumexp(x, axis=axis, return_sign=True)[1])
+    x32 = x.astype(np.float32)
+    got = compute(cld.logsumexp(da.from_array(x32, chunks=chunks), axis=axis, b=db))
+    close(got, cyloss.logsumexp(x32, axis=axis, b=b), np.float32)
 
 
 @pytest.mark.parametrize("chunks", [(-1, -1), (4, 3), (1, 1)])
@@ -318,7 +405,7 @@ def test_out_of_core_cross_entropy_and_logsumexp():
 def _out_of_core(n, c, rows):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   memory_limit="512MiB", dashboard_address=None,
-                                  worker_dashboard_address=None) as cluster:
+                                  worker_dashboard_address=None, scheduler_kwargs=_LOCAL_HTTP) as cluster:
         with distributed.Client(cluster, set_as_default=False) as client:
             workers = set(client.scheduler_info()["workers"])
             rng = da.random.default_rng(42)
