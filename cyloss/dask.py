@@ -741,92 +741,123 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     return _fused(run, [x, tt], denom, nhg, gdt, ldt, return_loss, return_grad, return_hessian)
 
 
+def _split_layout(x, ax):
+    """Index strings for blockwise over x with a split class axis `ax`: x's, the rows' (x's
+    without ax) and ax's letter; and each class chunk's offset as a dask array of one element
+    per chunk (index: ax's letter)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"[:x.ndim]
+    xi = letters
+    ri = letters[:ax] + letters[ax + 1:]
+    ci = letters[ax]
+    offsets = np.concatenate([[0], np.cumsum(x.chunks[ax])[:-1]]).astype(np.int64)
+    offs = da.from_array(offsets, chunks=1)
+    return xi, ri, ci, offs
+
+
+def _split_reduce(merged, reduction, ldt):
+    """merged: complex per row (loss + i * its part of the denominator) -> the reduction."""
+    if reduction == "none":
+        return merged.real.astype(ldt)
+    tot = merged.sum()
+    if reduction == "mean":
+        return (tot.real / tot.imag).astype(ldt)
+    return tot.real.astype(ldt)
+
+
 def _ce_split(x, t, ax, w, ignore, eps, reduction, return_grad, return_hessian, return_loss, ldt, gdt):
-    """Class targets, class axis in several chunks."""
+    """Class targets, class axis in several chunks: one blockwise pass of per-chunk statistics
+    (cyloss.cross_entropy_partial), merged per row chunk by a blockwise call that receives all
+    the class chunks' statistics at once; the gradient (and Hessian) a second pass."""
     nd = x.ndim
     c = x.shape[ax]
-    offsets = np.concatenate([[0], np.cumsum(x.chunks[ax])])
-    tt = t[tuple(slice(None) if i != ax else None for i in range(nd))]
+    xi, ri, ci, offs = _split_layout(x, ax)
+    wsum = float(c) if w is None else float(np.asarray(w, dtype=np.float64).sum())
+    w64 = None if w is None else np.asarray(w, np.float64)
 
-    def stats(xb, tb, block_info=None):
-        j = block_info[0]["chunk-location"][ax]
-        off = int(offsets[j])
-        tb_ = np.squeeze(tb, axis=ax).astype(np.int64)
+    def stats(xb, tb, ob):
+        off = int(ob[0])
         wb = None if w is None else w[off:off + xb.shape[ax]]
-        p = cyloss.cross_entropy_partial(xb, tb_, off, axis=ax, weight=wb, sums=eps > 0.0)
+        p = cyloss.cross_entropy_partial(xb, tb.astype(np.int64, copy=False), off, axis=ax, weight=wb,
+                                         sums=eps > 0.0)
         if p.x_sum is None:  # no label smoothing: the logit sums are not needed
             p = p._replace(x_sum=np.zeros_like(p.m))
         return np.stack([p.m, p.s, p.x_target, p.found.astype(np.float64), p.x_sum], axis=ax)
 
-    chunks = tuple((5,) * x.numblocks[ax] if i == ax else x.chunks[i] for i in range(nd))
-    st = da.map_blocks(stats, x, tt, dtype=np.float64, chunks=chunks).rechunk({ax: -1})
-    wsum = float(c) if w is None else float(np.asarray(w, dtype=np.float64).sum())
+    st = da.blockwise(stats, xi, x, xi, t, ri, offs, ci, dtype=np.float64, align_arrays=False, adjust_chunks={ci: lambda n: 5},
+                      meta=np.empty((0,) * nd, np.float64))
+    want_grad = bool(return_grad) or bool(return_hessian)
 
     def merge(sb, tb):
         k = sb.shape[ax] // 5
-        sb = np.moveaxis(sb, ax, 0).reshape((k, 5) + sb.shape[:ax] + sb.shape[ax + 1:])
+        sb = np.moveaxis(sb, ax, 0).reshape((k, 5) + tb.shape)
         M, S = _merge(sb[:, 0], sb[:, 1])
         with np.errstate(divide="ignore", invalid="ignore"):
             lse = M + np.log(S)
         found = sb[:, 3].sum(axis=0) > 0
         xt = sb[:, 2].sum(axis=0)
         xsum = sb[:, 4].sum(axis=0)
-        tb_ = np.squeeze(tb, axis=ax).astype(np.int64)
+        tb_ = tb.astype(np.int64, copy=False)
         kept = tb_ != ignore
         bad = kept & ~found
         if bad.any():
             i = np.flatnonzero(bad)[0]
             raise IndexError(f"target: class index {tb_.reshape(-1)[i]} is out of range for {c} classes "
                              f"(ignore_index={ignore})")
-        wt = np.ones_like(lse) if w is None else np.asarray(w, np.float64)[np.where(kept, tb_, 0)]
+        wt = np.ones_like(lse) if w is None else w64[np.where(kept, tb_, 0)]
         with np.errstate(invalid="ignore"):
             loss = (1.0 - eps) * wt * (lse - xt) + (eps / c) * (wsum * lse - xsum)
-        loss = np.where(kept, loss, 0.0)
-        return np.stack([lse, loss, np.where(kept, wt, 0.0)], axis=ax)
+        out = np.empty(tb.shape, np.complex128)
+        out.real = np.where(kept, loss, 0.0)
+        out.imag = np.where(kept, wt, 0.0)
+        if want_grad:  # lse for the second pass, behind the packed loss
+            return np.stack([out, lse.astype(np.complex128)])
+        return out
 
-    mchunks = tuple((3,) if i == ax else x.chunks[i] for i in range(nd))
-    merged = da.map_blocks(merge, st, tt, dtype=np.float64, chunks=mchunks)
-    lse = merged[tuple(slice(None) if i != ax else slice(0, 1) for i in range(nd))]
-    per_row = merged[tuple(slice(None) if i != ax else 1 for i in range(nd))]
-    kept_w = merged[tuple(slice(None) if i != ax else 2 for i in range(nd))]
-    if reduction == "none":
-        loss = per_row.astype(ldt)
-        denom = 1.0
+    if want_grad:
+        m2 = da.blockwise(merge, "Z" + ri, st, xi, t, ri, dtype=np.complex128, concatenate=True,
+                          new_axes={"Z": 2}, meta=np.empty((0,) * nd, np.complex128))
+        packed, lse = m2[0], m2[1].real
     else:
-        denom = kept_w.sum() if reduction == "mean" else 1.0
-        loss = (per_row.sum() / denom).astype(ldt)
-    if not (return_grad or return_hessian):
+        packed = da.blockwise(merge, ri, st, xi, t, ri, dtype=np.complex128, concatenate=True,
+                              meta=np.empty((0,) * (nd - 1), np.complex128))
+    loss = _split_reduce(packed, reduction, ldt)
+    if not want_grad:
         return loss
+    denom = packed.imag.sum() if reduction == "mean" else 1.0
 
-    def grad(xb, lb, tb, d, block_info=None):
-        j = block_info[0]["chunk-location"][ax]
-        off = int(offsets[j])
+    def grad(xb, lb, tb, ob, d):
+        off = int(ob[0])
         cb = xb.shape[ax]
-        tb_ = tb.astype(np.int64)
+        shp = tuple(cb if i == ax else 1 for i in range(nd))
+        lb = np.expand_dims(lb, ax)
+        tb_ = np.expand_dims(tb.astype(np.int64, copy=False), ax)
         kept = tb_ != ignore
-        wt = np.ones(tb_.shape) if w is None else np.asarray(w, np.float64)[np.where(kept, tb_, 0)]
-        wb = np.ones(cb) if w is None else np.asarray(w, np.float64)[off:off + cb]
-        wb = wb.reshape(tuple(cb if i == ax else 1 for i in range(nd)))
+        wt = np.ones(tb_.shape) if w is None else w64[np.where(kept, tb_, 0)]
+        wb = np.ones(shp) if w is None else w64[off:off + cb].reshape(shp)
         with np.errstate(invalid="ignore", over="ignore"):
             p = np.exp(xb.astype(np.float64) - lb)
             p = np.where(np.isnan(lb) | (lb == np.inf), np.nan, p)
         A = (1.0 - eps) * wt + (eps / c) * wsum
-        cls = np.arange(off, off + cb).reshape(tuple(cb if i == ax else 1 for i in range(nd)))
+        cls = np.arange(off, off + cb).reshape(shp)
         g = A * p - (1.0 - eps) * wt * (cls == tb_) - (eps / c) * wb
         sc = np.where(kept, 1.0 / np.float64(d), 0.0)
         if not return_hessian:
             return (g * sc).astype(gdt)
         return np.stack([g * sc, A * p * (1.0 - p) * sc]).astype(gdt)  # diagonal of A (diag(p) - p p^T)
 
-    return _finish([loss] + _second_pass(grad, x, [lse, tt, denom], gdt, return_hessian), return_loss, return_grad,
-                   return_hessian)
+    return _finish([loss] + _second_pass(grad, x, xi, [lse, ri, t, ri, offs, ci], denom, gdt, return_hessian),
+                   return_loss, return_grad, return_hessian)
 
 
-def _second_pass(fn, x, args, gdt, return_hessian):
-    """[grad] or [grad, hess] chunked like x from one blockwise call per block of x."""
+def _second_pass(fn, x, xi, args, denom, gdt, return_hessian):
+    """[grad] or [grad, hess] chunked like x from one blockwise call per block of x;
+    args: (array, index) pairs flattened, then the denominator (a float or a 0-d dask array)."""
+    nd = x.ndim
+    d = (denom, "") if _is_dask(denom) else (float(denom), None)
     if not return_hessian:
-        return [da.map_blocks(fn, x, *args, dtype=gdt)]
-    gh = da.map_blocks(fn, x, *args, dtype=gdt, new_axis=0, chunks=((2,),) + x.chunks)
+        return [da.blockwise(fn, xi, x, xi, *args, *d, dtype=gdt, align_arrays=False, meta=np.empty((0,) * nd, gdt))]
+    gh = da.blockwise(fn, "Z" + xi, x, xi, *args, *d, dtype=gdt, align_arrays=False, new_axes={"Z": 2},
+                      meta=np.empty((0,) * (nd + 1), gdt))
     return [gh[0], gh[1]]
 
 
@@ -836,12 +867,13 @@ def _ce_split_prob(x, t, ax, w, ignore, eps, reduction, return_grad, return_hess
     loss = A lse - B, gradient A p - w t', Hessian diagonal A p (1 - p)."""
     nd = x.ndim
     c = x.shape[ax]
-    offsets = np.concatenate([[0], np.cumsum(x.chunks[ax])])
+    xi, ri, ci, offs = _split_layout(x, ax)
     w64 = None if w is None else np.asarray(w, np.float64)
+    n_rows = float(math.prod(x.shape[:ax] + x.shape[ax + 1:]))
+    want_grad = bool(return_grad) or bool(return_hessian)
 
-    def smoothed(xb, tb, block_info):
-        j = block_info[0]["chunk-location"][ax]
-        off = int(offsets[j])
+    def smoothed(xb, tb, ob):
+        off = int(ob[0])
         cb = xb.shape[ax]
         tw = tb.astype(np.float64)
         if eps > 0.0:
@@ -850,15 +882,15 @@ def _ce_split_prob(x, t, ax, w, ignore, eps, reduction, return_grad, return_hess
             tw = tw * w64[off:off + cb].reshape(tuple(cb if i == ax else 1 for i in range(nd)))
         return tw
 
-    def stats(xb, tb, block_info=None):
-        tw = smoothed(xb, tb, block_info)
+    def stats(xb, tb, ob):
+        tw = smoothed(xb, tb, ob)
         m, s = cyloss.logsumexp_partial(xb, axis=ax)
         with np.errstate(invalid="ignore"):
             B = (tw * xb.astype(np.float64)).sum(axis=ax)
         return np.stack([m, s, tw.sum(axis=ax), B], axis=ax)
 
-    chunks = tuple((4,) * x.numblocks[ax] if i == ax else x.chunks[i] for i in range(nd))
-    st = da.map_blocks(stats, x, t, dtype=np.float64, chunks=chunks).rechunk({ax: -1})
+    st = da.blockwise(stats, xi, x, xi, t, xi, offs, ci, dtype=np.float64, align_arrays=False, adjust_chunks={ci: lambda n: 4},
+                      meta=np.empty((0,) * nd, np.float64))
 
     def merge(sb):
         k = sb.shape[ax] // 4
@@ -868,33 +900,38 @@ def _ce_split_prob(x, t, ax, w, ignore, eps, reduction, return_grad, return_hess
         with np.errstate(divide="ignore", invalid="ignore"):
             lse = M + np.log(S)
             loss = A * lse - sb[:, 3].sum(axis=0)
-        return np.stack([lse, loss, A], axis=ax)
+        out = np.empty(lse.shape, np.complex128)
+        out.real = loss
+        out.imag = 1.0
+        if want_grad:
+            return np.stack([out, lse + 1j * A])
+        return out
 
-    merged = da.map_blocks(merge, st, dtype=np.float64,
-                           chunks=tuple((3,) if i == ax else x.chunks[i] for i in range(nd)))
-    stats_at = [merged[tuple(slice(None) if i != ax else slice(k, k + 1) for i in range(nd))] for k in range(3)]
-    per_row = stats_at[1].squeeze(axis=ax)
-    if reduction == "none":
-        loss = per_row.astype(ldt)
+    if want_grad:
+        m2 = da.blockwise(merge, "Z" + ri, st, xi, dtype=np.complex128, concatenate=True, new_axes={"Z": 2},
+                          meta=np.empty((0,) * nd, np.complex128))
+        packed, lse, A = m2[0], m2[1].real, m2[1].imag
     else:
-        loss = (per_row.sum() / (float(math.prod(per_row.shape)) if reduction == "mean" else 1.0)).astype(ldt)
-    if not (return_grad or return_hessian):
+        packed = da.blockwise(merge, ri, st, xi, dtype=np.complex128, concatenate=True,
+                              meta=np.empty((0,) * (nd - 1), np.complex128))
+    loss = _split_reduce(packed, reduction, ldt)
+    if not want_grad:
         return loss
-    n_rows = float(math.prod(per_row.shape)) if reduction == "mean" else 1.0
+    sc = 1.0 / n_rows if reduction == "mean" else 1.0
 
-    def grad(xb, tb, lb, Ab, block_info=None):
-        tw = smoothed(xb, tb, block_info)
+    def grad(xb, tb, lb, Ab, ob, _):
+        tw = smoothed(xb, tb, ob)
+        lb, Ab = np.expand_dims(lb, ax), np.expand_dims(Ab, ax)
         with np.errstate(invalid="ignore", over="ignore"):
             p = np.exp(xb.astype(np.float64) - lb)
             p = np.where(np.isnan(lb) | (lb == np.inf), np.nan, p)
-            sc = 1.0 / n_rows
             g = (Ab * p - tw) * sc
             if not return_hessian:
                 return g.astype(gdt)
             return np.stack([g, Ab * p * (1.0 - p) * sc]).astype(gdt)
 
-    return _finish([loss] + _second_pass(grad, x, [t, stats_at[0], stats_at[2]], gdt, return_hessian), return_loss,
-                   return_grad, return_hessian)
+    return _finish([loss] + _second_pass(grad, x, xi, [t, xi, lse, ri, A, ri, offs, ci], 1.0, gdt,
+                                         return_hessian), return_loss, return_grad, return_hessian)
 
 
 def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean", return_grad=False,
