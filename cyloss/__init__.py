@@ -31,7 +31,7 @@ def _import_core():
 
 _core = _import_core()
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 # Choose the CPU target once: the fastest available (AVX-512, AVX2+FMA, baseline), at
 # most the one CYLOSS_CPU names.
@@ -63,7 +63,25 @@ from ._partial import logsumexp_partial, logsumexp_merge, cross_entropy_partial 
 
 
 def show_config():
-    """Print the build's CPU targets and the one in use."""
+    """Print the build's CPU targets and the one in use.
+
+    Returns
+    -------
+    None
+        The configuration is printed to standard output.
+
+    Notes
+    -----
+    The lines printed: the cyloss version; the CPU targets built (baseline, avx2, avx512); the one in
+    use and the ``CYLOSS_CPU`` environment variable (``auto`` when unset); the threads a large call from
+    this thread uses, with the process setting, ``OMP_NUM_THREADS`` and the CPUs available (or "1
+    (serial build)"); the NumPy version.  The text depends on the machine and the build.
+
+    Examples
+    --------
+    >>> cyloss.show_config()  # doctest: +ELLIPSIS
+    cyloss ...
+    """
     import numpy
     print(f"cyloss {__version__}")
     print(f"  CPU targets built : {_core.cpu_targets_built()}")
@@ -79,7 +97,26 @@ def show_config():
 
 
 def get_include():
-    """Directory holding cyloss.h (for C and Cython code built against cyloss)."""
+    """Directory holding cyloss.h (for C and Cython code built against cyloss).
+
+    Returns
+    -------
+    str
+        The path of the ``include`` directory inside the installed cyloss package, which holds
+        cyloss.h; pass it to the compiler as an include directory (e.g. the ``include_dirs`` of a
+        setuptools Extension).
+
+    Notes
+    -----
+    The path is derived from the location of the imported package (its ``include`` subdirectory);
+    nothing is created or checked.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.path.isfile(os.path.join(cyloss.get_include(), "cyloss.h"))
+    True
+    """
     return _os.path.join(_os.path.dirname(__file__), "include")
 
 

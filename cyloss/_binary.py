@@ -14,8 +14,98 @@ __all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "kl_div",
 def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None, reduction="mean",
                                      return_grad=False, grad_out=None, return_hessian=False, hess_out=None,
                                      return_loss=True):
-    """-w [pos_weight * y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], stable for any x,
-    as torch.nn.functional.binary_cross_entropy_with_logits ("mean" = mean over elements)."""
+    r"""-w [pos_weight * y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], stable for any x,
+    as torch.nn.functional.binary_cross_entropy_with_logits ("mean" = mean over elements).
+
+    Parameters
+    ----------
+    logits : array_like
+        Real logits x (bool, integer or float).
+    target : array_like
+        Real targets y (usually in [0, 1]), of the logits' shape.
+    weight : array_like, optional
+        Keyword only. Real weights w, broadcastable to the logits' shape; default None
+        (all 1).
+    pos_weight : array_like, optional
+        Keyword only. Real weights of the positive term, broadcastable to the logits' shape
+        (usually one per class, (C,)); default None (all 1).
+    reduction : {"mean", "sum", "none"}, optional
+        Keyword only. "mean" averages over all elements, "sum" adds them, "none" returns
+        the elementwise losses; default "mean".
+    return_grad : bool, optional
+        Keyword only. Also return the gradient in logits; default False.
+    grad_out : numpy.ndarray, optional
+        Keyword only. With return_grad=True (or return_hessian=True), an array of
+        the logits' shape and the result dtype that receives the gradient and is returned
+        as grad (written straight into when the kernel can, else through a temporary);
+        default None.
+    return_hessian : bool, optional
+        Keyword only. Also return the diagonal of the Hessian in logits (implies the
+        gradient); default False.
+    hess_out : numpy.ndarray, optional
+        Keyword only. With return_hessian=True, an array of the logits' shape and the
+        result dtype (separate from grad_out) that receives the Hessian; default None.
+    return_loss : bool, optional
+        Keyword only. Return the loss; False leaves it out of the result (it then needs
+        return_grad=True or return_hessian=True); default True.
+
+    Returns
+    -------
+    loss : numpy scalar or numpy.ndarray
+        The loss in the result dtype (the logits' dtype for float32 / float64, float16 for
+        float16, float64 for other input): a NumPy scalar for reduction "mean" / "sum"
+        (accumulated in float64), an array of the logits' shape for "none" (a NumPy scalar when
+        that shape is ()).
+    grad : numpy.ndarray
+        With return_grad=True, as ``(loss, grad)``: d(loss)/d(logits) (for
+        reduction="none" the gradient of loss.sum()), of the logits' shape and the result
+        dtype; `grad_out` itself when given.
+    hess : numpy.ndarray
+        With return_hessian=True, as ``(loss, grad, hess)`` (return_grad is then implied):
+        the second derivative of the loss in each element of logits, of
+        the logits' shape and the result dtype; `hess_out` itself when given.
+
+    With return_loss=False the loss is left out: ``grad`` alone, or ``(grad, hess)`` with
+    return_hessian=True.
+
+    Raises
+    ------
+    TypeError
+        If logits, target, weight or pos_weight is not a real numeric array (complex, string,
+        object dtype, a masked array), reduction is not a string, a return_* flag is not a bool
+        (True, False, 0 or 1), or grad_out / hess_out is not a numpy.ndarray or has the wrong
+        dtype.
+    ValueError
+        If target's shape differs from the logits', weight or pos_weight cannot be
+        broadcast to the logits' shape, reduction is not one of the allowed strings,
+        grad_out is given without return_grad=True (or return_hessian=True), hess_out
+        without return_hessian=True, hess_out overlaps grad_out, an out array has the wrong
+        shape or is read-only, or return_loss=False leaves nothing to return.
+
+    Notes
+    -----
+    With :math:`\sigma` the logistic sigmoid, :math:`p_w` the pos_weight and the logs
+    computed as softplus (:math:`-\log \sigma(x) = \mathrm{softplus}(-x)`, finite for any x),
+
+    .. math::
+
+        \ell = -w \big[p_w y \log \sigma(x) + (1 - y) \log(1 - \sigma(x))\big], \qquad
+        \frac{\partial \ell}{\partial x} = w \big[(p_w y + 1 - y) \sigma(x) - p_w y\big],
+
+        \frac{\partial^2 \ell}{\partial x^2} = w (p_w y + 1 - y) \sigma(x) (1 - \sigma(x)).
+
+    "mean" divides the sum (and the gradient and Hessian) by the number of elements.
+
+    Examples
+    --------
+    >>> x, y = np.array([-1.0, 0.0, 2.0]), np.array([0.0, 1.0, 1.0])
+    >>> s = 1 / (1 + np.exp(-x))
+    >>> loss, grad = cyloss.binary_cross_entropy_with_logits(x, y, return_grad=True)
+    >>> bool(np.isclose(loss, -(y * np.log(s) + (1 - y) * np.log(1 - s)).mean()))
+    True
+    >>> np.allclose(grad, (s - y) / 3)
+    True
+    """
     x = asarray(logits, "logits")
     y = asarray(target, "target")
     _same_shape(x, "logits", y, "target")
@@ -29,8 +119,93 @@ def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=
 
 def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
                          return_hessian=False, hess_out=None, return_loss=True):
-    """-w [y log p + (1 - y) log(1 - p)] with the logs clamped at -100, as
-    torch.nn.functional.binary_cross_entropy; probs must lie in [0, 1] (NaN propagates)."""
+    r"""-w [y log p + (1 - y) log(1 - p)] with the logs clamped at -100, as
+    torch.nn.functional.binary_cross_entropy; probs must lie in [0, 1] (NaN propagates).
+
+    Parameters
+    ----------
+    probs : array_like
+        Real probabilities p in [0, 1] (bool, integer or float).
+    target : array_like
+        Real targets y (usually in [0, 1]), of probs' shape.
+    weight : array_like, optional
+        Keyword only. Real weights w, broadcastable to probs' shape; default None (all 1).
+    reduction : {"mean", "sum", "none"}, optional
+        Keyword only. "mean" averages over all elements, "sum" adds them, "none" returns
+        the elementwise losses; default "mean".
+    return_grad : bool, optional
+        Keyword only. Also return the gradient in probs; default False.
+    grad_out : numpy.ndarray, optional
+        Keyword only. With return_grad=True (or return_hessian=True), an array of
+        probs' shape and the result dtype that receives the gradient and is returned
+        as grad (written straight into when the kernel can, else through a temporary);
+        default None.
+    return_hessian : bool, optional
+        Keyword only. Also return the diagonal of the Hessian in probs (implies the
+        gradient); default False.
+    hess_out : numpy.ndarray, optional
+        Keyword only. With return_hessian=True, an array of probs' shape and the
+        result dtype (separate from grad_out) that receives the Hessian; default None.
+    return_loss : bool, optional
+        Keyword only. Return the loss; False leaves it out of the result (it then needs
+        return_grad=True or return_hessian=True); default True.
+
+    Returns
+    -------
+    loss : numpy scalar or numpy.ndarray
+        The loss in the result dtype (probs' dtype for float32 / float64, float16 for
+        float16, float64 for other input): a NumPy scalar for reduction "mean" / "sum"
+        (accumulated in float64), an array of probs' shape for "none" (a NumPy scalar when
+        that shape is ()).
+    grad : numpy.ndarray
+        With return_grad=True, as ``(loss, grad)``: d(loss)/d(probs) (for
+        reduction="none" the gradient of loss.sum()), of probs' shape and the result
+        dtype; `grad_out` itself when given.
+    hess : numpy.ndarray
+        With return_hessian=True, as ``(loss, grad, hess)`` (return_grad is then implied):
+        the second derivative of the loss in each element of probs, of
+        probs' shape and the result dtype; `hess_out` itself when given.
+
+    With return_loss=False the loss is left out: ``grad`` alone, or ``(grad, hess)`` with
+    return_hessian=True.
+
+    Raises
+    ------
+    TypeError
+        If probs, target or weight is not a real numeric array (complex, string, object dtype, a masked
+        array), reduction is not a string, a return_* flag is not a bool (True,
+        False, 0 or 1), or grad_out / hess_out is not a numpy.ndarray or has the wrong
+        dtype.
+    ValueError
+        If target's shape differs from probs', weight cannot be broadcast to probs' shape,
+        reduction is not one of the allowed strings, grad_out is given without return_grad=True
+        (or return_hessian=True), hess_out without return_hessian=True, hess_out overlaps
+        grad_out, an out array has the wrong shape or is read-only, or return_loss=False leaves
+        nothing to return; or if an element of probs lies outside [0, 1].
+
+    Notes
+    -----
+    .. math::
+
+        \ell = -w \big[y \max(\log p, -100) + (1 - y) \max(\log(1 - p), -100)\big], \qquad
+        \frac{\partial \ell}{\partial p} = w \frac{p - y}{d},
+
+        \frac{\partial^2 \ell}{\partial p^2} = w \frac{p^2 - 2 p y + y}{d^2}, \qquad
+        d = \max(p (1 - p), 10^{-12}),
+
+    the clamps as torch's (the logs at -100, the denominator at its float epsilon 1e-12).
+    A NaN probability gives a NaN loss. "mean" divides the sum (and the gradient and
+    Hessian) by the number of elements.
+
+    Examples
+    --------
+    >>> p, y = np.array([0.5, 0.9, 0.2]), np.array([1.0, 1.0, 0.0])
+    >>> loss = cyloss.binary_cross_entropy(p, y, reduction="none")
+    >>> np.allclose(loss, -(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    True
+    >>> print(cyloss.binary_cross_entropy(np.array([0.5, 0.0]), np.array([1.0, 1.0]), reduction="none"))
+    [  0.69314718 100.        ]
+    """
     p = asarray(probs, "probs")
     y = asarray(target, "target")
     _same_shape(p, "probs", y, "target")
@@ -48,9 +223,95 @@ def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return
 
 def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=False, grad_out=None,
            return_hessian=False, hess_out=None, return_loss=True):
-    """Pointwise target * (log(target) - log_q) (0 log 0 = 0), or exp(target) * (target - log_q)
+    r"""Pointwise target * (log(target) - log_q) (0 log 0 = 0), or exp(target) * (target - log_q)
     with log_target=True, as torch.nn.functional.kl_div; reduction also "batchmean"
-    (sum / log_q.shape[0])."""
+    (sum / log_q.shape[0]).
+
+    Parameters
+    ----------
+    log_q : array_like
+        Real log-probabilities of the model distribution (bool, integer or float).
+    target : array_like
+        Real target probabilities (log-probabilities with log_target=True), broadcastable
+        against log_q.
+    reduction : {"mean", "sum", "none", "batchmean"}, optional
+        Keyword only. "mean" averages over the elements of the broadcast shape, "sum" adds
+        them, "batchmean" divides the sum by log_q.shape[0] (1 for a 0-d log_q), "none"
+        returns the pointwise terms; default "mean".
+    log_target : bool, optional
+        Keyword only. target holds log-probabilities; default False.
+    return_grad : bool, optional
+        Keyword only. Also return the gradient in log_q; default False.
+    grad_out : numpy.ndarray, optional
+        Keyword only. With return_grad=True (or return_hessian=True), an array of
+        log_q's shape and the result dtype that receives the gradient and is returned
+        as grad (written straight into when the kernel can, else through a temporary);
+        default None.
+    return_hessian : bool, optional
+        Keyword only. Also return the diagonal of the Hessian in log_q (implies the
+        gradient); default False.
+    hess_out : numpy.ndarray, optional
+        Keyword only. With return_hessian=True, an array of log_q's shape and the
+        result dtype (separate from grad_out) that receives the Hessian; default None.
+    return_loss : bool, optional
+        Keyword only. Return the loss; False leaves it out of the result (it then needs
+        return_grad=True or return_hessian=True); default True.
+
+    Returns
+    -------
+    loss : numpy scalar or numpy.ndarray
+        The loss in the result dtype (log_q's dtype for float32 / float64, float16 for float16,
+        float64 for other input): a NumPy scalar for reduction "mean" / "sum" / "batchmean"
+        (accumulated in float64), an array of the broadcast shape of log_q and target for "none"
+        (a NumPy scalar when that shape is ()).
+    grad : numpy.ndarray
+        With return_grad=True, as ``(loss, grad)``: d(loss)/d(log_q) (for
+        reduction="none" the gradient of loss.sum(); summed over the dimensions
+        target broadcasts log_q to), of log_q's shape and the result
+        dtype; `grad_out` itself when given.
+    hess : numpy.ndarray
+        With return_hessian=True, as ``(loss, grad, hess)`` (return_grad is then implied): the
+        second derivative of the loss in each element of log_q (all zeros: the loss is linear in
+        log_q), of log_q's shape and the result dtype; `hess_out` itself when given.
+
+    With return_loss=False the loss is left out: ``grad`` alone, or ``(grad, hess)`` with
+    return_hessian=True.
+
+    Raises
+    ------
+    TypeError
+        If log_q or target is not a real numeric array (complex, string, object dtype, a masked
+        array), log_target is not a bool, reduction is not a string, a return_* flag is not a bool (True,
+        False, 0 or 1), or grad_out / hess_out is not a numpy.ndarray or has the wrong
+        dtype.
+    ValueError
+        If target cannot be broadcast against log_q, reduction is not one of the allowed strings,
+        grad_out is given without return_grad=True (or return_hessian=True), hess_out
+        without return_hessian=True, hess_out overlaps grad_out, an out array has the wrong
+        shape or is read-only, or return_loss=False leaves nothing to return.
+
+    Notes
+    -----
+    With t the target and :math:`\log q` = log_q,
+
+    .. math::
+
+        \ell = t (\log t - \log q) \quad (0 \log 0 = 0), \qquad
+        \frac{\partial \ell}{\partial \log q} = -t,
+
+    or with log_target=True :math:`\ell = e^t (t - \log q)` and
+    :math:`\partial \ell / \partial \log q = -e^t`. The Hessian is zero.
+
+    Examples
+    --------
+    >>> log_q = np.log(np.array([[0.5, 0.5], [0.25, 0.75]]))
+    >>> t = np.array([[0.5, 0.5], [0.5, 0.5]])
+    >>> loss = cyloss.kl_div(log_q, t, reduction="batchmean")
+    >>> bool(np.isclose(loss, (t * (np.log(t) - log_q)).sum() / 2))
+    True
+    >>> bool(abs(cyloss.kl_div(np.log([0.5, 0.5]), np.array([0.5, 0.5]), reduction="sum")) < 1e-12)  # q == t
+    True
+    """
     lq = asarray(log_q, "log_q")
     t = asarray(target, "target")
     red = check_reduction(reduction, ("none", "mean", "sum", "batchmean"))
@@ -67,14 +328,103 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
 
 def sigmoid_focal_loss(inputs, targets, *, alpha=0.25, gamma=2.0, reduction="none", return_grad=False, grad_out=None,
                        return_hessian=False, hess_out=None, return_loss=True):
-    """Focal loss a_t (1 - p_t)^gamma BCE(x, t), p = sigmoid(x), p_t = p t + (1 - p)(1 - t),
+    r"""Focal loss a_t (1 - p_t)^gamma BCE(x, t), p = sigmoid(x), p_t = p t + (1 - p)(1 - t),
     a_t = alpha t + (1 - alpha)(1 - t), as torchvision.ops.sigmoid_focal_loss (default
     reduction "none"; soft targets use the same general p_t).  alpha in [0, 1], or -1 for no
     alpha weighting; gamma >= 0.  Stable for any x (1 - p from sigmoid(-x), the BCE from
     softplus); where 1 - p_t is exactly 0 the gamma term of the gradient is taken as its
     limit 0.  The Hessian (return_hessian) is the second derivative in x,
     a_t pq [m^g + 2 (p - t) s D + ce s (E s pq + D (1 - 2p))] with m = 1 - p_t, pq = p (1 - p),
-    s = 1 - 2t, D = g m^(g-1), E = g (g-1) m^(g-2) (D, E taken as 0 where m = 0)."""
+    s = 1 - 2t, D = g m^(g-1), E = g (g-1) m^(g-2) (D, E taken as 0 where m = 0).
+
+    Parameters
+    ----------
+    inputs : array_like
+        Real logits x (bool, integer or float).
+    targets : array_like
+        Real targets t in [0, 1] (binary or soft), broadcastable against inputs.
+    alpha : float, optional
+        Keyword only. The weight of the positive class, in [0, 1], or -1 for no alpha
+        weighting (a_t = 1); default 0.25.
+    gamma : float, optional
+        Keyword only. The focusing exponent, a finite number >= 0; default 2.0.
+    reduction : {"none", "mean", "sum"}, optional
+        Keyword only. "none" returns the elementwise losses, "mean" averages over the
+        elements of the broadcast shape, "sum" adds them; default "none".
+    return_grad : bool, optional
+        Keyword only. Also return the gradient in inputs; default False.
+    grad_out : numpy.ndarray, optional
+        Keyword only. With return_grad=True (or return_hessian=True), an array of
+        inputs' shape and the result dtype that receives the gradient and is returned
+        as grad (written straight into when the kernel can, else through a temporary);
+        default None.
+    return_hessian : bool, optional
+        Keyword only. Also return the diagonal of the Hessian in inputs (implies the
+        gradient); default False.
+    hess_out : numpy.ndarray, optional
+        Keyword only. With return_hessian=True, an array of inputs' shape and the
+        result dtype (separate from grad_out) that receives the Hessian; default None.
+    return_loss : bool, optional
+        Keyword only. Return the loss; False leaves it out of the result (it then needs
+        return_grad=True or return_hessian=True); default True.
+
+    Returns
+    -------
+    loss : numpy scalar or numpy.ndarray
+        The loss in the result dtype (inputs' dtype for float32 / float64, float16 for float16,
+        float64 for other input): a NumPy scalar for reduction "mean" / "sum" (accumulated in
+        float64), an array of the broadcast shape of inputs and targets for "none" (a NumPy scalar
+        when that shape is ()).
+    grad : numpy.ndarray
+        With return_grad=True, as ``(loss, grad)``: d(loss)/d(inputs) (for
+        reduction="none" the gradient of loss.sum(); summed over the dimensions
+        targets broadcasts inputs to), of inputs' shape and the result
+        dtype; `grad_out` itself when given.
+    hess : numpy.ndarray
+        With return_hessian=True, as ``(loss, grad, hess)`` (return_grad is then implied):
+        the second derivative of the loss in each element of inputs, of
+        inputs' shape and the result dtype; `hess_out` itself when given.
+
+    With return_loss=False the loss is left out: ``grad`` alone, or ``(grad, hess)`` with
+    return_hessian=True.
+
+    Raises
+    ------
+    TypeError
+        If inputs or targets is not a real numeric array (complex, string, object dtype, a masked
+        array), alpha or gamma is not a real number, reduction is not a string, a return_* flag is
+        not a bool (True, False, 0 or 1), or grad_out / hess_out is not a numpy.ndarray or has the
+        wrong dtype.
+    ValueError
+        If targets cannot be broadcast against inputs, alpha is not in [0, 1] and not -1,
+        gamma is not finite or < 0, reduction is not one of the allowed strings,
+        grad_out is given without return_grad=True (or return_hessian=True), hess_out
+        without return_hessian=True, hess_out overlaps grad_out, an out array has the wrong
+        shape or is read-only, or return_loss=False leaves nothing to return.
+
+    Notes
+    -----
+    With :math:`p = \sigma(x)`, :math:`m = 1 - p_t`, :math:`s = 1 - 2t`,
+    :math:`\mathrm{ce} = -[t \log p + (1 - t) \log(1 - p)]` and :math:`D = \gamma m^{\gamma - 1}`,
+
+    .. math::
+
+        \ell = a_t m^\gamma \, \mathrm{ce}, \qquad
+        \frac{\partial \ell}{\partial x} = a_t \big[m^\gamma (p - t) + \mathrm{ce} \, s D p (1 - p)\big],
+
+    and the Hessian as above. "mean" divides the sum (and the gradient and Hessian) by the
+    number of elements.
+
+    Examples
+    --------
+    >>> x, t = np.array([-2.0, 0.5, 3.0]), np.array([0.0, 1.0, 1.0])
+    >>> p = 1 / (1 + np.exp(-x)); p_t = p * t + (1 - p) * (1 - t); a_t = 0.25 * t + 0.75 * (1 - t)
+    >>> ce = -(t * np.log(p) + (1 - t) * np.log(1 - p))
+    >>> np.allclose(cyloss.sigmoid_focal_loss(x, t), a_t * (1 - p_t) ** 2 * ce)
+    True
+    >>> np.allclose(cyloss.sigmoid_focal_loss(x, t, alpha=-1, gamma=0.0), ce)  # plain BCE
+    True
+    """
     x = asarray(inputs, "inputs")
     t = asarray(targets, "targets")
     a = check_scalar(alpha, "alpha")
@@ -96,12 +446,96 @@ def sigmoid_focal_loss(inputs, targets, *, alpha=0.25, gamma=2.0, reduction="non
 
 def multilabel_soft_margin_loss(input, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
                                 return_hessian=False, hess_out=None, return_loss=True):
-    """The mean over the classes (last axis) of the weighted BCE with logits of each sample, as
+    r"""The mean over the classes (last axis) of the weighted BCE with logits of each sample, as
     torch.nn.functional.multilabel_soft_margin_loss: input (..., C), target of the same shape
     (multi-hot or soft labels), `weight` broadcastable to input's shape (torch multiplies by
     it; usually (C,)).  reduction "none" gives input.shape[:-1]; "mean" divides by the
     number of samples.  Computed with softplus (finite for any logit); gradient
-    w (sigmoid(x) - y) / C, Hessian (diagonal) w sigmoid(x) (1 - sigmoid(x)) / C."""
+    w (sigmoid(x) - y) / C, Hessian (diagonal) w sigmoid(x) (1 - sigmoid(x)) / C.
+
+    Parameters
+    ----------
+    input : array_like
+        Real logits x of shape (..., C), C classes on the last axis (bool, integer or float).
+    target : array_like
+        Real labels y (multi-hot or soft), of input's shape.
+    weight : array_like, optional
+        Keyword only. Real weights w, broadcastable to input's shape (usually (C,)); default
+        None (all 1).
+    reduction : {"mean", "sum", "none"}, optional
+        Keyword only. "mean" averages the per-sample losses over the samples, "sum" adds
+        them, "none" returns them; default "mean".
+    return_grad : bool, optional
+        Keyword only. Also return the gradient in input; default False.
+    grad_out : numpy.ndarray, optional
+        Keyword only. With return_grad=True (or return_hessian=True), an array of
+        input's shape and the result dtype that receives the gradient and is returned
+        as grad (written straight into when the kernel can, else through a temporary);
+        default None.
+    return_hessian : bool, optional
+        Keyword only. Also return the diagonal of the Hessian in input (implies the
+        gradient); default False.
+    hess_out : numpy.ndarray, optional
+        Keyword only. With return_hessian=True, an array of input's shape and the
+        result dtype (separate from grad_out) that receives the Hessian; default None.
+    return_loss : bool, optional
+        Keyword only. Return the loss; False leaves it out of the result (it then needs
+        return_grad=True or return_hessian=True); default True.
+
+    Returns
+    -------
+    loss : numpy scalar or numpy.ndarray
+        The loss in the result dtype (input's dtype for float32 / float64, float16 for
+        float16, float64 for other input): a NumPy scalar for reduction "mean" / "sum"
+        (accumulated in float64), an array of input.shape[:-1] for "none" (a NumPy scalar when
+        that shape is ()).
+    grad : numpy.ndarray
+        With return_grad=True, as ``(loss, grad)``: d(loss)/d(input) (for
+        reduction="none" the gradient of loss.sum()), of input's shape and the result
+        dtype; `grad_out` itself when given.
+    hess : numpy.ndarray
+        With return_hessian=True, as ``(loss, grad, hess)`` (return_grad is then implied):
+        the second derivative of the loss in each element of input, of
+        input's shape and the result dtype; `hess_out` itself when given.
+
+    With return_loss=False the loss is left out: ``grad`` alone, or ``(grad, hess)`` with
+    return_hessian=True.
+
+    Raises
+    ------
+    TypeError
+        If input, target or weight is not a real numeric array (complex, string, object dtype, a masked
+        array), reduction is not a string, a return_* flag is not a bool (True,
+        False, 0 or 1), or grad_out / hess_out is not a numpy.ndarray or has the wrong
+        dtype.
+    ValueError
+        If input is 0-d (it needs a class axis), target's shape differs from input's, weight
+        cannot be broadcast to input's shape, reduction is not one of the allowed strings,
+        grad_out is given without return_grad=True (or return_hessian=True), hess_out
+        without return_hessian=True, hess_out overlaps grad_out, an out array has the wrong
+        shape or is read-only, or return_loss=False leaves nothing to return.
+
+    Notes
+    -----
+    Per sample, with :math:`\sigma` the logistic sigmoid and C the number of classes,
+
+    .. math::
+
+        \ell = -\frac{1}{C} \sum_c w_c \big[y_c \log \sigma(x_c) + (1 - y_c) \log(1 - \sigma(x_c))\big],
+
+        \frac{\partial \ell}{\partial x_c} = \frac{w_c (\sigma(x_c) - y_c)}{C}, \qquad
+        \frac{\partial^2 \ell}{\partial x_c^2} = \frac{w_c \sigma(x_c) (1 - \sigma(x_c))}{C}.
+
+    Examples
+    --------
+    >>> x, y = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]]), np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    >>> s = 1 / (1 + np.exp(-x))
+    >>> loss, grad = cyloss.multilabel_soft_margin_loss(x, y, reduction="none", return_grad=True)
+    >>> np.allclose(loss, -(y * np.log(s) + (1 - y) * np.log(1 - s)).mean(axis=-1))
+    True
+    >>> np.allclose(grad, (s - y) / 3)
+    True
+    """
     x = asarray(input, "input")
     y = asarray(target, "target")
     if x.ndim == 0:

@@ -84,7 +84,7 @@ def _check_ignore_index(ignore_index):
 def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0, return_grad=False, grad_out=None, return_hessian=False, hess_out=None,
                   return_loss=True):
-    """Cross-entropy between logits and class targets or class probabilities.
+    r"""Cross-entropy between logits and class targets or class probabilities.
 
     As torch.nn.functional.cross_entropy with the class axis `axis` (torch's (N, C, d1, ...)
     layout is axis=1): integer `target` of the logits' shape without the class axis, or
@@ -95,6 +95,116 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     return_hessian=True returns (loss, grad, hess), hess the diagonal of each sample's Hessian
     over its logits, A p (1 - p) with A the sample's total target weight (as the gradient:
     weights, ignore_index, label smoothing, the reduction's scale); `hess_out` receives it.
+
+    Parameters
+    ----------
+    logits : array_like
+        Real unnormalised scores with a class axis of length C (bool, integer or float).
+    target : array_like
+        Integer class indices in [0, C) (or ignore_index), of the logits' shape without the
+        class axis; or float class probabilities of the logits' shape.
+    axis : int, optional
+        Keyword only. The class axis of logits; default -1 (torch's (N, C, d1, ...) layout
+        is axis=1).
+    weight : array_like, optional
+        Keyword only. Real per-class weights, a 1-D array of length C (the number of
+        classes); default None (all 1).
+    ignore_index : int, optional
+        Keyword only. Integer targets equal to it contribute nothing (no loss, zero
+        gradient) and are left out of the "mean"; default -100.
+    reduction : {"mean", "sum", "none"}, optional
+        Keyword only. How the per-sample losses are combined; default "mean".
+    label_smoothing : float, optional
+        Keyword only. A number in [0, 1]: the target distribution is mixed with the uniform
+        one, q = (1 - label_smoothing) q + label_smoothing / C; default 0.0.
+    return_grad : bool, optional
+        Keyword only. Also return the gradient; default False.
+    grad_out : numpy.ndarray, optional
+        Keyword only. With return_grad=True (or return_hessian=True), an array of the logits'
+        shape and the result dtype that receives the gradient and is returned as grad; the
+        kernel writes straight into it when it can (C-contiguous, aligned, the compute
+        dtype, no overlap with what the kernel reads), else through a temporary; default
+        None.
+    return_hessian : bool, optional
+        Keyword only. Also return the diagonal of the Hessian (implies the gradient);
+        default False.
+    hess_out : numpy.ndarray, optional
+        Keyword only. With return_hessian=True, an array of the logits' shape and the result
+        dtype (separate from grad_out) that receives the Hessian's diagonal; default None.
+    return_loss : bool, optional
+        Keyword only. Return the loss; False leaves it out of the result (it then needs
+        return_grad=True or return_hessian=True); default True.
+
+    Returns
+    -------
+    loss : numpy scalar or numpy.ndarray
+        The loss in the result dtype (the logits' dtype for float32 / float64, float16 for
+        float16, float64 for other input): a NumPy scalar for reduction "mean" / "sum"
+        (computed in float64), an array of the target's shape (the logits' shape without the
+        class axis) for "none" (a NumPy scalar when that shape is ()).
+    grad : numpy.ndarray
+        With return_grad=True, as ``(loss, grad)``: d(loss)/d(logits) (for reduction="none"
+        the gradient of loss.sum()), of the logits' shape and the result dtype; `grad_out`
+        itself when given.
+    hess : numpy.ndarray
+        With return_hessian=True, as ``(loss, grad, hess)`` (return_grad is then implied):
+        the Hessian's diagonal, of the logits' shape and the result dtype; `hess_out` itself
+        when given.
+
+    With return_loss=False the loss is left out: ``grad`` alone, or ``(grad, hess)`` with
+    return_hessian=True.
+
+    Raises
+    ------
+    TypeError
+        If logits (or weight) is not a real numeric array (complex, string, object dtype, a
+        masked array), target does not hold integer class indices or float probabilities,
+        axis or ignore_index is not an integer, label_smoothing is not a real number,
+        reduction is not a string, a return_* flag is not a bool (True, False, 0 or 1), or
+        grad_out / hess_out is not a numpy.ndarray or has the wrong dtype.
+    ValueError
+        If logits is 0-d (it needs a class axis), target's shape is not the logits' shape
+        without the class axis (integer targets) or the logits' shape (float targets),
+        label_smoothing is not finite or not in [0, 1], weight is not of shape (C,),
+        reduction is not "mean", "sum" or "none", ignore_index does not fit in int64,
+        grad_out is given without return_grad=True (or return_hessian=True), hess_out
+        without return_hessian=True, hess_out overlaps grad_out, an out array has the wrong
+        shape or is read-only, or return_loss=False leaves nothing to return.
+    numpy.exceptions.AxisError
+        If axis is out of range for logits (a subclass of ValueError and IndexError).
+    IndexError
+        If an integer target is neither a class index in [0, C) nor ignore_index.
+
+    Notes
+    -----
+    With :math:`p = \mathrm{softmax}(x)` over the class axis of a sample, :math:`q` its
+    target distribution (the one-hot vector of an integer target, or the given
+    probabilities), after label smoothing :math:`q' = (1 - \varepsilon) q + \varepsilon / C`,
+    and :math:`w` the class weights, the sample's loss, gradient and Hessian diagonal are
+
+    .. math::
+
+        \ell = -\sum_c w_c q'_c \log p_c, \qquad
+        \frac{\partial \ell}{\partial x_c} = A p_c - w_c q'_c, \qquad
+        \frac{\partial^2 \ell}{\partial x_c^2} = A p_c (1 - p_c), \qquad
+        A = \sum_c w_c q'_c.
+
+    Samples whose integer target is ignore_index contribute 0. "mean" divides the sum by
+    :math:`\sum_i w_{t_i}` over the kept samples (integer targets; torch's 0/0 gives a NaN
+    loss when that is 0, with a zero gradient if every sample is ignored) or by the number
+    of samples (probability targets); the gradient and Hessian carry the same scale.
+    Reductions accumulate in float64; log-softmax is computed stably (max-shifted).
+
+    Examples
+    --------
+    >>> x = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]])
+    >>> t = np.array([0, 1])
+    >>> p = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
+    >>> loss, grad = cyloss.cross_entropy(x, t, return_grad=True)
+    >>> bool(np.isclose(loss, -np.log(p[[0, 1], t]).mean())), np.allclose(grad, (p - np.eye(3)[t]) / 2)
+    (True, True)
+    >>> round(float(cyloss.cross_entropy(np.zeros((1, 2)), np.array([0]))), 4)  # log(2)
+    0.6931
     """
     # Fast path for the common call; the type tests keep True == 1, False == 0.0, arrays and
     # truthy strings ("no") out of it: they take the checked path below.
@@ -131,8 +241,102 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
 
 def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
              return_grad=False, grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
-    """Negative log-likelihood -weight[t] * log_probs[t], as torch.nn.functional.nll_loss
-    (linear in log_probs: return_hessian=True gives a Hessian of zeros)."""
+    r"""Negative log-likelihood -weight[t] * log_probs[t], as torch.nn.functional.nll_loss
+    (linear in log_probs: return_hessian=True gives a Hessian of zeros).
+
+    Parameters
+    ----------
+    log_probs : array_like
+        Real log-probabilities (e.g. log_softmax output) with a class axis of length C.
+    target : array_like
+        Integer class indices in [0, C) (or ignore_index), of log_probs' shape without the
+        class axis.
+    axis : int, optional
+        Keyword only. The class axis of log_probs; default -1 (torch's (N, C, d1, ...) layout
+        is axis=1).
+    weight : array_like, optional
+        Keyword only. Real per-class weights, a 1-D array of length C (the number of
+        classes); default None (all 1).
+    ignore_index : int, optional
+        Keyword only. Integer targets equal to it contribute nothing (no loss, zero
+        gradient) and are left out of the "mean"; default -100.
+    reduction : {"mean", "sum", "none"}, optional
+        Keyword only. How the per-sample losses are combined; default "mean".
+    return_grad : bool, optional
+        Keyword only. Also return the gradient; default False.
+    grad_out : numpy.ndarray, optional
+        Keyword only. With return_grad=True (or return_hessian=True), an array of log_probs'
+        shape and the result dtype that receives the gradient and is returned as grad; the
+        kernel writes straight into it when it can (C-contiguous, aligned, the compute
+        dtype, no overlap with what the kernel reads), else through a temporary; default
+        None.
+    return_hessian : bool, optional
+        Keyword only. Also return the diagonal of the Hessian (implies the gradient);
+        default False.
+    hess_out : numpy.ndarray, optional
+        Keyword only. With return_hessian=True, an array of log_probs' shape and the result
+        dtype (separate from grad_out) that receives the Hessian's diagonal; default None.
+    return_loss : bool, optional
+        Keyword only. Return the loss; False leaves it out of the result (it then needs
+        return_grad=True or return_hessian=True); default True.
+
+    Returns
+    -------
+    loss : numpy scalar or numpy.ndarray
+        The loss in the result dtype (log_probs' dtype for float32 / float64, float16 for
+        float16, float64 for other input): a NumPy scalar for reduction "mean" / "sum"
+        (computed in float64), an array of the target's shape (log_probs' shape without the
+        class axis) for "none" (a NumPy scalar when that shape is ()).
+    grad : numpy.ndarray
+        With return_grad=True, as ``(loss, grad)``: d(loss)/d(log_probs) (for reduction="none"
+        the gradient of loss.sum()), of log_probs' shape and the result dtype; `grad_out`
+        itself when given.
+    hess : numpy.ndarray
+        With return_hessian=True, as ``(loss, grad, hess)`` (return_grad is then implied):
+        the Hessian's diagonal (all zeros), of log_probs' shape and the result dtype; `hess_out` itself
+        when given.
+
+    With return_loss=False the loss is left out: ``grad`` alone, or ``(grad, hess)`` with
+    return_hessian=True.
+
+    Raises
+    ------
+    TypeError
+        If log_probs (or weight) is not a real numeric array (complex, string, object dtype, a
+        masked array), target does not hold integer class indices, axis or
+        ignore_index is not an integer, reduction is not a string, a return_* flag is not a
+        bool (True, False, 0 or 1), or grad_out / hess_out is not a numpy.ndarray or has the
+        wrong dtype.
+    ValueError
+        If log_probs is 0-d (it needs a class axis), target's shape is not log_probs' shape
+        without the class axis, weight is not of shape (C,), reduction is not
+        "mean", "sum" or "none", ignore_index does not fit in int64, grad_out is given
+        without return_grad=True (or return_hessian=True), hess_out without
+        return_hessian=True, hess_out overlaps grad_out, an out array has the wrong shape or
+        is read-only, or return_loss=False leaves nothing to return.
+    numpy.exceptions.AxisError
+        If axis is out of range for log_probs (a subclass of ValueError and IndexError).
+    IndexError
+        If an integer target is neither a class index in [0, C) nor ignore_index.
+
+    Notes
+    -----
+    For a sample with integer target t (not ignore_index) and class weights w,
+
+    .. math:: \ell = -w_t \, \mathrm{log\_probs}_t, \qquad
+              \frac{\partial \ell}{\partial \mathrm{log\_probs}_c} = -w_t \, [c = t],
+
+    and the Hessian is zero. Ignored samples contribute 0; "mean" divides by
+    :math:`\sum_i w_{t_i}` over the kept samples (torch's 0/0 gives a NaN loss when that is
+    0), the gradient carries the same scale. Reductions accumulate in float64.
+
+    Examples
+    --------
+    >>> log_probs = np.log(np.array([[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]]))
+    >>> loss, grad = cyloss.nll_loss(log_probs, np.array([0, 2]), reduction="sum", return_grad=True)
+    >>> bool(np.isclose(loss, -np.log(0.5) - np.log(0.8))), np.array_equal(grad, [[-1, 0, 0], [0, 0, -1]])
+    (True, True)
+    """
     # Fast path for the common call (as cross_entropy's).
     if (weight is None and type(axis) is int and axis == -1 and type(ignore_index) is int
             and (return_grad is False or return_grad is True) and return_hessian is False and hess_out is None
@@ -232,7 +436,42 @@ def _cross_entropy_prob(x, p, cdt, rdt, ax, c, w, red, eps, return_grad, grad_ou
 
 
 def entropy(p, axis=-1):
-    """-sum(p * log(p)) along `axis`, with 0 log 0 = 0 (p is not normalised)."""
+    r"""-sum(p * log(p)) along `axis`, with 0 log 0 = 0 (p is not normalised).
+
+    Parameters
+    ----------
+    p : array_like
+        Real probabilities (bool, integer or float; a 0-d input is one row of length 1).
+    axis : int, optional
+        The axis to sum over; default -1 (the last axis).
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The entropy of each row, of p's shape without `axis`, in p's dtype for float32 /
+        float64, float16 for float16, float64 for other input; a NumPy scalar when that
+        shape is ().
+
+    Raises
+    ------
+    TypeError
+        If p is not a real numeric array (complex, string, object dtype, a masked array) or
+        axis is not an integer.
+    numpy.exceptions.AxisError
+        If axis is out of range for p (a subclass of ValueError and IndexError).
+
+    Notes
+    -----
+    .. math:: H(p) = -\sum_i p_i \log p_i, \qquad 0 \log 0 = 0.
+
+    Examples
+    --------
+    >>> round(float(cyloss.entropy(np.array([0.5, 0.5]))), 4)  # log(2)
+    0.6931
+    >>> p = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]])
+    >>> np.allclose(cyloss.entropy(p), [-(p[0] * np.log(p[0])).sum(), 0.0])
+    True
+    """
     a = asarray(p, "p")
     cdt, rdt = float_dtypes(a)
     if a.ndim == 0:

@@ -51,16 +51,196 @@ def _glm(kind, param, name, domain, raw_prediction, y, weight, reduction, return
 
 def half_poisson_loss(raw_prediction, y, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
                       return_hessian=False, hess_out=None, return_loss=True):
-    """exp(r) - y r (sklearn's HalfPoissonLoss, log link, constant terms dropped), y >= 0;
-    gradient exp(r) - y, Hessian exp(r)."""
+    r"""exp(r) - y r (sklearn's HalfPoissonLoss, log link, constant terms dropped), y >= 0;
+    gradient exp(r) - y, Hessian exp(r).
+
+    Parameters
+    ----------
+    raw_prediction : array_like
+        Raw predictions r (before the inverse link): a real numeric (bool, integer or float) array.
+        Its dtype sets the compute and result dtypes (float32 and float64 kept, float16 computed in
+        float32, others in float64).
+    y : array_like
+        Targets, broadcast against `raw_prediction`; y >= 0.
+    weight : array_like, optional
+        Sample weights broadcast to the loss's shape (the broadcast shape of `raw_prediction` and
+        `y`); None (default) weighs every element 1.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' is sum(w * l) / sum(w) (the plain mean
+        without a weight); 'sum' their sum; 'none' no reduction, the losses in the broadcast shape
+        of `raw_prediction` and `y`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `raw_prediction` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `raw_prediction` (default False);
+        this computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `raw_prediction` and `y` (a NumPy scalar when that shape is ()).  In the result dtype:
+        raw_prediction's dtype for float32 and float64, float16 for float16 (computed in float32),
+        float64 for integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(raw_prediction), of `raw_prediction`'s shape (summed over
+        the dimensions `raw_prediction` is broadcast along) and the result dtype; for 'none' the
+        gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
+        with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `raw_prediction`, scaled as the
+        gradient is (w * h / sum(w) for 'mean', summed over broadcast dimensions alike), of grad's
+        shape and dtype; hess_out when given.  The result is then (loss, grad, hess) whatever
+        return_grad is, or (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
+        dtype.
+    ValueError
+        If an argument cannot be converted to an array; if raw_prediction, y and weight do not
+        broadcast (weight to the loss's shape); if y is outside the loss's domain, y >= 0 (the
+        message names the first offending position); if reduction is not one of 'mean', 'sum' and
+        'none'; if return_loss=False is passed without return_grad=True or return_hessian=True; if
+        grad_out is given without return_grad=True (or return_hessian=True), hess_out without
+        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
+        overlaps grad_out.
+
+    Notes
+    -----
+    Elementwise (log link),
+
+    .. math::
+
+        l = e^r - y r, \qquad \frac{\partial l}{\partial r} = e^r - y, \qquad
+        \frac{\partial^2 l}{\partial r^2} = e^r.
+
+    With weights, each elementwise loss, gradient and Hessian is multiplied by w; 'mean' divides them by
+    sum(w) (sklearn's ``__call__`` with sample_weight), by the number of elements without a weight; a
+    'mean' over no elements (or with sum(w) = 0) is NaN.  NaN is data and propagates.
+
+    Examples
+    --------
+    >>> r, y = np.array([0.0, 1.0, -0.5]), np.array([1.0, 2.0, 0.0])
+    >>> loss, grad, hess = cyloss.half_poisson_loss(r, y, reduction="none", return_hessian=True)
+    >>> bool(np.allclose(loss, np.exp(r) - y * r)), bool(np.allclose(grad, np.exp(r) - y))
+    (True, True)
+    >>> bool(np.allclose(hess, np.exp(r)))
+    True
+    """
     return _glm(_core.HALF_POISSON, 0.0, "half_poisson_loss", "y >= 0", raw_prediction, y, weight, reduction,
                 return_grad, grad_out, return_hessian, hess_out, return_loss)
 
 
 def half_gamma_loss(raw_prediction, y, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
                     return_hessian=False, hess_out=None, return_loss=True):
-    """r + y exp(-r) (sklearn's HalfGammaLoss, log link, constant terms dropped), y > 0;
-    gradient 1 - y exp(-r), Hessian y exp(-r)."""
+    r"""r + y exp(-r) (sklearn's HalfGammaLoss, log link, constant terms dropped), y > 0;
+    gradient 1 - y exp(-r), Hessian y exp(-r).
+
+    Parameters
+    ----------
+    raw_prediction : array_like
+        Raw predictions r (before the inverse link): a real numeric (bool, integer or float) array.
+        Its dtype sets the compute and result dtypes (float32 and float64 kept, float16 computed in
+        float32, others in float64).
+    y : array_like
+        Targets, broadcast against `raw_prediction`; y > 0.
+    weight : array_like, optional
+        Sample weights broadcast to the loss's shape (the broadcast shape of `raw_prediction` and
+        `y`); None (default) weighs every element 1.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' is sum(w * l) / sum(w) (the plain mean
+        without a weight); 'sum' their sum; 'none' no reduction, the losses in the broadcast shape
+        of `raw_prediction` and `y`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `raw_prediction` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `raw_prediction` (default False);
+        this computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `raw_prediction` and `y` (a NumPy scalar when that shape is ()).  In the result dtype:
+        raw_prediction's dtype for float32 and float64, float16 for float16 (computed in float32),
+        float64 for integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(raw_prediction), of `raw_prediction`'s shape (summed over
+        the dimensions `raw_prediction` is broadcast along) and the result dtype; for 'none' the
+        gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
+        with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `raw_prediction`, scaled as the
+        gradient is (w * h / sum(w) for 'mean', summed over broadcast dimensions alike), of grad's
+        shape and dtype; hess_out when given.  The result is then (loss, grad, hess) whatever
+        return_grad is, or (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
+        dtype.
+    ValueError
+        If an argument cannot be converted to an array; if raw_prediction, y and weight do not
+        broadcast (weight to the loss's shape); if y is outside the loss's domain, y > 0 (the
+        message names the first offending position); if reduction is not one of 'mean', 'sum' and
+        'none'; if return_loss=False is passed without return_grad=True or return_hessian=True; if
+        grad_out is given without return_grad=True (or return_hessian=True), hess_out without
+        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
+        overlaps grad_out.
+
+    Notes
+    -----
+    Elementwise (log link),
+
+    .. math::
+
+        l = r + y e^{-r}, \qquad \frac{\partial l}{\partial r} = 1 - y e^{-r}, \qquad
+        \frac{\partial^2 l}{\partial r^2} = y e^{-r}.
+
+    With weights, each elementwise loss, gradient and Hessian is multiplied by w; 'mean' divides them by
+    sum(w) (sklearn's ``__call__`` with sample_weight), by the number of elements without a weight; a
+    'mean' over no elements (or with sum(w) = 0) is NaN.  NaN is data and propagates.
+
+    Examples
+    --------
+    >>> r, y, w = np.array([0.0, 1.0]), np.array([2.0, 0.5]), np.array([1.0, 3.0])
+    >>> loss = cyloss.half_gamma_loss(r, y, weight=w)
+    >>> bool(np.isclose(loss, np.sum(w * (r + y * np.exp(-r))) / np.sum(w)))
+    True
+    """
     return _glm(_core.HALF_GAMMA, 0.0, "half_gamma_loss", "y > 0", raw_prediction, y, weight, reduction,
                 return_grad, grad_out, return_hessian, hess_out, return_loss)
 
@@ -74,9 +254,106 @@ def _power(power):
 
 def half_tweedie_loss(raw_prediction, y, *, power=1.5, weight=None, reduction="mean", return_grad=False,
                       grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
-    """exp((2-p) r)/(2-p) - y exp((1-p) r)/(1-p) (sklearn's HalfTweedieLoss, log link, the
+    r"""exp((2-p) r)/(2-p) - y exp((1-p) r)/(1-p) (sklearn's HalfTweedieLoss, log link, the
     y-only term dropped), with sklearn's forms at p = 0 (0.5 (exp(r) - y)^2), 1 (Poisson)
-    and 2 (Gamma); y >= 0 for 0 < p < 2, y > 0 for p >= 2, any y for p <= 0."""
+    and 2 (Gamma); y >= 0 for 0 < p < 2, y > 0 for p >= 2, any y for p <= 0.
+
+    Parameters
+    ----------
+    raw_prediction : array_like
+        Raw predictions r (before the inverse link): a real numeric (bool, integer or float) array.
+        Its dtype sets the compute and result dtypes (float32 and float64 kept, float16 computed in
+        float32, others in float64).
+    y : array_like
+        Targets, broadcast against `raw_prediction`; its domain depends on `power`.
+    power : float, optional
+        The Tweedie power p (default 1.5); any finite number.
+    weight : array_like, optional
+        Sample weights broadcast to the loss's shape (the broadcast shape of `raw_prediction` and
+        `y`); None (default) weighs every element 1.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' is sum(w * l) / sum(w) (the plain mean
+        without a weight); 'sum' their sum; 'none' no reduction, the losses in the broadcast shape
+        of `raw_prediction` and `y`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `raw_prediction` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `raw_prediction` (default False);
+        this computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `raw_prediction` and `y` (a NumPy scalar when that shape is ()).  In the result dtype:
+        raw_prediction's dtype for float32 and float64, float16 for float16 (computed in float32),
+        float64 for integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(raw_prediction), of `raw_prediction`'s shape (summed over
+        the dimensions `raw_prediction` is broadcast along) and the result dtype; for 'none' the
+        gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
+        with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `raw_prediction`, scaled as the
+        gradient is (w * h / sum(w) for 'mean', summed over broadcast dimensions alike), of grad's
+        shape and dtype; hess_out when given.  The result is then (loss, grad, hess) whatever
+        return_grad is, or (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if power is not a real number (a bool, a string, None, a complex number or an
+        array with elements); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the
+        result dtype.
+    ValueError
+        If an argument cannot be converted to an array; if raw_prediction, y and weight do not
+        broadcast (weight to the loss's shape); if y is outside the loss's domain, y >= 0 for
+        0 < p < 2, y > 0 for p >= 2, any y for p <= 0 (the message names the first offending
+        position); if reduction is not one of 'mean', 'sum' and 'none'; if power is NaN or infinite;
+        if return_loss=False is passed without return_grad=True or return_hessian=True; if grad_out
+        is given without return_grad=True (or return_hessian=True), hess_out without
+        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
+        overlaps grad_out.
+
+    Notes
+    -----
+    Elementwise (log link), for p not 0, 1 or 2,
+
+    .. math::
+
+        l = \frac{e^{(2-p) r}}{2-p} - y \frac{e^{(1-p) r}}{1-p}, \qquad
+        \frac{\partial l}{\partial r} = e^{(2-p) r} - y e^{(1-p) r}, \qquad
+        \frac{\partial^2 l}{\partial r^2} = (2-p) e^{(2-p) r} - (1-p) y e^{(1-p) r}.
+
+    At p = 0 the loss is :math:`\frac{1}{2} (e^r - y)^2` (gradient :math:`e^r (e^r - y)`, Hessian
+    :math:`e^r (2 e^r - y)`), at p = 1 half_poisson_loss's and at p = 2 half_gamma_loss's.
+
+    With weights, each elementwise loss, gradient and Hessian is multiplied by w; 'mean' divides them by
+    sum(w) (sklearn's ``__call__`` with sample_weight), by the number of elements without a weight; a
+    'mean' over no elements (or with sum(w) = 0) is NaN.  NaN is data and propagates.
+
+    Examples
+    --------
+    >>> r, y, p = np.array([0.0, 0.5]), np.array([1.0, 3.0]), 1.5
+    >>> loss = cyloss.half_tweedie_loss(r, y, power=p, reduction="none")
+    >>> bool(np.allclose(loss, np.exp((2 - p) * r) / (2 - p) - y * np.exp((1 - p) * r) / (1 - p)))
+    True
+    """
     p = _power(power)
     return _glm(_core.HALF_TWEEDIE, p, "half_tweedie_loss", _tweedie_domain(p), raw_prediction, y, weight,
                 reduction, return_grad, grad_out, return_hessian, hess_out, return_loss)
@@ -84,10 +361,108 @@ def half_tweedie_loss(raw_prediction, y, *, power=1.5, weight=None, reduction="m
 
 def half_tweedie_loss_identity(raw_prediction, y, *, power=1.5, weight=None, reduction="mean", return_grad=False,
                                grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
-    """r^(2-p)/(2-p) - y r^(1-p)/(1-p) + max(y, 0)^(2-p)/((1-p)(2-p)) (sklearn's
+    r"""r^(2-p)/(2-p) - y r^(1-p)/(1-p) + max(y, 0)^(2-p)/((1-p)(2-p)) (sklearn's
     HalfTweedieLossIdentity: identity link, constant terms kept, minimum 0), with sklearn's
     forms at p = 0, 1, 2; the same y domain as half_tweedie_loss; raw predictions must be
-    > 0 for p != 0 (others give NaN, as sklearn's formulas)."""
+    > 0 for p != 0 (others give NaN, as sklearn's formulas).
+
+    Parameters
+    ----------
+    raw_prediction : array_like
+        Raw predictions r (before the inverse link): a real numeric (bool, integer or float) array.
+        Its dtype sets the compute and result dtypes (float32 and float64 kept, float16 computed in
+        float32, others in float64).
+    y : array_like
+        Targets, broadcast against `raw_prediction`; its domain depends on `power`.
+    power : float, optional
+        The Tweedie power p (default 1.5); any finite number.
+    weight : array_like, optional
+        Sample weights broadcast to the loss's shape (the broadcast shape of `raw_prediction` and
+        `y`); None (default) weighs every element 1.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' is sum(w * l) / sum(w) (the plain mean
+        without a weight); 'sum' their sum; 'none' no reduction, the losses in the broadcast shape
+        of `raw_prediction` and `y`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `raw_prediction` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `raw_prediction` (default False);
+        this computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `raw_prediction` and `y` (a NumPy scalar when that shape is ()).  In the result dtype:
+        raw_prediction's dtype for float32 and float64, float16 for float16 (computed in float32),
+        float64 for integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(raw_prediction), of `raw_prediction`'s shape (summed over
+        the dimensions `raw_prediction` is broadcast along) and the result dtype; for 'none' the
+        gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
+        with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `raw_prediction`, scaled as the
+        gradient is (w * h / sum(w) for 'mean', summed over broadcast dimensions alike), of grad's
+        shape and dtype; hess_out when given.  The result is then (loss, grad, hess) whatever
+        return_grad is, or (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if power is not a real number (a bool, a string, None, a complex number or an
+        array with elements); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the
+        result dtype.
+    ValueError
+        If an argument cannot be converted to an array; if raw_prediction, y and weight do not
+        broadcast (weight to the loss's shape); if y is outside the loss's domain, y >= 0 for
+        0 < p < 2, y > 0 for p >= 2, any y for p <= 0 (the message names the first offending
+        position); if reduction is not one of 'mean', 'sum' and 'none'; if power is NaN or infinite;
+        if return_loss=False is passed without return_grad=True or return_hessian=True; if grad_out
+        is given without return_grad=True (or return_hessian=True), hess_out without
+        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
+        overlaps grad_out.
+
+    Notes
+    -----
+    Elementwise (identity link), for p not 0, 1 or 2,
+
+    .. math::
+
+        l = \frac{r^{2-p}}{2-p} - y \frac{r^{1-p}}{1-p} + \frac{\max(y, 0)^{2-p}}{(1-p)(2-p)}, \qquad
+        \frac{\partial l}{\partial r} = r^{-p} (r - y), \qquad
+        \frac{\partial^2 l}{\partial r^2} = r^{-p} \left((1-p) + p \frac{y}{r}\right).
+
+    At p = 0 the loss is :math:`\frac{1}{2} (r - y)^2`, at p = 1 :math:`y \log(y / r) + r - y` (r where
+    y = 0), at p = 2 :math:`\log(r / y) + y / r - 1`.  Its minimum, at r = y, is 0.
+
+    With weights, each elementwise loss, gradient and Hessian is multiplied by w; 'mean' divides them by
+    sum(w) (sklearn's ``__call__`` with sample_weight), by the number of elements without a weight; a
+    'mean' over no elements (or with sum(w) = 0) is NaN.  NaN is data and propagates.
+
+    Examples
+    --------
+    >>> r, y, p = np.array([1.0, 2.0]), np.array([1.0, 3.0]), 1.5
+    >>> loss = cyloss.half_tweedie_loss_identity(r, y, power=p, reduction="none")
+    >>> expected = r ** (2 - p) / (2 - p) - y * r ** (1 - p) / (1 - p) + y ** (2 - p) / ((1 - p) * (2 - p))
+    >>> bool(np.allclose(loss, expected)), bool(abs(loss[0]) < 1e-12)  # 0 where r == y
+    (True, True)
+    """
     p = _power(power)
     return _glm(_core.HALF_TWEEDIE_IDENTITY, p, "half_tweedie_loss_identity", _tweedie_domain(p), raw_prediction,
                 y, weight, reduction, return_grad, grad_out, return_hessian, hess_out, return_loss)
@@ -95,10 +470,102 @@ def half_tweedie_loss_identity(raw_prediction, y, *, power=1.5, weight=None, red
 
 def pinball_loss(raw_prediction, y, *, quantile=0.5, weight=None, reduction="mean", return_grad=False,
                  grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
-    """quantile (y - r) if y >= r else (1 - quantile) (r - y) (sklearn's PinballLoss),
+    r"""quantile (y - r) if y >= r else (1 - quantile) (r - y) (sklearn's PinballLoss),
     0 < quantile < 1; gradient -quantile if y >= r (a tie included) else 1 - quantile; the
     Hessian is sklearn's stand-in 1 (times the weight): the exact one is 0 almost
-    everywhere."""
+    everywhere.
+
+    Parameters
+    ----------
+    raw_prediction : array_like
+        Raw predictions r (before the inverse link): a real numeric (bool, integer or float) array.
+        Its dtype sets the compute and result dtypes (float32 and float64 kept, float16 computed in
+        float32, others in float64).
+    y : array_like
+        Targets, broadcast against `raw_prediction`.
+    quantile : float, optional
+        The quantile q, 0 < q < 1 (default 0.5).
+    weight : array_like, optional
+        Sample weights broadcast to the loss's shape (the broadcast shape of `raw_prediction` and
+        `y`); None (default) weighs every element 1.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' is sum(w * l) / sum(w) (the plain mean
+        without a weight); 'sum' their sum; 'none' no reduction, the losses in the broadcast shape
+        of `raw_prediction` and `y`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `raw_prediction` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `raw_prediction` (default False);
+        this computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `raw_prediction` and `y` (a NumPy scalar when that shape is ()).  In the result dtype:
+        raw_prediction's dtype for float32 and float64, float16 for float16 (computed in float32),
+        float64 for integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(raw_prediction), of `raw_prediction`'s shape (summed over
+        the dimensions `raw_prediction` is broadcast along) and the result dtype; for 'none' the
+        gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
+        with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `raw_prediction`, scaled as the
+        gradient is (w * h / sum(w) for 'mean', summed over broadcast dimensions alike), of grad's
+        shape and dtype; hess_out when given.  The result is then (loss, grad, hess) whatever
+        return_grad is, or (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if quantile is not a real number (a bool, a string, None, a complex number or an
+        array with elements); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the
+        result dtype.
+    ValueError
+        If an argument cannot be converted to an array; if raw_prediction, y and weight do not
+        broadcast (weight to the loss's shape); if quantile is not in (0, 1); if reduction is not
+        one of 'mean', 'sum' and 'none'; if quantile is NaN or infinite; if return_loss=False is
+        passed without return_grad=True or return_hessian=True; if grad_out is given without
+        return_grad=True (or return_hessian=True), hess_out without return_hessian=True, or an
+        output array has the wrong shape or is read-only; if hess_out overlaps grad_out.
+
+    Notes
+    -----
+    Elementwise, with q = quantile,
+
+    .. math::
+
+        l = \begin{cases} q (y - r) & y \ge r \\ (1 - q) (r - y) & y < r \end{cases}, \qquad
+        \frac{\partial l}{\partial r} = \begin{cases} -q & y \ge r \\ 1 - q & y < r \end{cases}, \qquad
+        \frac{\partial^2 l}{\partial r^2} := 1.
+
+    With weights, each elementwise loss, gradient and Hessian is multiplied by w; 'mean' divides them by
+    sum(w) (sklearn's ``__call__`` with sample_weight), by the number of elements without a weight; a
+    'mean' over no elements (or with sum(w) = 0) is NaN.  NaN is data and propagates.
+
+    Examples
+    --------
+    >>> r, y = np.array([1.0, 3.0, 2.0]), np.array([2.0, 1.0, 2.0])
+    >>> loss, grad = cyloss.pinball_loss(r, y, quantile=0.25, reduction="none", return_grad=True)
+    >>> bool(np.allclose(loss, np.where(y >= r, 0.25 * (y - r), 0.75 * (r - y)))), grad.tolist()
+    (True, [-0.25, 0.75, -0.25])
+    """
     q = check_scalar(quantile, "quantile")
     if not 0 < q < 1:
         raise ValueError(f"quantile must be in (0, 1), got {quantile!r}")
@@ -108,8 +575,99 @@ def pinball_loss(raw_prediction, y, *, quantile=0.5, weight=None, reduction="mea
 
 def exponential_loss(raw_prediction, y, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
                      return_hessian=False, hess_out=None, return_loss=True):
-    """y exp(-r) + (1 - y) exp(r) (sklearn's ExponentialLoss, the AdaBoost loss with y in
+    r"""y exp(-r) + (1 - y) exp(r) (sklearn's ExponentialLoss, the AdaBoost loss with y in
     {0, 1}; sklearn accepts y in [0, 1]); gradient -y exp(-r) + (1 - y) exp(r), Hessian
-    equal to the loss."""
+    equal to the loss.
+
+    Parameters
+    ----------
+    raw_prediction : array_like
+        Raw predictions r (before the inverse link): a real numeric (bool, integer or float) array.
+        Its dtype sets the compute and result dtypes (float32 and float64 kept, float16 computed in
+        float32, others in float64).
+    y : array_like
+        Targets, broadcast against `raw_prediction`; 0 <= y <= 1.
+    weight : array_like, optional
+        Sample weights broadcast to the loss's shape (the broadcast shape of `raw_prediction` and
+        `y`); None (default) weighs every element 1.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' is sum(w * l) / sum(w) (the plain mean
+        without a weight); 'sum' their sum; 'none' no reduction, the losses in the broadcast shape
+        of `raw_prediction` and `y`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `raw_prediction` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `raw_prediction` (default False);
+        this computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `raw_prediction` and `y` (a NumPy scalar when that shape is ()).  In the result dtype:
+        raw_prediction's dtype for float32 and float64, float16 for float16 (computed in float32),
+        float64 for integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(raw_prediction), of `raw_prediction`'s shape (summed over
+        the dimensions `raw_prediction` is broadcast along) and the result dtype; for 'none' the
+        gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
+        with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `raw_prediction`, scaled as the
+        gradient is (w * h / sum(w) for 'mean', summed over broadcast dimensions alike), of grad's
+        shape and dtype; hess_out when given.  The result is then (loss, grad, hess) whatever
+        return_grad is, or (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
+        dtype.
+    ValueError
+        If an argument cannot be converted to an array; if raw_prediction, y and weight do not
+        broadcast (weight to the loss's shape); if y is outside the loss's domain, 0 <= y <= 1 (the
+        message names the first offending position); if reduction is not one of 'mean', 'sum' and
+        'none'; if return_loss=False is passed without return_grad=True or return_hessian=True; if
+        grad_out is given without return_grad=True (or return_hessian=True), hess_out without
+        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
+        overlaps grad_out.
+
+    Notes
+    -----
+    Elementwise,
+
+    .. math::
+
+        l = y e^{-r} + (1 - y) e^r, \qquad \frac{\partial l}{\partial r} = -y e^{-r} + (1 - y) e^r, \qquad
+        \frac{\partial^2 l}{\partial r^2} = l.
+
+    With weights, each elementwise loss, gradient and Hessian is multiplied by w; 'mean' divides them by
+    sum(w) (sklearn's ``__call__`` with sample_weight), by the number of elements without a weight; a
+    'mean' over no elements (or with sum(w) = 0) is NaN.  NaN is data and propagates.
+
+    Examples
+    --------
+    >>> r, y = np.array([0.5, -1.0]), np.array([1.0, 0.0])
+    >>> loss, grad, hess = cyloss.exponential_loss(r, y, reduction="none", return_hessian=True)
+    >>> bool(np.allclose(loss, y * np.exp(-r) + (1 - y) * np.exp(r))), bool(np.allclose(hess, loss))
+    (True, True)
+    >>> bool(np.allclose(grad, -y * np.exp(-r) + (1 - y) * np.exp(r)))
+    True
+    """
     return _glm(_core.EXPONENTIAL, 0.0, "exponential_loss", "0 <= y <= 1", raw_prediction, y, weight, reduction,
                 return_grad, grad_out, return_hessian, hess_out, return_loss)

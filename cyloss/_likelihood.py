@@ -14,10 +14,109 @@ __all__ = ["poisson_nll_loss", "gaussian_nll_loss"]
 
 def poisson_nll_loss(input, target, *, log_input=True, full=False, eps=1e-8, reduction="mean", return_grad=False,
                      grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
-    """Poisson negative log-likelihood, as torch.nn.functional.poisson_nll_loss:
+    r"""Poisson negative log-likelihood, as torch.nn.functional.poisson_nll_loss:
     exp(x) - t x with log_input=True (x = log rate), else x - t log(x + eps); full=True adds
     Stirling's t log t - t + log(2 pi t) / 2 where t > 1.  Gradient exp(x) - t or
-    1 - t / (x + eps), Hessian exp(x) or t / (x + eps)^2 (of the loss in x)."""
+    1 - t / (x + eps), Hessian exp(x) or t / (x + eps)^2 (of the loss in x).
+
+    Parameters
+    ----------
+    input : array_like
+        x: the log rate (log_input=True) or the rate: a real numeric (bool, integer or float) array.
+        Its dtype sets the compute and result dtypes (float32 and float64 kept, float16 computed in
+        float32, others in float64).
+    target : array_like
+        Counts t, broadcast against `input` (torch's arithmetic broadcasting).
+    log_input : bool, optional
+        Whether `input` is the log of the rate (default True) or the rate itself.
+    full : bool, optional
+        Add Stirling's approximation of log(t!) (default False).
+    eps : float, optional
+        Added to the rate inside the log when log_input=False (default 1e-8); any finite number.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses over the
+        broadcast shape; 'sum' their sum; 'none' no reduction, the losses in the broadcast shape of
+        `input` and `target`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `input` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `input` (default False); this
+        computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `input` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: input's
+        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
+        integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(input), of `input`'s shape (summed over the dimensions
+        `input` is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().
+        grad_out when given.  The result is (loss, grad), or grad alone with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `input`, scaled as the gradient is
+        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
+        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
+        (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss, log_input, full) is not a bool (``numpy.bool_``,
+        0 and 1 are accepted); if eps is not a real number (a bool, a string, None, a complex number
+        or an array with elements); if grad_out or hess_out is not a numpy.ndarray or its dtype is
+        not the result dtype.
+    ValueError
+        If an argument cannot be converted to an array; if input and target do not broadcast against
+        each other; if reduction is not one of 'mean', 'sum' and 'none'; if eps is NaN or infinite;
+        if return_loss=False is passed without return_grad=True or return_hessian=True; if grad_out
+        is given without return_grad=True (or return_hessian=True), hess_out without
+        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
+        overlaps grad_out.
+
+    Notes
+    -----
+    Elementwise, with x = input and t = target,
+
+    .. math::
+
+        l = e^x - t x, \qquad \frac{\partial l}{\partial x} = e^x - t, \qquad
+        \frac{\partial^2 l}{\partial x^2} = e^x \qquad \text{(log_input=True)},
+
+        l = x - t \log(x + \epsilon), \qquad \frac{\partial l}{\partial x} = 1 - \frac{t}{x + \epsilon},
+        \qquad \frac{\partial^2 l}{\partial x^2} = \frac{t}{(x + \epsilon)^2}
+        \qquad \text{(log_input=False)}.
+
+    full=True adds :math:`t \log t - t + \frac{1}{2} \log(2 \pi t)` where t > 1 (torch's
+    masked_fill(t <= 1, 0): a NaN t keeps its NaN term); it does not change the gradient.  'mean'
+    divides the sum of the losses, the gradient and the Hessian by the number of elements; a 'mean' over
+    no elements is NaN.
+
+    Examples
+    --------
+    >>> x, t = np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.0, 4.0])
+    >>> loss, grad = cyloss.poisson_nll_loss(x, t, return_grad=True)
+    >>> bool(np.isclose(loss, np.mean(np.exp(x) - t * x))), bool(np.allclose(grad, (np.exp(x) - t) / 3))
+    (True, True)
+    >>> r = np.exp(x)
+    >>> bool(np.isclose(cyloss.poisson_nll_loss(r, t, log_input=False), np.mean(r - t * np.log(r + 1e-8))))
+    True
+    """
     x = asarray(input, "input")
     t = asarray(target, "target")
     red = check_reduction(reduction)
@@ -51,13 +150,110 @@ def _var_shape(x_shape, v_shape):
 
 def gaussian_nll_loss(input, target, var, *, full=False, eps=1e-6, reduction="mean", return_grad=False,
                       grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
-    """Gaussian negative log-likelihood (log v + (x - t)^2 / v) / 2, v = max(var, eps), as
+    r"""Gaussian negative log-likelihood (log v + (x - t)^2 / v) / 2, v = max(var, eps), as
     torch.nn.functional.gaussian_nll_loss (full=True adds log(2 pi) / 2; var's shape by torch's
     rules; the clamp at eps passes no gradient, as torch's no_grad clamp).  A negative var is a
     ValueError.  return_grad=True returns (loss, (d/dinput, d/dvar)), d/dvar summed over the
     dimensions var is broadcast along; grad_out is None or a tuple of two arrays (or None entries).
     return_hessian=True returns (loss, (d/dinput, d/dvar), hess), hess the diagonal Hessian in
-    input, 1 / v (scaled like the gradient, of input's shape); hess_out receives it."""
+    input, 1 / v (scaled like the gradient, of input's shape); hess_out receives it.
+
+    Parameters
+    ----------
+    input : array_like
+        Means x: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
+        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
+    target : array_like
+        Observations t, broadcast against `input`.
+    var : array_like
+        Variances, >= 0, of input's shape, of input's shape without the last dimension (then
+        broadcast along it), or with as many dimensions as input and one dimension of size 1 where
+        input's differ (torch's rules); broadcast against `input` and `target`.
+    full : bool, optional
+        Add the constant log(2 pi) / 2 to each loss (default False).
+    eps : float, optional
+        The lower clamp of var, eps >= 0 (default 1e-6).
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses over the
+        broadcast shape; 'sum' their sum; 'none' no reduction, the losses in the broadcast shape of
+        input, target and var.
+    return_grad : bool, optional
+        Also return the gradients (default False).
+    grad_out : tuple of numpy.ndarray or None, optional
+        With return_grad=True (or return_hessian=True): a tuple of two arrays (or None entries), one
+        per input (`input`, `var`) in that input's shape and the result dtype, that receive the
+        gradients and are returned as them.  The entries must not overlap.  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `input` (default False); this
+        computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        input, target and var (a NumPy scalar when that shape is ()).  In the result dtype: input's
+        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
+        integer, bool and other inputs.  Returned alone by default.
+    grads : tuple of numpy.ndarray
+        With return_grad=True: (d(loss)/d(input), d(loss)/d(var)), of input's and var's shapes (each
+        summed over the dimensions it is broadcast along) and the result dtype; for 'none' the
+        gradients of loss.sum().  The grad_out entries when given.  The result is (loss, grads), or
+        grads alone with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `input`, 1 / v, scaled like the
+        gradient, of input's shape and the result dtype; hess_out when given.  The result is then
+        (loss, grads, hess) whatever return_grad is, or (grads, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss, full) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if eps is not a real number (a bool, a string, None, a complex number or an array
+        with elements); if grad_out is not None or a tuple with one entry per input; if an entry of
+        grad_out or hess_out is not a numpy.ndarray or its dtype is not the result dtype.
+    ValueError
+        If an argument cannot be converted to an array; if var's shape does not follow torch's
+        rules, or input, target and var do not broadcast against each other; if var has a negative
+        entry; if eps is negative; if reduction is not one of 'mean', 'sum' and 'none'; if eps is
+        NaN or infinite; if return_loss=False is passed without return_grad=True or
+        return_hessian=True; if grad_out is given without return_grad=True (or return_hessian=True),
+        hess_out without return_hessian=True, or an output array has the wrong shape or is
+        read-only; if hess_out overlaps grad_out; if grad_out entries overlap each other.
+
+    Notes
+    -----
+    Elementwise, with x = input, t = target, :math:`v = \max(\mathrm{var}, \epsilon)` and d = x - t,
+
+    .. math::
+
+        l = \frac{1}{2} \left(\log v + \frac{d^2}{v}\right), \qquad
+        \frac{\partial l}{\partial x} = \frac{d}{v}, \qquad
+        \frac{\partial l}{\partial \mathrm{var}} = \frac{1}{2} \left(\frac{1}{v} - \frac{d^2}{v^2}\right),
+        \qquad \frac{\partial^2 l}{\partial x^2} = \frac{1}{v}.
+
+    The clamp at eps passes no gradient (torch's no_grad clamp); a NaN var stays NaN.  'mean' divides
+    the sum of the losses, the gradients and the Hessian by the number of elements; a 'mean' over no
+    elements is NaN.
+
+    Examples
+    --------
+    >>> x, t, var = np.array([1.0, 2.0]), np.array([1.5, 0.0]), np.array([0.5, 2.0])
+    >>> loss, (gx, gv) = cyloss.gaussian_nll_loss(x, t, var, reduction="sum", return_grad=True)
+    >>> bool(np.isclose(loss, np.sum(0.5 * (np.log(var) + (x - t) ** 2 / var))))
+    True
+    >>> d = x - t
+    >>> bool(np.allclose(gx, d / var)), bool(np.allclose(gv, 0.5 * (1 / var - d ** 2 / var ** 2)))
+    (True, True)
+    """
     x = asarray(input, "input")
     t = asarray(target, "target")
     v = asarray(var, "var")

@@ -32,20 +32,196 @@ def _margin(kind, margin, x, y, reduction, return_grad, grad_out, return_hessian
 
 def soft_margin_loss(input, target, *, reduction="mean", return_grad=False, grad_out=None, return_hessian=False,
                      hess_out=None, return_loss=True):
-    """log(1 + exp(-y x)), y = target (torch expects +-1; any value is used as given), as
+    r"""log(1 + exp(-y x)), y = target (torch expects +-1; any value is used as given), as
     torch.nn.functional.soft_margin_loss; computed as softplus(-y x), finite where torch's
     log1p(exp(-y x)) overflows to inf (-y x > 88 in float32).  Gradient -y sigmoid(-y x),
-    Hessian y^2 sigmoid(-y x) sigmoid(y x)."""
+    Hessian y^2 sigmoid(-y x) sigmoid(y x).
+
+    Parameters
+    ----------
+    input : array_like
+        Scores x: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
+        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
+    target : array_like
+        Labels y, broadcast against `input` (torch's arithmetic broadcasting); torch expects +1 and
+        -1, any value is used as given.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses over the
+        broadcast shape; 'sum' their sum; 'none' no reduction, the losses in the broadcast shape of
+        `input` and `target`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `input` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `input` (default False); this
+        computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `input` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: input's
+        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
+        integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(input), of `input`'s shape (summed over the dimensions
+        `input` is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().
+        grad_out when given.  The result is (loss, grad), or grad alone with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `input`, scaled as the gradient is
+        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
+        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
+        (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
+        dtype.
+    ValueError
+        If an argument cannot be converted to an array; if input and target do not broadcast against
+        each other; if reduction is not one of 'mean', 'sum' and 'none'; if return_loss=False is
+        passed without return_grad=True or return_hessian=True; if grad_out is given without
+        return_grad=True (or return_hessian=True), hess_out without return_hessian=True, or an
+        output array has the wrong shape or is read-only; if hess_out overlaps grad_out.
+
+    Notes
+    -----
+    Elementwise, with x = input and y = target,
+
+    .. math::
+
+        l = \log(1 + e^{-y x}) = \operatorname{softplus}(-y x)
+          = \max(-y x, 0) + \operatorname{log1p}(e^{-|y x|}), \qquad
+        \frac{\partial l}{\partial x} = -y \, \sigma(-y x), \qquad
+        \frac{\partial^2 l}{\partial x^2} = y^2 \, \sigma(-y x) \, \sigma(y x),
+
+    with :math:`\sigma` the logistic sigmoid.  'mean' divides the sum of the losses, the gradient and
+    the Hessian by the number of elements; a 'mean' over no elements is NaN.
+
+    Examples
+    --------
+    >>> x, y = np.array([2.0, -1.0, 0.0]), np.array([1.0, 1.0, -1.0])
+    >>> loss, grad = cyloss.soft_margin_loss(x, y, return_grad=True)
+    >>> bool(np.isclose(loss, np.mean(np.log1p(np.exp(-y * x)))))
+    True
+    >>> bool(np.allclose(grad, -y / (1 + np.exp(y * x)) / x.size))
+    True
+    """
     return _margin(_core.SOFT_MARGIN, 0.0, input, target, reduction, return_grad, grad_out, return_hessian,
                    hess_out, return_loss)
 
 
 def hinge_embedding_loss(input, target, *, margin=1.0, reduction="mean", return_grad=False, grad_out=None,
                          return_hessian=False, hess_out=None, return_loss=True):
-    """x where y == 1, max(0, margin - x) where y == -1, as torch.nn.functional.hinge_embedding_loss
+    r"""x where y == 1, max(0, margin - x) where y == -1, as torch.nn.functional.hinge_embedding_loss
     (torch's where() form: a target other than +-1 gets both terms, x + max(0, margin - x); torch
     does not check y and neither does cyloss).  Gradient 1 / -[margin - x >= 0] (torch passes
-    the gradient at margin - x = 0); the loss is piecewise linear: Hessian 0."""
+    the gradient at margin - x = 0); the loss is piecewise linear: Hessian 0.
+
+    Parameters
+    ----------
+    input : array_like
+        Scores x: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
+        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
+    target : array_like
+        Labels y, broadcast against `input` (torch's arithmetic broadcasting); torch expects +1 and
+        -1, any value is used as given.
+    margin : float, optional
+        The margin of the y = -1 term (default 1.0); any finite real number.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses over the
+        broadcast shape; 'sum' their sum; 'none' no reduction, the losses in the broadcast shape of
+        `input` and `target`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `input` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `input` (default False); this
+        computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `input` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: input's
+        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
+        integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(input), of `input`'s shape (summed over the dimensions
+        `input` is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().
+        grad_out when given.  The result is (loss, grad), or grad alone with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `input`, scaled as the gradient is
+        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
+        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
+        (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if margin is not a real number (a bool, a string, None, a complex number or an
+        array with elements); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the
+        result dtype.
+    ValueError
+        If an argument cannot be converted to an array; if input and target do not broadcast against
+        each other; if reduction is not one of 'mean', 'sum' and 'none'; if margin is NaN or
+        infinite; if return_loss=False is passed without return_grad=True or return_hessian=True; if
+        grad_out is given without return_grad=True (or return_hessian=True), hess_out without
+        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
+        overlaps grad_out.
+
+    Notes
+    -----
+    Elementwise, with x = input, y = target and m = margin (torch's where() form),
+
+    .. math::
+
+        l = [y \ne -1] \, x + [y \ne 1] \max(0, m - x), \qquad
+        \frac{\partial l}{\partial x} = [y \ne -1] - [y \ne 1] \, [m - x \ge 0], \qquad
+        \frac{\partial^2 l}{\partial x^2} = 0,
+
+    that is x where y = 1 (gradient 1) and max(0, m - x) where y = -1 (gradient -1 where m - x >= 0,
+    else 0).  The max keeps NaN.  'mean' divides the sum of the losses and the gradient by the number of
+    elements; a 'mean' over no elements is NaN.
+
+    Examples
+    --------
+    >>> x, y = np.array([0.3, 0.4, 1.5]), np.array([1, -1, -1])
+    >>> loss, grad = cyloss.hinge_embedding_loss(x, y, reduction="sum", return_grad=True)
+    >>> bool(np.isclose(loss, np.sum(np.where(y == 1, x, np.maximum(0, 1.0 - x)))))
+    True
+    >>> grad.tolist()
+    [1.0, -1.0, 0.0]
+    """
     m = check_scalar(margin, "margin")
     return _margin(_core.HINGE_EMBEDDING, m, input, target, reduction, return_grad, grad_out, return_hessian,
                    hess_out, return_loss)
@@ -53,13 +229,104 @@ def hinge_embedding_loss(input, target, *, margin=1.0, reduction="mean", return_
 
 def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean", return_grad=False, grad_out=None,
                         return_hessian=False, hess_out=None, return_loss=True):
-    """max(0, -y (x1 - x2) + margin), as torch.nn.functional.margin_ranking_loss (y expected in
+    r"""max(0, -y (x1 - x2) + margin), as torch.nn.functional.margin_ranking_loss (y expected in
     {1, -1}; torch does not check it and neither does cyloss: any y is used as given).  The
     three arrays must have the same number of dimensions (torch's rule) and broadcast against
     each other.  return_grad=True returns (loss, (d/dinput1, d/dinput2)); grad_out is None or
     a tuple of two arrays (or None entries) receiving them.  The loss is piecewise linear:
     return_hessian=True returns (loss, (d/dinput1, d/dinput2), hess) with hess the diagonal
-    Hessian in input1 (of input1's shape), 0; hess_out receives it."""
+    Hessian in input1 (of input1's shape), 0; hess_out receives it.
+
+    Parameters
+    ----------
+    input1 : array_like
+        First scores x1: a real numeric (bool, integer or float) array.  Its dtype sets the compute
+        and result dtypes (float32 and float64 kept, float16 computed in float32, others in
+        float64).
+    input2 : array_like
+        Second scores x2, with as many dimensions as `input1`, broadcast against it.
+    target : array_like
+        Labels y (1: x1 should rank higher, -1: x2 should), with as many dimensions as `input1`,
+        broadcast against both inputs; any value is used as given.
+    margin : float, optional
+        The margin (default 0.0); any finite real number.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses over the
+        broadcast shape; 'sum' their sum; 'none' no reduction, the losses in the broadcast shape of
+        the three arrays.
+    return_grad : bool, optional
+        Also return the gradients (default False).
+    grad_out : tuple of numpy.ndarray or None, optional
+        With return_grad=True (or return_hessian=True): a tuple of two arrays (or None entries), one
+        per input (`input1`, `input2`) in that input's shape and the result dtype, that receive the
+        gradients and are returned as them.  The entries must not overlap.  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `input1` (default False); this
+        computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        the three arrays (a NumPy scalar when that shape is ()).  In the result dtype: input1's
+        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
+        integer, bool and other inputs.  Returned alone by default.
+    grads : tuple of numpy.ndarray
+        With return_grad=True: (d(loss)/d(input1), d(loss)/d(input2)), each of its input's shape
+        (summed over the dimensions that input is broadcast along) and the result dtype; for 'none'
+        the gradients of loss.sum().  The grad_out entries when given.  The result is (loss, grads),
+        or grads alone with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `input1`, 0, of input1's shape and
+        the result dtype; hess_out when given.  The result is then (loss, grads, hess) whatever
+        return_grad is, or (grads, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if margin is not a real number (a bool, a string, None, a complex number or an
+        array with elements); if grad_out is not None or a tuple with one entry per input; if an
+        entry of grad_out or hess_out is not a numpy.ndarray or its dtype is not the result dtype.
+    ValueError
+        If an argument cannot be converted to an array; if input1, input2 and target differ in their
+        number of dimensions or do not broadcast against each other; if reduction is not one of
+        'mean', 'sum' and 'none'; if margin is NaN or infinite; if return_loss=False is passed
+        without return_grad=True or return_hessian=True; if grad_out is given without
+        return_grad=True (or return_hessian=True), hess_out without return_hessian=True, or an
+        output array has the wrong shape or is read-only; if hess_out overlaps grad_out; if grad_out
+        entries overlap each other.
+
+    Notes
+    -----
+    Elementwise, with :math:`z = -y (x_1 - x_2) + \mathrm{margin}`,
+
+    .. math::
+
+        l = \max(0, z), \qquad \frac{\partial l}{\partial x_1} = -y \, [z \ge 0]
+        = -\frac{\partial l}{\partial x_2}, \qquad \frac{\partial^2 l}{\partial x_1^2} = 0.
+
+    At z = 0 the gradient is passed through, as torch's clamp_min does; the max keeps NaN and the
+    gradient of a NaN z is NaN.  'mean' divides the sum of the losses and the gradients by the number of
+    elements; a 'mean' over no elements is NaN.
+
+    Examples
+    --------
+    >>> x1, x2, y = np.array([1.0, 0.2, 3.0]), np.array([0.5, 0.4, 1.0]), np.array([1.0, 1.0, -1.0])
+    >>> loss, (g1, g2) = cyloss.margin_ranking_loss(x1, x2, y, margin=0.1, reduction="sum", return_grad=True)
+    >>> z = -y * (x1 - x2) + 0.1
+    >>> bool(np.isclose(loss, np.sum(np.maximum(0, z)))), bool(np.allclose(g1, np.where(z >= 0, -y, 0)))
+    (True, True)
+    """
     x1 = asarray(input1, "input1")
     x2 = asarray(input2, "input2")
     y = asarray(target, "target")
@@ -94,14 +361,108 @@ def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean",
 
 def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction="mean", return_grad=False,
                       grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
-    """Multi-class hinge loss, as torch.nn.functional.multi_margin_loss: for scores x (N, C) or
+    r"""Multi-class hinge loss, as torch.nn.functional.multi_margin_loss: for scores x (N, C) or
     (C,) and class targets t, sum over d != t of w[t] max(0, margin - x[t] + x[d])^p / C, p in
     {1, 2}, `weight` (C,) applied as torch's implementation applies it (w[t], outside the
     power); "mean" divides by N.  Targets outside [0, C) are an IndexError.  At
     margin - x[t] + x[d] = 0 the term and its gradient are 0 (torch); a NaN score gives NaN
     (torch skips such terms).  return_hessian=True adds the diagonal of the Hessian: 0 for p=1
     (piecewise linear); for p=2, 2 w[t] / C at each active d (margin - x[t] + x[d] > 0) and
-    their sum at t (like cross_entropy's, the diagonal of a Hessian that is not diagonal)."""
+    their sum at t (like cross_entropy's, the diagonal of a Hessian that is not diagonal).
+
+    Parameters
+    ----------
+    input : array_like
+        Scores x of shape (N, C), or (C,) for one sample: a real numeric (bool, integer or float)
+        array.  Its dtype sets the compute and result dtypes (float32 and float64 kept, float16
+        computed in float32, others in float64).
+    target : array_like of int
+        Class indices t in [0, C), of shape (N,) (0-d for (C,) input).
+    p : {1, 2}, optional
+        The power of the hinge terms (default 1).
+    margin : float, optional
+        The margin (default 1.0); any finite real number.
+    weight : array_like, optional
+        Class weights w of shape (C,) (default None: all 1).
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' divides the sum of the sample losses by
+        N; 'sum' their sum; 'none' no reduction, the (N,) sample losses (a scalar for (C,) input).
+    return_grad : bool, optional
+        Also return the gradient with respect to `input` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `input` (default False); this
+        computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of shape (N,) (a NumPy
+        scalar when that shape is ()).  In the result dtype: input's dtype for float32 and float64,
+        float16 for float16 (computed in float32), float64 for integer, bool and other inputs.
+        Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(input), of `input`'s shape and the result dtype; for 'none'
+        the gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
+        with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `input`, scaled as the gradient is
+        (1 / N for 'mean'), of grad's shape and dtype; hess_out when given.  The result is then
+        (loss, grad, hess) whatever return_grad is, or (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if margin is not a real number (a bool, a string, None, a complex number or an
+        array with elements); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the
+        result dtype; if target does not hold integers.
+    ValueError
+        If an argument cannot be converted to an array; if input is not 1-D or 2-D, or weight is not
+        of shape (C,); if target's shape is not input's without the class axis; if p is not 1 or 2
+        (a bool included); if reduction is not one of 'mean', 'sum' and 'none'; if margin is NaN or
+        infinite; if return_loss=False is passed without return_grad=True or return_hessian=True; if
+        grad_out is given without return_grad=True (or return_hessian=True), hess_out without
+        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
+        overlaps grad_out.
+    IndexError
+        If a target is outside [0, C).
+
+    Notes
+    -----
+    For a sample with scores x, target t, margin m and weight w,
+
+    .. math::
+
+        l = \frac{1}{C} \sum_{d \ne t} w_t \max(0, m - x_t + x_d)^p.
+
+    The gradient is :math:`p \, w_t \max(0, m - x_t + x_d)^{p-1} / C` at each active d
+    (m - x_t + x_d > 0) and minus their sum at t; at m - x_t + x_d = 0 the term and its gradient are 0
+    (torch).  A NaN score gives NaN (torch skips such terms).  The Hessian diagonal is 0 for p = 1 and,
+    for p = 2, 2 w_t / C at each active d and their sum at t.  'mean' scales the gradient and Hessian by
+    1 / N as the loss.
+
+    Examples
+    --------
+    >>> x, t = np.array([[0.1, 0.8, 0.3], [2.0, 0.0, 0.5]]), np.array([1, 0])
+    >>> terms = np.maximum(0, 1.0 - x[np.arange(2), t][:, None] + x)
+    >>> terms[np.arange(2), t] = 0
+    >>> bool(np.isclose(cyloss.multi_margin_loss(x, t), np.mean(terms.sum(axis=1) / 3)))
+    True
+    """
     x, cdt, rdt, ax, c, w = _class_setup(input, -1, weight, "input")
     if x.ndim > 2:
         raise ValueError(f"input must be 1-D (C,) or 2-D (N, C), got shape {x.shape}")
@@ -141,14 +502,99 @@ _INT64_MAX = int(np.iinfo(np.int64).max)
 
 def multilabel_margin_loss(input, target, *, reduction="mean", return_grad=False, grad_out=None, return_hessian=False,
                            hess_out=None, return_loss=True):
-    """Multi-label hinge loss, as torch.nn.functional.multilabel_margin_loss: scores x (N, C) or
+    r"""Multi-label hinge loss, as torch.nn.functional.multilabel_margin_loss: scores x (N, C) or
     (C,), target of the same shape holding each sample's class indices followed by -1 padding
     (entries after the first negative one are ignored, torch's layout); the loss is
     sum over listed targets j and non-target classes i of max(0, 1 - x[t_j] + x[i]) / C.
     Listed indices >= C are an IndexError; "mean" divides by N.  At 1 - x[t_j] + x[i] = 0 the
     term and its gradient are 0 (torch); a NaN score gives NaN (torch skips such terms).  The
     loss is piecewise linear: return_hessian=True adds its Hessian, 0 (also at a NaN score, as
-    l1_loss's)."""
+    l1_loss's).
+
+    Parameters
+    ----------
+    input : array_like
+        Scores x of shape (N, C), or (C,) for one sample: a real numeric (bool, integer or float)
+        array.  Its dtype sets the compute and result dtypes (float32 and float64 kept, float16
+        computed in float32, others in float64).
+    target : array_like of int
+        Of input's shape: each sample's target class indices, then -1 padding (entries after the
+        first negative one are ignored).
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' divides the sum of the sample losses by
+        N; 'sum' their sum; 'none' no reduction, the (N,) sample losses (a scalar for (C,) input).
+    return_grad : bool, optional
+        Also return the gradient with respect to `input` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `input` (default False); this
+        computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of shape (N,) (a NumPy
+        scalar when that shape is ()).  In the result dtype: input's dtype for float32 and float64,
+        float16 for float16 (computed in float32), float64 for integer, bool and other inputs.
+        Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(input), of `input`'s shape and the result dtype; for 'none'
+        the gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
+        with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `input`, scaled as the gradient is
+        (1 / N for 'mean'), of grad's shape and dtype; hess_out when given.  The result is then
+        (loss, grad, hess) whatever return_grad is, or (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
+        dtype; if target does not hold integers.
+    ValueError
+        If an argument cannot be converted to an array; if input is not 1-D or 2-D; if target's
+        shape is not input's; if reduction is not one of 'mean', 'sum' and 'none'; if
+        return_loss=False is passed without return_grad=True or return_hessian=True; if grad_out is
+        given without return_grad=True (or return_hessian=True), hess_out without
+        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
+        overlaps grad_out.
+    IndexError
+        If a listed target index is >= C.
+
+    Notes
+    -----
+    For a sample with scores x and listed targets :math:`t_1, \ldots, t_k` (the set J), the sum runs
+    over the listed targets j and the classes i not in J:
+
+    .. math::
+
+        l = \frac{1}{C} \sum_{j} \sum_{i \notin J} \max(0, 1 - x_{t_j} + x_i),
+
+    with gradient 1 / C at i and -1 / C at t_j for each active term (1 - x_{t_j} + x_i > 0).  The
+    Hessian is 0 everywhere (also at a NaN score, as l1_loss's).
+
+    Examples
+    --------
+    >>> x = np.array([0.1, 0.2, 0.4, 0.8])
+    >>> t = np.array([3, 0, -1, 1])  # targets 3 and 0; entries after the -1 are ignored
+    >>> s = sum(max(0.0, 1 - x[j] + x[i]) for j in (3, 0) for i in (1, 2))
+    >>> bool(np.isclose(cyloss.multilabel_margin_loss(x, t), s / 4))
+    True
+    """
     x = asarray(input, "input")
     if x.ndim not in (1, 2):
         raise ValueError(f"input must be 1-D (C,) or 2-D (N, C), got shape {x.shape}")

@@ -33,7 +33,7 @@ def _as_rows(x, axis, name="x"):
 
 
 def logsumexp_partial(x, axis=-1):
-    """Log-sum-exp statistics of x over `axis`: (m, s), float64 arrays of x's shape without
+    r"""Log-sum-exp statistics of x over `axis`: (m, s), float64 arrays of x's shape without
     `axis`, m = max(x), s = sum(exp(x - m)), so logsumexp(x) = m + log(s).
 
     A row holding a NaN gives (NaN, NaN); one holding +inf (+inf, 1); one of only -inf, or
@@ -42,9 +42,42 @@ def logsumexp_partial(x, axis=-1):
     exactly; float64 rows give s to a few double roundings.  Merge the pairs of pieces of the same
     rows with logsumexp_merge.
 
-    >>> m, s = logsumexp_partial(np.array([[0.0, 1.0], [2.0, -np.inf]]))
-    >>> m, s
-    (array([1., 2.]), array([1.36787944, 1.        ]))
+    Parameters
+    ----------
+    x : array_like
+        Real input (bool, integer or float) with at least one dimension.
+    axis : int, optional
+        The axis to reduce over; default -1 (the last axis).
+
+    Returns
+    -------
+    m : numpy.ndarray
+        max(x) over `axis`, float64, of x's shape without `axis` (0-d for 1-D x).
+    s : numpy.ndarray
+        sum(exp(x - m)) over `axis`, float64, of m's shape.
+
+    Raises
+    ------
+    TypeError
+        If x is not a real numeric array (complex, string, object dtype, a masked array) or
+        axis is not an integer.
+    ValueError
+        If x is 0-d (it needs an axis to reduce).
+    numpy.exceptions.AxisError
+        If axis is out of range for x (a subclass of ValueError and IndexError).
+
+    Notes
+    -----
+    .. math:: m = \max_i x_i, \qquad s = \sum_i e^{x_i - m}, \qquad
+              \mathrm{logsumexp}(x) = m + \log s.
+
+    Examples
+    --------
+    >>> m, s = cyloss.logsumexp_partial(np.array([[0.0, 1.0], [2.0, -np.inf]]))
+    >>> print(m, np.round(s, 6))  # s = exp(-1) + exp(0) = 1.367879...; exp(-inf) = 0
+    [1. 2.] [1.367879 1.      ]
+    >>> np.allclose(m + np.log(s), np.log(np.exp([[0.0, 1.0], [2.0, -np.inf]]).sum(axis=-1)))
+    True
     """
     _, _, xm, shape = _as_rows(x, axis)
     n = xm.shape[0]
@@ -64,15 +97,51 @@ def _merge(ms, ss):
 
 
 def logsumexp_merge(parts, *, return_pair=False):
-    """Merge the (m, s) pairs of logsumexp_partial computed on pieces of the same rows:
+    r"""Merge the (m, s) pairs of logsumexp_partial computed on pieces of the same rows:
     returns logsumexp over the whole rows, float64 (or the merged pair (M, S) with
     return_pair=True, which merges again).  The merge is associative; a NaN in any piece
     gives NaN, a +inf (and no NaN) +inf, pieces of only -inf drop out.
 
+    Parameters
+    ----------
+    parts : sequence of (m, s) pairs
+        One or more pairs of real arrays (or scalars) as returned by logsumexp_partial, or by
+        this function with return_pair=True; all the m and s broadcast to one shape.
+    return_pair : bool, optional
+        Keyword only. Return the merged pair (M, S) instead of the log-sum-exp; default
+        False.
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64
+        M + log(S), the log-sum-exp over the whole rows, float64, of the pairs' broadcast
+        shape (a NumPy scalar when that shape is ()).
+    (M, S) : tuple of numpy.ndarray
+        With return_pair=True: the merged pair, float64 arrays of that shape.
+
+    Raises
+    ------
+    TypeError
+        If parts is not iterable, or one of its entries is not.
+    ValueError
+        If parts is empty, an entry is not a pair, or the m and s are not real arrays that
+        broadcast to one shape.
+
+    Notes
+    -----
+    With :math:`M = \max_k m_k` over the pieces k (a piece whose m equals M contributes its s
+    as is, also for infinite M),
+
+    .. math:: S = \sum_k s_k e^{m_k - M}, \qquad \mathrm{logsumexp} = M + \log S.
+
+    Examples
+    --------
     >>> x = np.array([[0.0, 1.0, 2.0, 3.0]])
-    >>> parts = [logsumexp_partial(x[:, :1]), logsumexp_partial(x[:, 1:])]
-    >>> float(logsumexp_merge(parts)[0]) == float(np.log(np.exp(x).sum()))
+    >>> parts = [cyloss.logsumexp_partial(x[:, :1]), cyloss.logsumexp_partial(x[:, 1:])]
+    >>> bool(np.isclose(cyloss.logsumexp_merge(parts)[0], np.log(np.exp(x).sum())))
     True
+    >>> round(float(cyloss.logsumexp_merge([(0.0, 1.0), (0.0, 1.0)])), 4)  # log(e^0 + e^0) = log(2)
+    0.6931
     """
     try:
         pairs = [tuple(p) for p in parts]
@@ -97,7 +166,7 @@ def logsumexp_merge(parts, *, return_pair=False):
 
 
 def cross_entropy_partial(x_shard, target, class_offset, *, axis=-1, weight=None, sums=True):
-    """The pieces cross-entropy needs from a class shard of the logits: x_shard holds
+    r"""The pieces cross-entropy needs from a class shard of the logits: x_shard holds
     classes [class_offset, class_offset + C_shard) of every row along `axis`; target the
     rows' class indices (x_shard's shape without `axis`; any value, e.g. ignore_index, that
     is not in the shard is "not found"); weight (optional) the shard's slice of the class
@@ -107,10 +176,60 @@ def cross_entropy_partial(x_shard, target, class_offset, *, axis=-1, weight=None
     (sums=False skips it: x_sum is then None).  One pass of the C kernel
     cyl_cross_entropy_partial over the shard.
 
+    Parameters
+    ----------
+    x_shard : array_like
+        Real logits (bool, integer or float) of C_shard classes along `axis`, with at least
+        one dimension.
+    target : array_like
+        Integer class indices of the rows (global indices, of x_shard's shape without
+        `axis`).
+    class_offset : int
+        The global index (>= 0) of the shard's first class.
+    axis : int, optional
+        Keyword only. The class axis of x_shard; default -1 (the last axis).
+    weight : array_like, optional
+        Keyword only. The shard's C_shard class weights, shape (C_shard,); default None
+        (weight 1).
+    sums : bool, optional
+        Keyword only. Compute x_sum; default True.
+
+    Returns
+    -------
+    CrossEntropyPartial
+        A named tuple (m, s, x_target, found, x_sum) of arrays of target's shape: m, s the
+        shard's log-sum-exp pair (float64), x_target the target's logit where found else 0
+        (float64), found (bool) whether the target's class lies in the shard, x_sum the sum
+        over the shard of weight_j * x_j (float64; None with sums=False).
+
+    Raises
+    ------
+    TypeError
+        If x_shard is not a real numeric array (complex, string, object dtype, a masked
+        array), target does not hold integers, class_offset is not an integer (bools
+        included), or axis is not an integer.
+    ValueError
+        If x_shard is 0-d, target's shape is not x_shard's shape without `axis`,
+        class_offset is < 0 or beyond int64, target holds indices beyond the int64 range,
+        or weight is not of shape (C_shard,).
+    numpy.exceptions.AxisError
+        If axis is out of range for x_shard (a subclass of ValueError and IndexError).
+
+    Notes
+    -----
+    Over all shards, with lse the merged log-sum-exp, :math:`x_t` the x_target of the shard
+    where found and C the total number of classes, the unweighted cross-entropy of a row
+    with label smoothing :math:`\varepsilon` is
+
+    .. math:: \ell = (1 - \varepsilon)(\mathrm{lse} - x_t)
+              + \varepsilon \Big(\mathrm{lse} - \frac{1}{C} \sum_{\text{shards}} \mathrm{x\_sum}\Big).
+
+    Examples
+    --------
     >>> x = np.array([[1.0, 2.0, 3.0, 4.0]])
-    >>> a = cross_entropy_partial(x[:, :2], np.array([3]), 0)
-    >>> b = cross_entropy_partial(x[:, 2:], np.array([3]), 2)
-    >>> lse = logsumexp_merge([(a.m, a.s), (b.m, b.s)])
+    >>> a = cyloss.cross_entropy_partial(x[:, :2], np.array([3]), 0)
+    >>> b = cyloss.cross_entropy_partial(x[:, 2:], np.array([3]), 2)
+    >>> lse = cyloss.logsumexp_merge([(a.m, a.s), (b.m, b.s)])
     >>> bool(np.isclose((lse - (a.x_target + b.x_target))[0], -np.log(np.exp(4) / np.exp(x).sum())))
     True
     """

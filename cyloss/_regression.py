@@ -34,26 +34,298 @@ def _regression(kind, param, pred, target, weight, reduction, return_grad, mean_
 
 def mse_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
              return_hessian=False, hess_out=None, return_loss=True):
-    """(pred - target)^2, as torch.nn.functional.mse_loss; `weight` broadcasts to the loss's
-    shape and the weighted "mean" is sum(w * l) / sum(w) (torch's rule for mse_loss)."""
+    r"""(pred - target)^2, as torch.nn.functional.mse_loss; `weight` broadcasts to the loss's
+    shape and the weighted "mean" is sum(w * l) / sum(w) (torch's rule for mse_loss).
+
+    Parameters
+    ----------
+    pred : array_like
+        Predictions: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
+        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
+    target : array_like
+        Targets, broadcast against `pred`.
+    weight : array_like, optional
+        Weights broadcast to the loss's shape (the broadcast shape of `pred` and `target`); None
+        (default) weighs every element 1.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses
+        (sum(w * l) / sum(w) with a weight); 'sum' their sum; 'none' no reduction, the losses in the
+        broadcast shape of `pred` and `target`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `pred` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `pred` (default False); this
+        computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `pred` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: pred's
+        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
+        integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(pred), of `pred`'s shape (summed over the dimensions `pred`
+        is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().  grad_out
+        when given.  The result is (loss, grad), or grad alone with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `pred`, scaled as the gradient is
+        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
+        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
+        (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
+        dtype.
+    ValueError
+        If an argument cannot be converted to an array; if pred, target and weight do not broadcast
+        (weight to the loss's shape); if reduction is not one of 'mean', 'sum' and 'none'; if
+        return_loss=False is passed without return_grad=True or return_hessian=True; if grad_out is
+        given without return_grad=True (or return_hessian=True), hess_out without
+        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
+        overlaps grad_out.
+
+    Notes
+    -----
+    With :math:`d = \mathrm{pred} - \mathrm{target}`, elementwise
+
+    .. math::
+
+        l = d^2, \qquad \frac{\partial l}{\partial \mathrm{pred}} = 2 d, \qquad
+        \frac{\partial^2 l}{\partial \mathrm{pred}^2} = 2.
+
+    With weights, each elementwise loss, gradient and Hessian is multiplied by w.  'mean' divides the
+    sum of the (weighted) losses by sum(w), and the gradient and Hessian by the same; without a weight
+    it divides by the number of elements.  'sum' and 'none' do not scale.  A 'mean' over no elements (or
+    with sum(w) = 0) is NaN, with a zero gradient.
+
+    Examples
+    --------
+    >>> pred, target = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0])
+    >>> d = pred - target
+    >>> loss, grad = cyloss.mse_loss(pred, target, return_grad=True)
+    >>> bool(np.isclose(loss, np.mean(d ** 2))), bool(np.allclose(grad, 2 * d / d.size))
+    (True, True)
+    """
     return _regression(_core.MSE, 0.0, pred, target, weight, reduction, return_grad, True, grad_out, return_hessian,
                        hess_out, return_loss)
 
 
 def l1_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
              return_hessian=False, hess_out=None, return_loss=True):
-    """|pred - target| (gradient sign(d), 0 at d = 0), as torch.nn.functional.l1_loss; `weight`
+    r"""``|pred - target|`` (gradient sign(d), 0 at d = 0), as torch.nn.functional.l1_loss; `weight`
     broadcasts to the loss's shape and the weighted "mean" is sum(w * l) / sum(w) (torch's
-    rule for l1_loss)."""
+    rule for l1_loss).
+
+    Parameters
+    ----------
+    pred : array_like
+        Predictions: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
+        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
+    target : array_like
+        Targets, broadcast against `pred`.
+    weight : array_like, optional
+        Weights broadcast to the loss's shape (the broadcast shape of `pred` and `target`); None
+        (default) weighs every element 1.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses
+        (sum(w * l) / sum(w) with a weight); 'sum' their sum; 'none' no reduction, the losses in the
+        broadcast shape of `pred` and `target`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `pred` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `pred` (default False); this
+        computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `pred` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: pred's
+        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
+        integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(pred), of `pred`'s shape (summed over the dimensions `pred`
+        is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().  grad_out
+        when given.  The result is (loss, grad), or grad alone with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `pred`, scaled as the gradient is
+        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
+        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
+        (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
+        dtype.
+    ValueError
+        If an argument cannot be converted to an array; if pred, target and weight do not broadcast
+        (weight to the loss's shape); if reduction is not one of 'mean', 'sum' and 'none'; if
+        return_loss=False is passed without return_grad=True or return_hessian=True; if grad_out is
+        given without return_grad=True (or return_hessian=True), hess_out without
+        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
+        overlaps grad_out.
+
+    Notes
+    -----
+    With :math:`d = \mathrm{pred} - \mathrm{target}`, elementwise
+
+    .. math::
+
+        l = |d|, \qquad \frac{\partial l}{\partial \mathrm{pred}} = \operatorname{sign}(d)
+        \quad (0 \text{ at } d = 0), \qquad \frac{\partial^2 l}{\partial \mathrm{pred}^2} = 0.
+
+    With weights, each elementwise loss, gradient and Hessian is multiplied by w.  'mean' divides the
+    sum of the (weighted) losses by sum(w), and the gradient and Hessian by the same; without a weight
+    it divides by the number of elements.  'sum' and 'none' do not scale.  A 'mean' over no elements (or
+    with sum(w) = 0) is NaN, with a zero gradient.
+
+    Examples
+    --------
+    >>> pred, target = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0])
+    >>> loss, grad = cyloss.l1_loss(pred, target, reduction="sum", return_grad=True)
+    >>> float(loss), grad.tolist()
+    (1.5, [-1.0, 0.0, 1.0])
+    """
     return _regression(_core.L1, 0.0, pred, target, weight, reduction, return_grad, True, grad_out, return_hessian,
                        hess_out, return_loss)
 
 
 def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None,
                return_hessian=False, hess_out=None, return_loss=True):
-    """0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta), delta > 0, as
+    r"""``0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta)``, delta > 0, as
     torch.nn.functional.huber_loss; `weight` broadcasts to the loss's shape and the weighted
-    "mean" is mean(w * l) = sum(w * l) / size (torch's rule for huber_loss, unlike mse/l1)."""
+    "mean" is mean(w * l) = sum(w * l) / size (torch's rule for huber_loss, unlike mse/l1).
+
+    Parameters
+    ----------
+    pred : array_like
+        Predictions: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
+        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
+    target : array_like
+        Targets, broadcast against `pred`.
+    delta : float, optional
+        The threshold between the quadratic and the linear part, delta > 0 (default 1.0).
+    weight : array_like, optional
+        Weights broadcast to the loss's shape (the broadcast shape of `pred` and `target`); None
+        (default) weighs every element 1.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses
+        (sum(w * l) / size, also with a weight); 'sum' their sum; 'none' no reduction, the losses in
+        the broadcast shape of `pred` and `target`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `pred` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `pred` (default False); this
+        computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `pred` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: pred's
+        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
+        integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(pred), of `pred`'s shape (summed over the dimensions `pred`
+        is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().  grad_out
+        when given.  The result is (loss, grad), or grad alone with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `pred`, scaled as the gradient is
+        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
+        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
+        (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if delta is not a real number (a bool, a string, None, a complex number or an
+        array with elements); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the
+        result dtype.
+    ValueError
+        If an argument cannot be converted to an array; if pred, target and weight do not broadcast
+        (weight to the loss's shape); if delta is not > 0; if reduction is not one of 'mean', 'sum'
+        and 'none'; if delta is NaN or infinite; if return_loss=False is passed without
+        return_grad=True or return_hessian=True; if grad_out is given without return_grad=True (or
+        return_hessian=True), hess_out without return_hessian=True, or an output array has the wrong
+        shape or is read-only; if hess_out overlaps grad_out.
+
+    Notes
+    -----
+    With :math:`d = \mathrm{pred} - \mathrm{target}` and :math:`\delta` = delta, elementwise
+
+    .. math::
+
+        l = \begin{cases} \frac{1}{2} d^2 & |d| < \delta \\
+        \delta (|d| - \frac{1}{2} \delta) & \text{otherwise} \end{cases}, \qquad
+        \frac{\partial l}{\partial \mathrm{pred}} = \begin{cases} d & |d| < \delta \\
+        \delta \operatorname{sign}(d) & \text{otherwise} \end{cases}, \qquad
+        \frac{\partial^2 l}{\partial \mathrm{pred}^2} = [|d| \le \delta].
+
+    At the kink :math:`|d| = \delta` the Hessian is 1 (sklearn's convention), so that huber_loss(delta)
+    equals delta * smooth_l1_loss(beta=delta) for the Hessian too.  For float32 input a delta that is
+    not a normal float32 number (beyond float32's range or below its smallest normal) makes the
+    computation run in float64; the result is still float32.
+
+    With weights, each elementwise loss, gradient and Hessian is multiplied by w.  'mean' divides the
+    sum of the (weighted) losses, the gradient and the Hessian by the number of elements, with or
+    without a weight.  'sum' and 'none' do not scale.  A 'mean' over no elements is NaN, with a zero
+    gradient.
+
+    Examples
+    --------
+    >>> d = np.array([-3.0, 0.5, 2.0])
+    >>> cyloss.huber_loss(d, np.zeros(3), delta=1.0, reduction="none").tolist()
+    [2.5, 0.125, 1.5]
+    """
     dl = check_scalar(delta, "delta")
     if not dl > 0:
         raise ValueError(f"delta must be > 0, got {delta!r}")
@@ -63,10 +335,112 @@ def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return
 
 def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None,
                    return_hessian=False, hess_out=None, return_loss=True):
-    """0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta; beta = 0 is L1, as
+    r"""``0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta``; beta = 0 is L1, as
     torch.nn.functional.smooth_l1_loss.  torch's function takes no weight; here `weight`
     broadcasts to the loss's shape and the weighted "mean" is mean(w * l) = sum(w * l) / size,
-    as huber_loss (so huber_loss(delta) == delta * smooth_l1_loss(beta=delta) with weights too)."""
+    as huber_loss (so huber_loss(delta) == delta * smooth_l1_loss(beta=delta) with weights too).
+
+    Parameters
+    ----------
+    pred : array_like
+        Predictions: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
+        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
+    target : array_like
+        Targets, broadcast against `pred`.
+    beta : float, optional
+        The threshold between the quadratic and the linear part, beta >= 0 (default 1.0); beta = 0
+        is L1.
+    weight : array_like, optional
+        Weights broadcast to the loss's shape (the broadcast shape of `pred` and `target`); None
+        (default) weighs every element 1.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses
+        (sum(w * l) / size, also with a weight); 'sum' their sum; 'none' no reduction, the losses in
+        the broadcast shape of `pred` and `target`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `pred` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `pred` (default False); this
+        computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `pred` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: pred's
+        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
+        integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(pred), of `pred`'s shape (summed over the dimensions `pred`
+        is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().  grad_out
+        when given.  The result is (loss, grad), or grad alone with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `pred`, scaled as the gradient is
+        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
+        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
+        (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if beta is not a real number (a bool, a string, None, a complex number or an
+        array with elements); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the
+        result dtype.
+    ValueError
+        If an argument cannot be converted to an array; if pred, target and weight do not broadcast
+        (weight to the loss's shape); if beta is negative; if reduction is not one of 'mean', 'sum'
+        and 'none'; if beta is NaN or infinite; if return_loss=False is passed without
+        return_grad=True or return_hessian=True; if grad_out is given without return_grad=True (or
+        return_hessian=True), hess_out without return_hessian=True, or an output array has the wrong
+        shape or is read-only; if hess_out overlaps grad_out.
+
+    Notes
+    -----
+    With :math:`d = \mathrm{pred} - \mathrm{target}` and :math:`\beta` = beta, elementwise
+
+    .. math::
+
+        l = \begin{cases} \frac{1}{2} d^2 / \beta & |d| < \beta \\ |d| - \frac{1}{2} \beta & \text{otherwise}
+        \end{cases}, \qquad
+        \frac{\partial l}{\partial \mathrm{pred}} = \begin{cases} d / \beta & |d| < \beta \\
+        \operatorname{sign}(d) & \text{otherwise} \end{cases}, \qquad
+        \frac{\partial^2 l}{\partial \mathrm{pred}^2} = [|d| \le \beta] / \beta.
+
+    At the kink :math:`|d| = \beta` the Hessian is :math:`1 / \beta` (sklearn's convention for Huber).
+    With beta = 0 the loss is :math:`|d|` (the quadratic part is empty), its gradient sign(d) (0 at
+    d = 0) and its Hessian 0.  For float32 input a nonzero beta that is not a normal float32 number
+    (beyond float32's range or below its smallest normal) makes the computation run in float64; the
+    result is still float32.
+
+    With weights, each elementwise loss, gradient and Hessian is multiplied by w.  'mean' divides the
+    sum of the (weighted) losses, the gradient and the Hessian by the number of elements, with or
+    without a weight.  'sum' and 'none' do not scale.  A 'mean' over no elements is NaN, with a zero
+    gradient.
+
+    Examples
+    --------
+    >>> d = np.array([0.2, -1.5, 3.0])
+    >>> s = cyloss.smooth_l1_loss(d, np.zeros(3), beta=2.0, reduction="none")
+    >>> bool(np.allclose(s, np.where(np.abs(d) < 2, 0.25 * d ** 2, np.abs(d) - 1.0)))
+    True
+    >>> bool(np.allclose(cyloss.huber_loss(d, np.zeros(3), delta=2.0, reduction="none"), 2.0 * s))
+    True
+    """
     bt = check_scalar(beta, "beta")
     if not bt >= 0:
         raise ValueError(f"beta must be >= 0, got {beta!r}")
@@ -76,21 +450,210 @@ def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", ret
 
 def log_cosh_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
                   return_hessian=False, hess_out=None, return_loss=True):
-    """log(cosh(d)), d = pred - target, as optax.log_cosh (= |d| + log1p(exp(-2|d|)) - log 2,
+    r"""log(cosh(d)), d = pred - target, as optax.log_cosh (= ``|d| + log1p(exp(-2|d|)) - log 2``,
     accurate for small d and finite for any finite d); gradient tanh(d), Hessian
     1 - tanh(d)^2.  `weight` broadcasts to the loss's shape and the weighted "mean" is
-    sum(w * l) / sum(w), as mse_loss."""
+    sum(w * l) / sum(w), as mse_loss.
+
+    Parameters
+    ----------
+    pred : array_like
+        Predictions: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
+        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
+    target : array_like
+        Targets, broadcast against `pred`.
+    weight : array_like, optional
+        Weights broadcast to the loss's shape (the broadcast shape of `pred` and `target`); None
+        (default) weighs every element 1.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses
+        (sum(w * l) / sum(w) with a weight); 'sum' their sum; 'none' no reduction, the losses in the
+        broadcast shape of `pred` and `target`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `pred` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `pred` (default False); this
+        computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `pred` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: pred's
+        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
+        integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(pred), of `pred`'s shape (summed over the dimensions `pred`
+        is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().  grad_out
+        when given.  The result is (loss, grad), or grad alone with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `pred`, scaled as the gradient is
+        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
+        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
+        (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
+        dtype.
+    ValueError
+        If an argument cannot be converted to an array; if pred, target and weight do not broadcast
+        (weight to the loss's shape); if reduction is not one of 'mean', 'sum' and 'none'; if
+        return_loss=False is passed without return_grad=True or return_hessian=True; if grad_out is
+        given without return_grad=True (or return_hessian=True), hess_out without
+        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
+        overlaps grad_out.
+
+    Notes
+    -----
+    With :math:`d = \mathrm{pred} - \mathrm{target}`, elementwise
+
+    .. math::
+
+        l = \log\cosh d = |d| + \operatorname{log1p}(e^{-2|d|}) - \log 2, \qquad
+        \frac{\partial l}{\partial \mathrm{pred}} = \tanh d, \qquad
+        \frac{\partial^2 l}{\partial \mathrm{pred}^2} = 1 - \tanh^2 d.
+
+    The second form is the one computed: accurate for small d and finite for any finite d.
+
+    With weights, each elementwise loss, gradient and Hessian is multiplied by w.  'mean' divides the
+    sum of the (weighted) losses by sum(w), and the gradient and Hessian by the same; without a weight
+    it divides by the number of elements.  'sum' and 'none' do not scale.  A 'mean' over no elements (or
+    with sum(w) = 0) is NaN, with a zero gradient.
+
+    Examples
+    --------
+    >>> pred, target = np.array([0.5, -2.0, 30.0]), np.zeros(3)
+    >>> loss, grad, hess = cyloss.log_cosh_loss(pred, target, reduction="none", return_hessian=True)
+    >>> bool(np.allclose(loss, np.log(np.cosh(pred)))), bool(np.allclose(grad, np.tanh(pred)))
+    (True, True)
+    >>> bool(np.allclose(hess, 1 - np.tanh(pred) ** 2))
+    True
+    """
     return _regression(_core.LOG_COSH, 0.0, pred, target, weight, reduction, return_grad, True, grad_out,
                        return_hessian, hess_out, return_loss)
 
 
 def pseudo_huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None,
                       return_hessian=False, hess_out=None, return_loss=True):
-    """delta^2 (sqrt(1 + (d / delta)^2) - 1), d = pred - target, delta > 0, as
+    r"""delta^2 (sqrt(1 + (d / delta)^2) - 1), d = pred - target, delta > 0, as
     scipy.special.pseudo_huber(delta, d) (computed without its cancellation for small d and
     without overflow for large d); gradient d / sqrt(1 + (d / delta)^2), Hessian
     (1 + (d / delta)^2)^(-3/2).  `weight` broadcasts to the loss's shape and the weighted
-    "mean" is sum(w * l) / sum(w), as mse_loss."""
+    "mean" is sum(w * l) / sum(w), as mse_loss.
+
+    Parameters
+    ----------
+    pred : array_like
+        Predictions: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
+        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
+    target : array_like
+        Targets, broadcast against `pred`.
+    delta : float, optional
+        The scale of the transition from quadratic to linear, delta > 0 (default 1.0).
+    weight : array_like, optional
+        Weights broadcast to the loss's shape (the broadcast shape of `pred` and `target`); None
+        (default) weighs every element 1.
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses
+        (sum(w * l) / sum(w) with a weight); 'sum' their sum; 'none' no reduction, the losses in the
+        broadcast shape of `pred` and `target`.
+    return_grad : bool, optional
+        Also return the gradient with respect to `pred` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
+        that receives the gradient and is returned as it (written by the kernel directly when it is
+        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
+        through a temporary).  Default None.
+    return_hessian : bool, optional
+        Also return the diagonal of the Hessian with respect to `pred` (default False); this
+        computes the gradient too.
+    hess_out : numpy.ndarray, optional
+        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
+        returned as it; it must not overlap grad_out.  Default None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient (and
+        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
+        return_hessian=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
+        `pred` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: pred's
+        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
+        integer, bool and other inputs.  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: d(loss)/d(pred), of `pred`'s shape (summed over the dimensions `pred`
+        is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().  grad_out
+        when given.  The result is (loss, grad), or grad alone with return_loss=False.
+    hess : numpy.ndarray
+        With return_hessian=True: the diagonal of the Hessian in `pred`, scaled as the gradient is
+        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
+        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
+        (grad, hess) with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if delta is not a real number (a bool, a string, None, a complex number or an
+        array with elements); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the
+        result dtype.
+    ValueError
+        If an argument cannot be converted to an array; if pred, target and weight do not broadcast
+        (weight to the loss's shape); if delta is not > 0; if reduction is not one of 'mean', 'sum'
+        and 'none'; if delta is NaN or infinite; if return_loss=False is passed without
+        return_grad=True or return_hessian=True; if grad_out is given without return_grad=True (or
+        return_hessian=True), hess_out without return_hessian=True, or an output array has the wrong
+        shape or is read-only; if hess_out overlaps grad_out.
+
+    Notes
+    -----
+    With :math:`d = \mathrm{pred} - \mathrm{target}` and :math:`\delta` = delta, elementwise
+
+    .. math::
+
+        l = \delta^2 \left(\sqrt{1 + (d / \delta)^2} - 1\right), \qquad
+        \frac{\partial l}{\partial \mathrm{pred}} = \frac{d}{\sqrt{1 + (d / \delta)^2}}, \qquad
+        \frac{\partial^2 l}{\partial \mathrm{pred}^2} = \left(1 + (d / \delta)^2\right)^{-3/2}.
+
+    The loss is computed without the cancellation of this form for small d and without overflow for
+    large d.  For float32 input a delta that is not a normal float32 number (beyond float32's range or
+    below its smallest normal) makes the computation run in float64; the result is still float32.
+
+    With weights, each elementwise loss, gradient and Hessian is multiplied by w.  'mean' divides the
+    sum of the (weighted) losses by sum(w), and the gradient and Hessian by the same; without a weight
+    it divides by the number of elements.  'sum' and 'none' do not scale.  A 'mean' over no elements (or
+    with sum(w) = 0) is NaN, with a zero gradient.
+
+    Examples
+    --------
+    >>> d, delta = np.array([0.5, -2.0, 4.0]), 2.0
+    >>> loss, grad = cyloss.pseudo_huber_loss(d, 0 * d, delta=delta, reduction="none", return_grad=True)
+    >>> bool(np.allclose(loss, delta ** 2 * (np.sqrt(1 + (d / delta) ** 2) - 1)))
+    True
+    >>> bool(np.allclose(grad, d / np.sqrt(1 + (d / delta) ** 2)))
+    True
+    """
     dl = check_scalar(delta, "delta")
     if not dl > 0:
         raise ValueError(f"delta must be > 0, got {delta!r}")

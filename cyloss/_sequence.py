@@ -36,7 +36,7 @@ def _lengths(a, name, n, unbatched):
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean", zero_infinity=False,
              return_grad=False, grad_out=None, return_loss=True):
-    """Connectionist temporal classification loss, as torch.nn.functional.ctc_loss:
+    r"""Connectionist temporal classification loss, as torch.nn.functional.ctc_loss:
     log_probs (T, N, C) (or (T, C) for one unbatched sequence) holds log-probabilities over C
     classes (class `blank` the blank), targets are padded (N, S) (or (S,) unbatched; entries
     after each target length are ignored) or concatenated 1-D of length sum(target_lengths),
@@ -50,7 +50,98 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     an infinite loss without zero_infinity (torch).  Computed in float64 by a forward-backward
     pass per sample (scaled probabilities, exact log space where they could underflow),
     parallel over the batch.  Labels outside [0, C) are an IndexError and labels equal to
-    blank a ValueError (torch's documentation forbids both; its CPU kernel does not check)."""
+    blank a ValueError (torch's documentation forbids both; its CPU kernel does not check).
+
+    Parameters
+    ----------
+    log_probs : array_like
+        Log-probabilities of shape (T, N, C), or (T, C) for one unbatched sequence: a real numeric
+        (bool, integer or float) array.  Its dtype sets the result dtype (float32 and float64 kept,
+        float16 returned as float16, others as float64); the computation runs in float64.
+    targets : array_like of int
+        Padded (N, S) labels (entries after each target length ignored), or concatenated 1-D of
+        length sum(target_lengths); (S,) (or (1, S)) for unbatched input.  Labels lie in [0, C) and
+        differ from `blank`.
+    input_lengths : array_like of int
+        The number of time steps of each sample, (N,), each in [0, T] (0-d or (1,) unbatched).
+    target_lengths : array_like of int
+        The number of labels of each sample, (N,), each >= 0 (0-d or (1,) unbatched).
+    blank : int, optional
+        The blank class, in [0, C) (default 0).
+    reduction : {'mean', 'sum', 'none'}, optional
+        How the losses are reduced (default 'mean'): 'mean' divides each loss by its target length
+        (at least 1) and averages over the batch; 'sum' their sum; 'none' no reduction, the (N,)
+        sample losses (a 0-d scalar unbatched).
+    zero_infinity : bool, optional
+        Give an infinite loss (no alignment exists) and its gradient as 0 (default False).
+    return_grad : bool, optional
+        Also return the gradient with respect to `log_probs` (default False).
+    grad_out : numpy.ndarray, optional
+        With return_grad=True: an array of the gradient's shape and dtype that receives the gradient
+        and is returned as it (written by the kernel directly when it is C-contiguous, aligned, of
+        the compute dtype and shares no memory with the inputs, else through a temporary).  Default
+        None.
+    return_loss : bool, optional
+        Include the loss in the result (default True).  False returns only the gradient and lets the
+        kernel skip the loss where it can; it needs return_grad=True.
+
+    Returns
+    -------
+    loss : numpy.floating or numpy.ndarray
+        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of shape (N,) (a NumPy
+        scalar when that shape is ()).  In the result dtype: log_probs' dtype for float32 and
+        float64, float16 for float16, float64 for integer, bool and other inputs (computed in
+        float64).  Returned alone by default.
+    grad : numpy.ndarray
+        With return_grad=True: the gradient with respect to `log_probs` as torch's autograd gives
+        it, of log_probs' shape and the result dtype, scaled as the reduction is (by 1 / (N
+        max(target_length, 1)) per sample for 'mean'; for 'none' the gradient of loss.sum());
+        grad_out when given.  The result is (loss, grad), or grad alone with return_loss=False.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
+        string or object dtype) or is a masked array; if reduction is not a string; if a flag
+        (return_grad, return_loss, zero_infinity) is not a bool (``numpy.bool_``, 0 and 1 are
+        accepted); if grad_out is not a numpy.ndarray or its dtype is not the result dtype; if blank
+        is not an integer (a bool included); if targets, input_lengths or target_lengths do not hold
+        integers.
+    ValueError
+        If an argument cannot be converted to an array; if log_probs is not 2-D or 3-D or has no
+        classes; if blank is outside [0, C); if a lengths array has the wrong shape or a negative
+        entry, an input length exceeds T, or an integer array has an entry beyond int64; if targets
+        has the wrong shape or size for the lengths (padded: N rows and target lengths at most S;
+        concatenated: sum(target_lengths) entries; unbatched: at least the target length); if a used
+        label equals blank; if reduction is not one of 'mean', 'sum' and 'none'; if
+        return_loss=False is passed without return_grad=True; if grad_out is given without
+        return_grad=True, or a grad_out array has the wrong shape or is read-only.
+    IndexError
+        If a used label is outside [0, C).
+
+    Notes
+    -----
+    The loss of a sample is
+
+    .. math::
+
+        l = -\log \sum_{\pi \in \mathcal{B}^{-1}(y)} \prod_{t=1}^{T'} p_t(\pi_t),
+
+    the sum over the alignments :math:`\pi` of its T' = input length steps that collapse (merge repeats,
+    then drop blanks) to its labels y, with :math:`p_t = \exp(\mathrm{log\_probs}_t)`.  The gradient is
+    :math:`\exp(\mathrm{log\_probs}) - \mathrm{occupancy}` (torch's kernel: the gradient assuming
+    log_probs = log_softmax(logits)), 0 beyond each input length, NaN rows for an infinite loss without
+    zero_infinity (torch); with zero_infinity=True an infinite loss and its gradient are 0.  A 'mean'
+    over an empty batch is NaN.
+
+    Examples
+    --------
+    >>> p = np.array([[[0.4, 0.6]], [[0.2, 0.8]]])  # (T=2, N=1, C=2), class 0 the blank
+    >>> loss = cyloss.ctc_loss(np.log(p), np.array([[1]]), [2], [1], reduction="sum")
+    >>> # the alignments of the label [1] in 2 steps: (1, 1), (blank, 1), (1, blank)
+    >>> bool(np.isclose(loss, -np.log(0.6 * 0.8 + 0.4 * 0.8 + 0.6 * 0.2)))
+    True
+    """
     lp = asarray(log_probs, "log_probs")
     if lp.ndim not in (2, 3):
         raise ValueError(f"log_probs must be (T, N, C) or (T, C) for one unbatched sequence, got shape {lp.shape}")

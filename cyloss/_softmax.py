@@ -102,12 +102,62 @@ def _fast_axis(axis, x):
 
 
 def softmax(x, axis=-1, *, temperature=1.0, out=None):
-    """softmax(x / temperature) along `axis`: exp(x - max) / sum(exp(x - max)).
+    r"""softmax(x / temperature) along `axis`: exp(x - max) / sum(exp(x - max)).
 
     float32/float64 keep their dtype (float16 computes in float32 and returns float16);
     integers and bools compute in float64. A row containing NaN gives a NaN row; -inf
     entries give probability 0. `out` (same shape and result dtype) receives the
     result and is returned.
+
+    Parameters
+    ----------
+    x : array_like
+        Real input (bool, integer or float; a 0-d input is one row of length 1).
+    axis : int, optional
+        The axis along which the probabilities sum to 1; default -1 (the last axis).
+    temperature : float, optional
+        Keyword only. A finite number > 0 that divides x; default 1.0.
+    out : numpy.ndarray, optional
+        Keyword only. An array of x's shape and the result dtype that receives the
+        result (it may be x itself: in place); default None (a new array).
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The probabilities, of x's shape, in x's dtype for float32 / float64 input, float16 for
+        float16 input, float64 otherwise; `out` itself when given; a NumPy scalar for a 0-d x.
+
+    Raises
+    ------
+    TypeError
+        If x is not a real numeric array (complex, string, object dtype, a masked array), axis
+        is not an integer, temperature is not a real number, or `out` is not a numpy.ndarray
+        or has the wrong dtype.
+    ValueError
+        If temperature is not finite, not > 0, or so small that 1/temperature overflows
+        float64 (<= 2**-1024), or `out` has the wrong shape or is read-only.
+    numpy.exceptions.AxisError
+        If axis is out of range for x (a subclass of ValueError and IndexError).
+
+    Notes
+    -----
+    With :math:`z = x / T` (T the temperature) and :math:`m = \max_j z_j` over the row,
+
+    .. math:: \mathrm{softmax}(x)_i = \frac{e^{z_i - m}}{\sum_j e^{z_j - m}},
+
+    so no exponential overflows. Its Jacobian is
+    :math:`\partial y_i / \partial x_j = y_i (\delta_{ij} - y_j) / T`; softmax_backward
+    computes the vector-Jacobian product (for T = 1).
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    >>> np.allclose(cyloss.softmax(x), np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True))
+    True
+    >>> print(cyloss.softmax(np.array([0.0, 0.0])), cyloss.softmax(np.array([0.0, -np.inf])))
+    [0.5 0.5] [1. 0.]
+    >>> np.allclose(cyloss.softmax(x, temperature=2.0), np.exp(x / 2) / np.exp(x / 2).sum(-1, keepdims=True))
+    True
     """
     if out is None and type(temperature) is float and temperature == 1.0 and _fast_axis(axis, x):
         r = _core.softmax_fast(x, False)
@@ -117,7 +167,59 @@ def softmax(x, axis=-1, *, temperature=1.0, out=None):
 
 
 def log_softmax(x, axis=-1, *, temperature=1.0, out=None):
-    """log(softmax(x / temperature)) along `axis`, computed as (x - max) - log(sum(exp(x - max)))."""
+    r"""log(softmax(x / temperature)) along `axis`, computed as (x - max) - log(sum(exp(x - max))).
+
+    Same dtype rules, NaN and `out` behaviour as softmax (a row containing NaN gives a NaN
+    row; -inf entries give -inf).
+
+    Parameters
+    ----------
+    x : array_like
+        Real input (bool, integer or float; a 0-d input is one row of length 1).
+    axis : int, optional
+        The axis along which the softmax is taken; default -1 (the last axis).
+    temperature : float, optional
+        Keyword only. A finite number > 0 that divides x; default 1.0.
+    out : numpy.ndarray, optional
+        Keyword only. An array of x's shape and the result dtype that receives the
+        result (it may be x itself: in place); default None (a new array).
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The log-probabilities, of x's shape, in x's dtype for float32 / float64 input,
+        float16 for float16 input, float64 otherwise; `out` itself when given; a NumPy
+        scalar for a 0-d x.
+
+    Raises
+    ------
+    TypeError
+        If x is not a real numeric array (complex, string, object dtype, a masked array), axis
+        is not an integer, temperature is not a real number, or `out` is not a numpy.ndarray
+        or has the wrong dtype.
+    ValueError
+        If temperature is not finite, not > 0, or so small that 1/temperature overflows
+        float64 (<= 2**-1024), or `out` has the wrong shape or is read-only.
+    numpy.exceptions.AxisError
+        If axis is out of range for x (a subclass of ValueError and IndexError).
+
+    Notes
+    -----
+    With :math:`z = x / T` (T the temperature) and :math:`m = \max_j z_j` over the row,
+
+    .. math:: \log \mathrm{softmax}(x)_i = (z_i - m) - \log \sum_j e^{z_j - m}.
+
+    Its Jacobian is :math:`\partial y_i / \partial x_j = (\delta_{ij} - e^{y_j}) / T`;
+    log_softmax_backward computes the vector-Jacobian product (for T = 1).
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 5.0]])
+    >>> np.allclose(cyloss.log_softmax(x), x - np.log(np.exp(x).sum(axis=-1, keepdims=True)))
+    True
+    >>> print(np.round(cyloss.log_softmax(np.array([0.0, 0.0])), 4))  # log(1/2) = -0.6931...
+    [-0.6931 -0.6931]
+    """
     if out is None and type(temperature) is float and temperature == 1.0 and _fast_axis(axis, x):
         r = _core.softmax_fast(x, True)
         if r is not None:
@@ -126,9 +228,55 @@ def log_softmax(x, axis=-1, *, temperature=1.0, out=None):
 
 
 def softmin(x, axis=-1, *, temperature=1.0, out=None):
-    """softmax(-x / temperature) along `axis`, as torch.nn.functional.softmin (which also
+    r"""softmax(-x / temperature) along `axis`, as torch.nn.functional.softmin (which also
     negates first): the smallest entries get the largest probabilities.  Same dtype rules,
-    NaN and `out` behaviour as softmax; a row holding -inf gives NaN (it is +inf for softmax)."""
+    NaN and `out` behaviour as softmax; a row holding -inf gives NaN (it is +inf for softmax).
+
+    Parameters
+    ----------
+    x : array_like
+        Real input (bool, integer or float; a 0-d input is one row of length 1).
+    axis : int, optional
+        The axis along which the probabilities sum to 1; default -1 (the last axis).
+    temperature : float, optional
+        Keyword only. A finite number > 0 that divides -x; default 1.0.
+    out : numpy.ndarray, optional
+        Keyword only. An array of x's shape and the result dtype that receives the
+        result; default None (a new array).
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The probabilities, of x's shape, in x's dtype for float32 / float64 input, float16
+        for float16 input, float64 otherwise; `out` itself when given; a NumPy scalar for a
+        0-d x.
+
+    Raises
+    ------
+    TypeError
+        If x is not a real numeric array (complex, string, object dtype, a masked array), axis
+        is not an integer, temperature is not a real number, or `out` is not a numpy.ndarray
+        or has the wrong dtype.
+    ValueError
+        If temperature is not finite, not > 0, or so small that 1/temperature overflows
+        float64 (<= 2**-1024), or `out` has the wrong shape or is read-only.
+    numpy.exceptions.AxisError
+        If axis is out of range for x (a subclass of ValueError and IndexError).
+
+    Notes
+    -----
+    With T the temperature and :math:`m = \max_j (-x_j / T)` over the row,
+
+    .. math:: \mathrm{softmin}(x)_i = \frac{e^{-x_i / T - m}}{\sum_j e^{-x_j / T - m}}.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    >>> np.allclose(cyloss.softmin(x), np.exp(-x) / np.exp(-x).sum(axis=-1, keepdims=True))
+    True
+    >>> print(cyloss.softmin(np.array([0.0, np.inf])))
+    [1. 0.]
+    """
     a = asarray(x, "x")
     neg = a.astype(float_dtypes(a)[1])  # a copy in the result dtype (negation is exact there)
     np.negative(neg, out=neg)
@@ -136,25 +284,166 @@ def softmin(x, axis=-1, *, temperature=1.0, out=None):
 
 
 def softmax_backward(y, grad, axis=-1, *, out=None):
-    """Vector-Jacobian product of softmax: y * (grad - sum(grad * y, axis)), y = softmax(x)."""
+    r"""Vector-Jacobian product of softmax: y * (grad - sum(grad * y, axis)), y = softmax(x).
+
+    Parameters
+    ----------
+    y : array_like
+        The softmax output y = softmax(x, axis) (real numeric).
+    grad : array_like
+        The gradient of a scalar function with respect to y, of y's shape.
+    axis : int, optional
+        The softmax axis; default -1 (the last axis).
+    out : numpy.ndarray, optional
+        Keyword only. An array of y's shape and the result dtype that receives the
+        result; default None (a new array).
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The gradient with respect to x, of y's shape, in y's float dtype (float32 / float64
+        kept, float16 for float16, float64 for other input); `out` itself when given; a
+        NumPy scalar for 0-d input.
+
+    Raises
+    ------
+    TypeError
+        If y or grad is not a real numeric array, axis is not an integer, or `out` is not a
+        numpy.ndarray or has the wrong dtype.
+    ValueError
+        If grad's shape differs from y's, or `out` has the wrong shape or is read-only.
+    numpy.exceptions.AxisError
+        If axis is out of range for y (a subclass of ValueError and IndexError).
+
+    Notes
+    -----
+    With g = grad and sums along `axis`,
+
+    .. math:: \frac{\partial L}{\partial x_i} = \sum_j g_j \frac{\partial y_j}{\partial x_i}
+              = y_i \Big(g_i - \sum_j g_j y_j\Big).
+
+    Examples
+    --------
+    >>> y = cyloss.softmax(np.array([[0.5, -1.0, 2.0]]))
+    >>> g = np.array([[1.0, 0.0, -1.0]])
+    >>> np.allclose(cyloss.softmax_backward(y, g), g @ (np.diag(y[0]) - np.outer(y[0], y[0])))
+    True
+    """
     return _rowwise(lambda m, g, r: _core.softmax_backward(m, g, r, False), (y, grad), ("y", "grad"),
                     axis, out)
 
 
 def log_softmax_backward(log_y, grad, axis=-1, *, out=None):
-    """Vector-Jacobian product of log_softmax: grad - exp(log_y) * sum(grad, axis)."""
+    r"""Vector-Jacobian product of log_softmax: grad - exp(log_y) * sum(grad, axis).
+
+    Parameters
+    ----------
+    log_y : array_like
+        The log_softmax output log_y = log_softmax(x, axis) (real numeric).
+    grad : array_like
+        The gradient of a scalar function with respect to log_y, of log_y's shape.
+    axis : int, optional
+        The log_softmax axis; default -1 (the last axis).
+    out : numpy.ndarray, optional
+        Keyword only. An array of log_y's shape and the result dtype that receives the
+        result; default None (a new array).
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The gradient with respect to x, of log_y's shape, in log_y's float dtype (float32 /
+        float64 kept, float16 for float16, float64 for other input); `out` itself when
+        given; a NumPy scalar for 0-d input.
+
+    Raises
+    ------
+    TypeError
+        If log_y or grad is not a real numeric array, axis is not an integer, or `out` is not
+        a numpy.ndarray or has the wrong dtype.
+    ValueError
+        If grad's shape differs from log_y's, or `out` has the wrong shape or is read-only.
+    numpy.exceptions.AxisError
+        If axis is out of range for log_y (a subclass of ValueError and IndexError).
+
+    Notes
+    -----
+    With g = grad and sums along `axis`,
+
+    .. math:: \frac{\partial L}{\partial x_i} = g_i - e^{\log y_i} \sum_j g_j.
+
+    Examples
+    --------
+    >>> log_y = cyloss.log_softmax(np.array([[0.5, -1.0, 2.0]]))
+    >>> g = np.array([[1.0, 0.0, -1.0]])
+    >>> J = np.eye(3) - np.exp(log_y)  # the Jacobian, J[i, j] = d log_y[i] / d x[j]
+    >>> np.allclose(cyloss.log_softmax_backward(log_y, g), g @ J)
+    True
+    """
     return _rowwise(lambda m, g, r: _core.softmax_backward(m, g, r, True), (log_y, grad),
                     ("log_y", "grad"), axis, out)
 
 
 def logsumexp(x, axis=None, *, b=None, keepdims=False, return_sign=False):
-    """log(sum(b * exp(x))) over `axis` (None: all axes; int or tuple), as
+    r"""log(sum(b * exp(x))) over `axis` (None: all axes; int or tuple), as
     scipy.special.logsumexp for real input.
 
     `b` broadcasts against x; terms with b == 0 are dropped (even where x is inf or
     NaN) and negative b is allowed. With return_sign=True returns (log|s|, sign(s));
     otherwise a negative sum gives NaN. An empty reduction gives -inf. The result
     has x's float dtype; a 0-d result is a NumPy scalar.
+
+    Parameters
+    ----------
+    x : array_like
+        Real input (bool, integer or float).
+    axis : None or int or tuple of ints, optional
+        The axes to reduce over; default None (all axes).
+    b : array_like, optional
+        Keyword only. Real scale factors, broadcastable against x; default None (all 1).
+    keepdims : bool, optional
+        Keyword only. Keep the reduced axes as axes of length 1; default False.
+    return_sign : bool, optional
+        Keyword only. Also return the sign of the sum; default False.
+
+    Returns
+    -------
+    res : numpy.ndarray or numpy scalar
+        log|sum(b * exp(x))| (without return_sign: log(sum(b * exp(x))), NaN where the sum
+        is negative), of the shape of x (broadcast against b) without the reduced axes (with
+        them as length-1 axes for keepdims=True), in x's float dtype (float32 / float64
+        kept, float16 for float16, float64 for other input); a NumPy scalar when 0-d.
+    sign : numpy.ndarray or numpy scalar
+        Only with return_sign=True, as ``(res, sign)``: the sign of the sum (1, -1 or 0), of
+        res's shape and dtype.
+
+    Raises
+    ------
+    TypeError
+        If x or b is not a real numeric array (complex, string, object dtype, a masked
+        array), an axis is not an integer, or keepdims / return_sign is not a bool.
+    ValueError
+        If axis repeats an axis, or b cannot be broadcast against x.
+    numpy.exceptions.AxisError
+        If an axis is out of range for x (a subclass of ValueError and IndexError).
+
+    Notes
+    -----
+    With :math:`m` the maximum of x over the reduced terms (with b != 0),
+
+    .. math:: \mathrm{logsumexp}(x) = m + \log \sum_i b_i e^{x_i - m},
+
+    so no exponential overflows. Its gradient in x is the (b-weighted) softmax,
+    :math:`\partial / \partial x_i = b_i e^{x_i} / \sum_j b_j e^{x_j}`.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0, 0.0], [1.0, 2.0]])
+    >>> np.allclose(cyloss.logsumexp(x, axis=1), np.log(np.exp(x).sum(axis=1)))
+    True
+    >>> round(float(cyloss.logsumexp(np.array([0.0, 0.0]))), 4)  # log(2)
+    0.6931
+    >>> [float(v) for v in cyloss.logsumexp([0.0, 0.0], b=[1.0, -2.0], return_sign=True)]  # log|1 - 2|
+    [0.0, -1.0]
     """
     # Fast path for the common call: over the last axis (or all of a 1-D x), no b, no keepdims,
     # no sign; identity tests keep 0, np.False_ and other spellings on the checked path.

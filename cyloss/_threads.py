@@ -36,19 +36,110 @@ def set_num_threads(n):
     """Threads for large calls in this process: 1..1024, or 0 for the default
     (OMP_NUM_THREADS, else the CPUs available to the process). A thread's own
     ``with cyloss.num_threads(n):`` takes precedence. Small calls always run on the
-    calling thread; results do not depend on the thread count."""
+    calling thread; results do not depend on the thread count.
+
+    Parameters
+    ----------
+    n : int
+        The thread count for large calls, 1 to 1024, or 0 for the default.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    TypeError
+        If n is a bool or not an integer (anything ``operator.index`` refuses).
+    ValueError
+        If n is outside [0, 1024].
+
+    Notes
+    -----
+    A large call uses, first that applies: the calling thread's setting (``with
+    cyloss.num_threads(n):``); the process setting (:func:`set_num_threads`); the default,
+    ``OMP_NUM_THREADS`` if set (its first entry), else the CPUs this process may run on (affinity mask,
+    and a cgroup CPU quota rounded up), capped by a threadpoolctl limit of the calling thread
+    (``threadpoolctl.threadpool_limits(1)``).  The environment, affinity and quota are read once, at
+    import.  A serial build always uses 1 thread.
+
+    Examples
+    --------
+    >>> cyloss.set_num_threads(1)
+    >>> cyloss.get_num_threads()
+    1
+    >>> cyloss.set_num_threads(0)  # back to the default
+    """
     _core.set_num_threads(_count(n, "n"))
 
 
 def get_num_threads():
-    """Threads a large call made from this thread uses (1 in a serial build)."""
+    """Threads a large call made from this thread uses (1 in a serial build).
+
+    Returns
+    -------
+    int
+        The thread count (at least 1) that a large call made now from this thread would use.
+
+    Notes
+    -----
+    A large call uses, first that applies: the calling thread's setting (``with
+    cyloss.num_threads(n):``); the process setting (:func:`set_num_threads`); the default,
+    ``OMP_NUM_THREADS`` if set (its first entry), else the CPUs this process may run on (affinity mask,
+    and a cgroup CPU quota rounded up), capped by a threadpoolctl limit of the calling thread
+    (``threadpoolctl.threadpool_limits(1)``).  The environment, affinity and quota are read once, at
+    import.  A serial build always uses 1 thread.
+
+    Examples
+    --------
+    >>> with cyloss.num_threads(1):
+    ...     print(cyloss.get_num_threads())
+    1
+    >>> cyloss.get_num_threads() >= 1
+    True
+    """
     return _core.get_num_threads()
 
 
 class num_threads:
     """``with cyloss.num_threads(n): ...`` -- calls made by this thread inside the block
     use n threads (0: the process default); other threads are not affected. On exit
-    the thread's previous setting (usually "not set") is restored."""
+    the thread's previous setting (usually "not set") is restored.
+
+    Parameters
+    ----------
+    n : int
+        The thread count inside the block, 1 to 1024, or 0 for the process default (the setting of
+        :func:`set_num_threads`, else the default).
+
+    Raises
+    ------
+    TypeError
+        If n is a bool or not an integer (anything ``operator.index`` refuses).
+    ValueError
+        If n is outside [0, 1024].  Both are raised when the object is created, before the block is
+        entered.
+
+    Notes
+    -----
+    A large call uses, first that applies: the calling thread's setting (``with
+    cyloss.num_threads(n):``); the process setting (:func:`set_num_threads`); the default,
+    ``OMP_NUM_THREADS`` if set (its first entry), else the CPUs this process may run on (affinity mask,
+    and a cgroup CPU quota rounded up), capped by a threadpoolctl limit of the calling thread
+    (``threadpoolctl.threadpool_limits(1)``).  The environment, affinity and quota are read once, at
+    import.  A serial build always uses 1 thread.
+
+    Blocks nest (each thread keeps its own stack of saved settings), and entering returns the
+    ``num_threads`` object.
+
+    Examples
+    --------
+    >>> with cyloss.num_threads(1):
+    ...     loss = cyloss.mse_loss(np.ones(4), np.zeros(4))
+    ...     n = cyloss.get_num_threads()
+    >>> n, float(loss)
+    (1, 1.0)
+    """
 
     def __init__(self, n):
         self._n = _count(n, "n")
@@ -68,7 +159,32 @@ class num_threads:
 # ----------------------------------------------------------------- defaults
 def env_threads(environ=None):
     """OMP_NUM_THREADS as a count (its first entry, as OpenMP reads "4,2"), 0 if unset
-    or not a positive integer (then ignored, as libgomp does)."""
+    or not a positive integer (then ignored, as libgomp does).
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        The environment to read (default None: ``os.environ``).
+
+    Returns
+    -------
+    int
+        The first comma-separated entry of ``OMP_NUM_THREADS`` as an integer, capped at 1024; 0 when
+        the variable is unset, empty, not an integer or not positive.
+
+    Notes
+    -----
+    Malformed values give 0; nothing is raised.  Used once, at import, for the default thread count (see
+    :func:`cyloss.set_num_threads`).
+
+    Examples
+    --------
+    >>> env = cyloss._threads.env_threads
+    >>> [env({"OMP_NUM_THREADS": v}) for v in ("4,2", "8", "-1", "x", "")]
+    [4, 8, 0, 0, 0]
+    >>> env({})
+    0
+    """
     value = (os.environ if environ is None else environ).get("OMP_NUM_THREADS", "")
     first = value.split(",")[0].strip()
     try:
@@ -79,7 +195,23 @@ def env_threads(environ=None):
 
 
 def affinity_cpus():
-    """CPUs in this process's affinity mask (all online CPUs where there is no mask)."""
+    """CPUs in this process's affinity mask (all online CPUs where there is no mask).
+
+    Returns
+    -------
+    int
+        ``len(os.sched_getaffinity(0))``, or ``os.cpu_count()`` where the platform has no affinity
+        mask (or it cannot be read); at least 1.
+
+    Notes
+    -----
+    One of the inputs of :func:`hardware_threads`, the default thread count.
+
+    Examples
+    --------
+    >>> cyloss._threads.affinity_cpus() >= 1
+    True
+    """
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
@@ -123,7 +255,33 @@ def cgroup_cpu_limit(root="/sys/fs/cgroup", proc_cgroup="/proc/self/cgroup"):
     "150000 100000") of the process's cgroup and its ancestors; v1: cpu.cfs_quota_us
     (-1: none) / cpu.cfs_period_us under the cpu controller's mount.  Inside a
     container the process's cgroup is the mount's root, which is looked at too.
-    The smallest quota found applies."""
+    The smallest quota found applies.
+
+    Parameters
+    ----------
+    root : str, optional
+        The cgroup file system's mount point (default "/sys/fs/cgroup").
+    proc_cgroup : str, optional
+        The file listing this process's cgroups (default "/proc/self/cgroup").
+
+    Returns
+    -------
+    float or None
+        The smallest quota / period found, in CPUs (e.g. 1.5), or None when no quota applies or none
+        can be read.
+
+    Notes
+    -----
+    Unreadable or malformed files are skipped; nothing is raised.  cgroup v2 is looked at when
+    /proc/self/cgroup has a unified ("0::/path") entry or root holds cpu.max; cgroup v1 under the first
+    of root/cpu, root/cpu,cpuacct and root/cpuacct,cpu that exists.  Non-positive quotas and periods are
+    ignored.
+
+    Examples
+    --------
+    >>> cyloss._threads.cgroup_cpu_limit("/nonexistent", "/nonexistent") is None
+    True
+    """
     paths = _cgroup_paths(proc_cgroup)
     limits = []
     if "" in paths or os.path.exists(os.path.join(root, "cpu.max")):  # v2
@@ -156,7 +314,31 @@ def cgroup_cpu_limit(root="/sys/fs/cgroup", proc_cgroup="/proc/self/cgroup"):
 
 
 def hardware_threads(root="/sys/fs/cgroup", proc_cgroup="/proc/self/cgroup"):
-    """min(CPUs in the affinity mask, the cgroup quota rounded up), at least 1."""
+    """min(CPUs in the affinity mask, the cgroup quota rounded up), at least 1.
+
+    Parameters
+    ----------
+    root : str, optional
+        The cgroup file system's mount point (default "/sys/fs/cgroup").
+    proc_cgroup : str, optional
+        The file listing this process's cgroups (default "/proc/self/cgroup").
+
+    Returns
+    -------
+    int
+        The number of CPUs this process may use, between 1 and 1024.
+
+    Notes
+    -----
+    :func:`affinity_cpus`, limited to ``ceil(cgroup_cpu_limit(root, proc_cgroup))`` (at least 1) when a
+    quota applies; the default thread count when ``OMP_NUM_THREADS`` is not set.
+
+    Examples
+    --------
+    >>> t = cyloss._threads
+    >>> t.hardware_threads("/nonexistent", "/nonexistent") == min(t.affinity_cpus(), 1024)
+    True
+    """
     n = affinity_cpus()
     quota = cgroup_cpu_limit(root, proc_cgroup)
     if quota is not None:
@@ -165,7 +347,23 @@ def hardware_threads(root="/sys/fs/cgroup", proc_cgroup="/proc/self/cgroup"):
 
 
 def init():
-    """Give the C runtime its defaults (at import) and register with threadpoolctl."""
+    """Give the C runtime its defaults (at import) and register with threadpoolctl.
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    Called once by ``import cyloss``: hands the C runtime :func:`env_threads` and
+    :func:`hardware_threads` as its defaults and, when threadpoolctl (3.3 or later) is installed,
+    registers cyloss's thread pool with it, so that ``threadpoolctl.threadpool_limits(n)`` limits
+    cyloss's threads on the calling thread.  Not meant to be called again.
+
+    Examples
+    --------
+    >>> cyloss._threads.init()  # doctest: +SKIP
+    """
     _core.set_thread_defaults(env_threads(), hardware_threads())
     _register_threadpoolctl()
 

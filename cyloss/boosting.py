@@ -36,21 +36,21 @@ multiclass), with per-sample weights applied (``w`` below: 1 without weights).
   (n, K) in Fortran order, the class-major layout LightGBM stores, so it takes them without
   a copy.
 
-p = softmax or sigmoid of the margin, d = margin - label, m = margin:
+p = softmax or sigmoid of the margin, d = margin - label, m = margin::
 
-=======================  ==================================  =====================================
-XGBoost objective        grad                                hess
-=======================  ==================================  =====================================
-multi:softprob, :softmax w (p - onehot(y))                   max(2 p (1 - p) w, 1e-16)
-binary:logistic          w' (p - y)                          max(p (1 - p), 1e-16) w'
-reg:logistic, binary:logitraw  as binary:logistic
-reg:squarederror         w' d                                w'
-reg:pseudohubererror     w d / s, s = sqrt(1 + (d/slope)^2)  w slope^2 / ((slope^2 + d^2) s)
-count:poisson            w (exp(m) - y)                      w exp(m + max_delta_step)
-reg:gamma                w' (1 - y exp(-m))                  w' y exp(-m)
-reg:tweedie (rho)        w (exp((2-rho) m) - y exp((1-rho) m))  w ((2-rho) exp((2-rho) m) - (1-rho) y exp((1-rho) m))
-reg:absoluteerror        w sign(d)                           w
-=======================  ==================================  =====================================
+    =======================  ==================================  =====================================
+    XGBoost objective        grad                                hess
+    =======================  ==================================  =====================================
+    multi:softprob, :softmax w (p - onehot(y))                   max(2 p (1 - p) w, 1e-16)
+    binary:logistic          w' (p - y)                          max(p (1 - p), 1e-16) w'
+    reg:logistic, binary:logitraw  as binary:logistic
+    reg:squarederror         w' d                                w'
+    reg:pseudohubererror     w d / s, s = sqrt(1 + (d/slope)^2)  w slope^2 / ((slope^2 + d^2) s)
+    count:poisson            w (exp(m) - y)                      w exp(m + max_delta_step)
+    reg:gamma                w' (1 - y exp(-m))                  w' y exp(-m)
+    reg:tweedie (rho)        w (exp((2-rho) m) - y exp((1-rho) m))  w ((2-rho) exp((2-rho) m) - (1-rho) y exp((1-rho) m))
+    reg:absoluteerror        w sign(d)                           w
+    =======================  ==================================  =====================================
 
 w' = w * scale_pos_weight where the label is exactly 1 (XGBoost's RegLossObj applies
 ``scale_pos_weight``, default 1, to squared error, logistic and gamma).  Parameters and
@@ -62,19 +62,21 @@ the built-in ``count:poisson`` would have received it there), ``tweedie_variance
 checked as XGBoost checks them: integers in [0, K) for multiclass, [0, 1] for logistic,
 > 0 for gamma, >= 0 for Poisson and Tweedie.
 
-=======================  ==================================  =====================================
-LightGBM objective       grad                                hess
-=======================  ==================================  =====================================
-multiclass (softmax)     w (p - onehot(int(y)))              w K/(K-1) p (1 - p)
-binary                   w_l w s (p - [y > 0]), p = sigmoid(s m)   w_l w s^2 p (1 - p)
-regression (l2, ...)     w d  (label sqrt-transformed with reg_sqrt)    w (1 without weights)
-regression_l1 (l1, mae)  w sign(d)                           w
-huber                    w clip(d, -alpha, alpha)            w
-poisson                  w (exp(m) - y)                      w exp(m) exp(poisson_max_delta_step)
-gamma                    w (1 - y exp(-m))                   w y exp(-m)
-tweedie (rho)            as XGBoost's reg:tweedie            as XGBoost's reg:tweedie
-quantile                 w (1 - alpha) if m >= y, else -w alpha  w
-=======================  ==================================  =====================================
+::
+
+    =======================  ==================================  =====================================
+    LightGBM objective       grad                                hess
+    =======================  ==================================  =====================================
+    multiclass (softmax)     w (p - onehot(int(y)))              w K/(K-1) p (1 - p)
+    binary                   w_l w s (p - [y > 0]), p = sigmoid(s m)   w_l w s^2 p (1 - p)
+    regression (l2, ...)     w d  (label sqrt-transformed with reg_sqrt)    w (1 without weights)
+    regression_l1 (l1, mae)  w sign(d)                           w
+    huber                    w clip(d, -alpha, alpha)            w
+    poisson                  w (exp(m) - y)                      w exp(m) exp(poisson_max_delta_step)
+    gamma                    w (1 - y exp(-m))                   w y exp(-m)
+    tweedie (rho)            as XGBoost's reg:tweedie            as XGBoost's reg:tweedie
+    quantile                 w (1 - alpha) if m >= y, else -w alpha  w
+    =======================  ==================================  =====================================
 
 s = ``sigmoid`` (1.0, > 0), w_l = the label weight from ``is_unbalance`` (False) or
 ``scale_pos_weight`` (1.0, > 0; not both); ``alpha`` (0.9; > 0, and < 1 for quantile),

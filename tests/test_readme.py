@@ -1,5 +1,6 @@
-"""The README's Python examples run as written (its Cython example is built by
-test_downstream.py from examples/downstream/)."""
+"""The Python examples of the README and of the documentation pages (docs/*.md) run as
+written (the Cython example is built by test_downstream.py from examples/downstream/)."""
+import glob
 import os
 import re
 
@@ -7,13 +8,17 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = os.path.join(ROOT, "README.md")
+PAGES = [README] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
 
 
 def _blocks():
-    if not os.path.isfile(README):
-        return []
-    text = open(README, encoding="utf-8").read()
-    return [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "setup(" not in b]
+    found = []
+    for page in PAGES:
+        if not os.path.isfile(page):
+            continue
+        text = open(page, encoding="utf-8").read()
+        found += [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "setup(" not in b]
+    return found
 
 
 @pytest.mark.skipif(not os.path.isfile(README), reason="not a source checkout")
@@ -33,7 +38,7 @@ def test_readme_example_runs(i, capsys):
     # distributed's nanny sets OMP_NUM_THREADS & co. in this process: restored after
     environ = dict(os.environ)
     try:
-        exec(compile(block, f"README.md block {i}", "exec"), {"__name__": "__main__"})
+        exec(compile(block, f"README/docs block {i}", "exec"), {"__name__": "__main__"})
     finally:
         os.environ.clear()
         os.environ.update(environ)

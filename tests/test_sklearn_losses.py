@@ -1,4 +1,4 @@
-"""The README's table: the cyloss call that reproduces each loss of scikit-learn's private
+"""The table of docs/semantics.md: the cyloss call that reproduces each loss of scikit-learn's private
 sklearn._loss module (loss, gradient and Hessian, with and without sample weights, float32
 and float64), checked against sklearn itself when it is installed, and the y-domain errors.
 """
