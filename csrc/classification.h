@@ -283,9 +283,16 @@ static double CYL_FN(ce_tblock)(const CYL_FN(ce_ctx) *k, ptrdiff_t i0, ptrdiff_t
 #if CYL_CE_RECOMP
             const vT e = CYL_FN(vexpshift)(CYL_FN(vld)(xg + v * VL) - CYL_FN(vperm)(mx, I), (T)1, M, 0, 1);
 #else
+#if defined(__GNUC__) && !defined(__clang__) /* a false positive: every lane is set below */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
             vT e;
             for (int l = 0; l < CYL_VL; l++)
                 e[l] = tb[gix[v * CYL_VL + l]];
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif
             const vT g = e * CYL_FN(vperm)(fv, I);
             CYL_FN(vst)(gg + v * VL, g);

@@ -91,7 +91,7 @@ static inline double CYL_FN(ctc_lse3)(double a, double b, double c)
 
 /* out[s] = lse3(p[s], p[s+o1], sk[s] ? p[s+o2] : -inf) + x[s] for all s (one alpha or beta
  * column; p padded with -inf so that s+o1, s+o2 stay inside). */
-static __attribute__((noinline)) void CYL_FN(ctc_lse_col)(const double *restrict p, ptrdiff_t o1, ptrdiff_t o2,
+static CYL_NOINLINE void CYL_FN(ctc_lse_col)(const double *restrict p, ptrdiff_t o1, ptrdiff_t o2,
                                                           const double *restrict sk, const double *restrict x,
                                                           double *restrict out, ptrdiff_t S)
 {
@@ -138,7 +138,7 @@ static void CYL_FN(ctc_grad_row_ref)(const CYL_FN(ctc_ctx) *k, const T *row, con
  * Rows with a NaN / +inf la+lb, a non-finite M_t or nll, or a huge M_t + nll - lp are done
  * by ctc_grad_row_ref.  Writes *nll_out, and the gradient rows t < tb (times gr) when
  * g != NULL.  buf: nrow*(S+2) + 6*(S+2) + 2*c doubles; lab: S+2. */
-static __attribute__((noinline)) void CYL_FN(ctc_logspace)(const CYL_FN(ctc_ctx) *k, const T *lp, const int64_t *tg,
+static CYL_NOINLINE void CYL_FN(ctc_logspace)(const CYL_FN(ctc_ctx) *k, const T *lp, const int64_t *tg,
                                                            ptrdiff_t tb, ptrdiff_t L, double *buf, ptrdiff_t *lab,
                                                            double *nll_out, T *g, double gr)
 {
@@ -208,7 +208,9 @@ static __attribute__((noinline)) void CYL_FN(ctc_logspace)(const CYL_FN(ctc_ctx)
         T *grow = g + t * k->ldg_t;
         double M = ninf;
         int bad = !nll_ok;
+#if !defined(__clang__) /* clang cannot vectorize a NaN-respecting max (-Wpass-failed) */
 #pragma omp simd reduction(max:M) reduction(|:bad)
+#endif
         for (ptrdiff_t s = 0; s < S; s++) {
             const double v = ca[s] + cb[s];
             ab[s] = v;

@@ -9,6 +9,13 @@
 #include "cyl_math.h"
 #include "cyl_internal.h"
 
+/* the kernels' context structs are initialized leaving their trailing fields (set later) to
+ * the implicit zero: not a missing initializer (-Wextra's -Wmissing-field-initializers) */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#endif
+
 #define T float
 #define S f32
 #define CYL_T_F32 1 /* T-specific constants of the vector row exponential */
@@ -61,3 +68,7 @@ const cyl_kernels CYL_TABLE_NAME_(CYL_ISA) = {
 #undef CYL_ENTRY__
 #undef CYL_TABLE_NAME_
 #undef CYL_TABLE_NAME__
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -29,8 +29,16 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define CYL_INLINE static inline __attribute__((always_inline))
+#define CYL_NOINLINE __attribute__((noinline))
+#define CYL_PRAGMA(x) _Pragma(#x)
+#elif defined(_MSC_VER)
+#define CYL_INLINE static __forceinline
+#define CYL_NOINLINE __declspec(noinline)
+#define CYL_PRAGMA(x) /* MSVC: OpenMP 2.0 has no simd pragma; the loops stay plain C */
 #else
 #define CYL_INLINE static inline
+#define CYL_NOINLINE
+#define CYL_PRAGMA(x)
 #endif
 
 CYL_INLINE uint32_t cyl_f2u(float f) { union { float f; uint32_t u; } v; v.f = f; return v.u; }

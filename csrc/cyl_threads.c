@@ -32,6 +32,9 @@
  *   cgroup CPU quota) (both given by the Python module at import), capped by the
  *   calling thread's threadpoolctl limit.
  */
+#if defined(__STRICT_ANSI__) && !defined(_POSIX_C_SOURCE) && !defined(_WIN32)
+#define _POSIX_C_SOURCE 200809L /* ISO C mode (-std=c11): declare POSIX (posix_memalign) */
+#endif
 #include "cyloss.h"
 #include "cyl_internal.h"
 

@@ -43,7 +43,7 @@
 #define CYL_LANES 16
 /* the elements [J, J + CYL_LANES) of a no-loss loop: stores only, one vector loop */
 #define CYL_GROUP(J, ELEM) \
-    _Pragma("omp simd") \
+    CYL_PRAGMA(omp simd) \
     for (int k_ = 0; k_ < CYL_LANES; k_++) { \
         const ptrdiff_t i = (J) + k_; \
         (void)(ELEM); \
@@ -68,7 +68,7 @@
         lanes_[k_] = 0.0; \
     ptrdiff_t j_ = 0; \
     for (; j_ + CYL_LANES <= (n); j_ += CYL_LANES) { \
-        _Pragma("omp simd") \
+        CYL_PRAGMA(omp simd) \
         for (int k_ = 0; k_ < CYL_LANES; k_++) { \
             const ptrdiff_t i = j_ + k_; \
             lanes_[k_] += (double)(ELEM); \
@@ -186,7 +186,7 @@ static int CYL_FN(ew_run)(CYL_FN(ew_ctx) *k, double cost, cyl_block_fn f, double
 #define CYL_FIRST_BAD(n, x, BAD, out) \
     do { \
         ptrdiff_t nbad_ = 0; \
-        _Pragma("omp simd reduction(+:nbad_)") \
+        CYL_PRAGMA(omp simd reduction(+:nbad_)) \
         for (ptrdiff_t i_ = 0; i_ < (n); i_++) { \
             const T v = (x)[i_]; \
             nbad_ += (BAD); \

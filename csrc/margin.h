@@ -235,7 +235,7 @@ static inline int CYL_FN(mlm_member)(const int64_t *tr, ptrdiff_t nt, ptrdiff_t 
  * Not inlined (GCC and Clang): the block function's frame would hold both variants'
  * spilled accumulators (over the 2 KB that tools/check_stack.py allows) */
 #if defined(__GNUC__) || defined(__clang__)
-__attribute__((noinline))
+CYL_NOINLINE
 #endif
 static void CYL_FN(mlm_pass)(const T *xr, const unsigned char *mask, T xt, T *gr, T gsc, ptrdiff_t c,
                              double *sq_out, double *cnt_out, const int HG)

@@ -543,6 +543,10 @@ CYL_INLINE void CYL_FN(vaccd)(cyl_v4d *s, vT e)
     s[0] += e;
 #endif
 }
+#if defined(__GNUC__) && !defined(__clang__) /* a false positive: every lane is set below */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 CYL_INLINE vT CYL_FN(vcol)(const T *x, ptrdiff_t stride)
 {
     vT v;
@@ -550,12 +554,25 @@ CYL_INLINE vT CYL_FN(vcol)(const T *x, ptrdiff_t stride)
         v[l] = x[l * stride];
     return v;
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 #if !CYL_T_F32
 /* in-place transpose of 4 x 4 doubles */
 typedef int64_t cyl_v4l __attribute__((vector_size(32)));
 CYL_INLINE void cyl_tr4_f64(cyl_v4d *a)
 {
+#if defined(__clang__) /* clang has no __builtin_shuffle: the same shuffles */
+    const cyl_v4d t0 = __builtin_shufflevector(a[0], a[1], 0, 4, 2, 6);
+    const cyl_v4d t1 = __builtin_shufflevector(a[0], a[1], 1, 5, 3, 7);
+    const cyl_v4d t2 = __builtin_shufflevector(a[2], a[3], 0, 4, 2, 6);
+    const cyl_v4d t3 = __builtin_shufflevector(a[2], a[3], 1, 5, 3, 7);
+    a[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+    a[1] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+    a[2] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+    a[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+#else
     const cyl_v4d t0 = __builtin_shuffle(a[0], a[1], (cyl_v4l){0, 4, 2, 6});
     const cyl_v4d t1 = __builtin_shuffle(a[0], a[1], (cyl_v4l){1, 5, 3, 7});
     const cyl_v4d t2 = __builtin_shuffle(a[2], a[3], (cyl_v4l){0, 4, 2, 6});
@@ -564,12 +581,17 @@ CYL_INLINE void cyl_tr4_f64(cyl_v4d *a)
     a[1] = __builtin_shuffle(t1, t3, (cyl_v4l){0, 1, 4, 5});
     a[2] = __builtin_shuffle(t0, t2, (cyl_v4l){2, 3, 6, 7});
     a[3] = __builtin_shuffle(t1, t3, (cyl_v4l){2, 3, 6, 7});
+#endif
 }
 #endif
 
 CYL_INLINE vT CYL_FN(vperm)(vT v, cyl_v8i idx)
 {
+#if defined(__clang__) /* no __builtin_shuffle: vpermps, what GCC emits for it */
+    return (vT)_mm256_permutevar8x32_ps((__m256)v, (__m256i)idx);
+#else
     return (vT)__builtin_shuffle((cyl_v8f)v, idx);
+#endif
 }
 #endif
 #endif /* CYL_VEC */

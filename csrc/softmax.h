@@ -24,7 +24,7 @@
             (y)[j] = (EXPR); \
         _Alignas(64) T b_[16]; \
         for (ptrdiff_t j0_ = j; j0_ + 16 <= (c); j0_ += 16) { \
-            _Pragma("omp simd") \
+            CYL_PRAGMA(omp simd) \
             for (int k_ = 0; k_ < 16; k_++) { \
                 const ptrdiff_t j = j0_ + k_; \
                 b_[k_] = (EXPR); \
@@ -208,7 +208,9 @@ static inline void CYL_FN(logsumexp_row)(const T *xr, const T *br, ptrdiff_t c, 
     } else {
         /* terms with b == 0 are dropped, even when x is inf or NaN (scipy) */
         m = -INFINITY;
+#if !defined(__clang__) /* clang cannot vectorize a NaN-respecting max (-Wpass-failed) */
 #pragma omp simd reduction(max:m)
+#endif
         for (ptrdiff_t j = 0; j < c; j++) {
             T v = br[j] != 0 ? xr[j] : -INFINITY;
             m = v > m ? v : m;
