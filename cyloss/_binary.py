@@ -4,6 +4,7 @@ elementwise, torch.nn.functional semantics; see cyloss._classification for the c
 import numpy as np
 
 from . import _core
+from . import _docs
 from ._validate import (_elementwise, _finish, _flags, _optional_weight, _same_shape, asarray, broadcast_shape,
                         broadcast_to, check_flag, check_reduction, check_scalar, contiguous, direct_out,
                         finish_grad_rows, finish_loss, float_dtypes, position)
@@ -11,6 +12,7 @@ from ._validate import (_elementwise, _finish, _flags, _optional_weight, _same_s
 __all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "kl_div", "sigmoid_focal_loss",
            "multilabel_soft_margin_loss"]
 
+@_docs.fill
 def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None, reduction="mean",
                                      return_grad=False, grad_out=None, return_hessian=False, hess_out=None,
                                      return_loss=True):
@@ -29,9 +31,7 @@ def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=
     pos_weight : array_like, optional
         Keyword only. Real weights of the positive term, broadcastable to the logits' shape
         (usually one per class, (C,)); default None (all 1).
-    reduction : {"mean", "sum", "none"}, optional
-        Keyword only. "mean" averages over all elements, "sum" adds them, "none" returns
-        the elementwise losses; default "mean".
+    %(reduction_binary)s
     return_grad : bool, optional
         Keyword only. Also return the gradient in logits; default False.
     grad_out : numpy.ndarray, optional
@@ -45,9 +45,7 @@ def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=
     hess_out : numpy.ndarray, optional
         Keyword only. With return_hessian=True, an array of the logits' shape and the
         result dtype (separate from grad_out) that receives the Hessian; default None.
-    return_loss : bool, optional
-        Keyword only. Return the loss; False leaves it out of the result (it then needs
-        return_grad=True or return_hessian=True); default True.
+    %(return_loss_kw)s
 
     Returns
     -------
@@ -65,8 +63,7 @@ def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=
         the second derivative of the loss in each element of logits, of
         the logits' shape and the result dtype; `hess_out` itself when given.
 
-    With return_loss=False the loss is left out: ``grad`` alone, or ``(grad, hess)`` with
-    return_hessian=True.
+    %(returns_no_loss)s
 
     Raises
     ------
@@ -117,6 +114,7 @@ def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=
                         extra=(w, pw), return_hessian=return_hessian, hess_out=hess_out, return_loss=return_loss)
 
 
+@_docs.fill
 def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
                          return_hessian=False, hess_out=None, return_loss=True):
     r"""-w [y log p + (1 - y) log(1 - p)] with the logs clamped at -100, as
@@ -130,9 +128,7 @@ def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return
         Real targets y (usually in [0, 1]), of probs' shape.
     weight : array_like, optional
         Keyword only. Real weights w, broadcastable to probs' shape; default None (all 1).
-    reduction : {"mean", "sum", "none"}, optional
-        Keyword only. "mean" averages over all elements, "sum" adds them, "none" returns
-        the elementwise losses; default "mean".
+    %(reduction_binary)s
     return_grad : bool, optional
         Keyword only. Also return the gradient in probs; default False.
     grad_out : numpy.ndarray, optional
@@ -146,9 +142,7 @@ def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return
     hess_out : numpy.ndarray, optional
         Keyword only. With return_hessian=True, an array of probs' shape and the
         result dtype (separate from grad_out) that receives the Hessian; default None.
-    return_loss : bool, optional
-        Keyword only. Return the loss; False leaves it out of the result (it then needs
-        return_grad=True or return_hessian=True); default True.
+    %(return_loss_kw)s
 
     Returns
     -------
@@ -166,8 +160,7 @@ def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return
         the second derivative of the loss in each element of probs, of
         probs' shape and the result dtype; `hess_out` itself when given.
 
-    With return_loss=False the loss is left out: ``grad`` alone, or ``(grad, hess)`` with
-    return_hessian=True.
+    %(returns_no_loss)s
 
     Raises
     ------
@@ -221,6 +214,7 @@ def binary_cross_entropy(probs, target, *, weight=None, reduction="mean", return
         raise ValueError(f"probs{position(i, p.shape)} = {np.asarray(p).ravel()[i]} is outside [0, 1]") from None
 
 
+@_docs.fill
 def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=False, grad_out=None,
            return_hessian=False, hess_out=None, return_loss=True):
     r"""Pointwise target * (log(target) - log_q) (0 log 0 = 0), or exp(target) * (target - log_q)
@@ -253,9 +247,7 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
     hess_out : numpy.ndarray, optional
         Keyword only. With return_hessian=True, an array of log_q's shape and the
         result dtype (separate from grad_out) that receives the Hessian; default None.
-    return_loss : bool, optional
-        Keyword only. Return the loss; False leaves it out of the result (it then needs
-        return_grad=True or return_hessian=True); default True.
+    %(return_loss_kw)s
 
     Returns
     -------
@@ -274,8 +266,7 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
         second derivative of the loss in each element of log_q (all zeros: the loss is linear in
         log_q), of log_q's shape and the result dtype; `hess_out` itself when given.
 
-    With return_loss=False the loss is left out: ``grad`` alone, or ``(grad, hess)`` with
-    return_hessian=True.
+    %(returns_no_loss)s
 
     Raises
     ------
@@ -326,6 +317,7 @@ def kl_div(log_q, target, *, reduction="mean", log_target=False, return_grad=Fal
                         hess_out=hess_out, return_loss=return_loss)
 
 
+@_docs.fill
 def sigmoid_focal_loss(inputs, targets, *, alpha=0.25, gamma=2.0, reduction="none", return_grad=False, grad_out=None,
                        return_hessian=False, hess_out=None, return_loss=True):
     r"""Focal loss a_t (1 - p_t)^gamma BCE(x, t), p = sigmoid(x), p_t = p t + (1 - p)(1 - t),
@@ -364,9 +356,7 @@ def sigmoid_focal_loss(inputs, targets, *, alpha=0.25, gamma=2.0, reduction="non
     hess_out : numpy.ndarray, optional
         Keyword only. With return_hessian=True, an array of inputs' shape and the
         result dtype (separate from grad_out) that receives the Hessian; default None.
-    return_loss : bool, optional
-        Keyword only. Return the loss; False leaves it out of the result (it then needs
-        return_grad=True or return_hessian=True); default True.
+    %(return_loss_kw)s
 
     Returns
     -------
@@ -385,8 +375,7 @@ def sigmoid_focal_loss(inputs, targets, *, alpha=0.25, gamma=2.0, reduction="non
         the second derivative of the loss in each element of inputs, of
         inputs' shape and the result dtype; `hess_out` itself when given.
 
-    With return_loss=False the loss is left out: ``grad`` alone, or ``(grad, hess)`` with
-    return_hessian=True.
+    %(returns_no_loss)s
 
     Raises
     ------
@@ -444,6 +433,7 @@ def sigmoid_focal_loss(inputs, targets, *, alpha=0.25, gamma=2.0, reduction="non
                         return_hessian=return_hessian, hess_out=hess_out, return_loss=return_loss)
 
 
+@_docs.fill
 def multilabel_soft_margin_loss(input, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
                                 return_hessian=False, hess_out=None, return_loss=True):
     r"""The mean over the classes (last axis) of the weighted BCE with logits of each sample, as
@@ -478,9 +468,7 @@ def multilabel_soft_margin_loss(input, target, *, weight=None, reduction="mean",
     hess_out : numpy.ndarray, optional
         Keyword only. With return_hessian=True, an array of input's shape and the
         result dtype (separate from grad_out) that receives the Hessian; default None.
-    return_loss : bool, optional
-        Keyword only. Return the loss; False leaves it out of the result (it then needs
-        return_grad=True or return_hessian=True); default True.
+    %(return_loss_kw)s
 
     Returns
     -------
@@ -498,8 +486,7 @@ def multilabel_soft_margin_loss(input, target, *, weight=None, reduction="mean",
         the second derivative of the loss in each element of input, of
         input's shape and the result dtype; `hess_out` itself when given.
 
-    With return_loss=False the loss is left out: ``grad`` alone, or ``(grad, hess)`` with
-    return_hessian=True.
+    %(returns_no_loss)s
 
     Raises
     ------

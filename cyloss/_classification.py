@@ -17,6 +17,7 @@ import operator
 import numpy as np
 
 from . import _core
+from . import _docs
 from ._validate import (_finish, _finish_grad, _flags, _grad_buffer, _mean_scale, _scalar, asarray, cast_result,
                         check_reduction, check_scalar, contiguous, copy_into, direct_out, float_dtypes, norm_axis,
                         plain, position, rows)
@@ -81,6 +82,7 @@ def _check_ignore_index(ignore_index):
     return ignore
 
 
+@_docs.fill
 def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0, return_grad=False, grad_out=None, return_hessian=False, hess_out=None,
                   return_loss=True):
@@ -106,34 +108,24 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
     axis : int, optional
         Keyword only. The class axis of logits; default -1 (torch's (N, C, d1, ...) layout
         is axis=1).
-    weight : array_like, optional
-        Keyword only. Real per-class weights, a 1-D array of length C (the number of
-        classes); default None (all 1).
-    ignore_index : int, optional
-        Keyword only. Integer targets equal to it contribute nothing (no loss, zero
-        gradient) and are left out of the "mean"; default -100.
-    reduction : {"mean", "sum", "none"}, optional
-        Keyword only. How the per-sample losses are combined; default "mean".
+    %(weight_kw)s
+    %(ignore_index)s
+    %(reduction_kw)s
     label_smoothing : float, optional
         Keyword only. A number in [0, 1]: the target distribution is mixed with the uniform
         one, q = (1 - label_smoothing) q + label_smoothing / C; default 0.0.
-    return_grad : bool, optional
-        Keyword only. Also return the gradient; default False.
+    %(return_grad_kw)s
     grad_out : numpy.ndarray, optional
         Keyword only. With return_grad=True (or return_hessian=True), an array of the logits'
         shape and the result dtype that receives the gradient and is returned as grad; the
         kernel writes straight into it when it can (C-contiguous, aligned, the compute
         dtype, no overlap with what the kernel reads), else through a temporary; default
         None.
-    return_hessian : bool, optional
-        Keyword only. Also return the diagonal of the Hessian (implies the gradient);
-        default False.
+    %(return_hessian_kw)s
     hess_out : numpy.ndarray, optional
         Keyword only. With return_hessian=True, an array of the logits' shape and the result
         dtype (separate from grad_out) that receives the Hessian's diagonal; default None.
-    return_loss : bool, optional
-        Keyword only. Return the loss; False leaves it out of the result (it then needs
-        return_grad=True or return_hessian=True); default True.
+    %(return_loss_kw)s
 
     Returns
     -------
@@ -151,8 +143,7 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
         the Hessian's diagonal, of the logits' shape and the result dtype; `hess_out` itself
         when given.
 
-    With return_loss=False the loss is left out: ``grad`` alone, or ``(grad, hess)`` with
-    return_hessian=True.
+    %(returns_no_loss)s
 
     Raises
     ------
@@ -172,8 +163,7 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
         shape or is read-only, or return_loss=False leaves nothing to return.
     numpy.exceptions.AxisError
         If axis is out of range for logits (a subclass of ValueError and IndexError).
-    IndexError
-        If an integer target is neither a class index in [0, C) nor ignore_index.
+    %(raises_index)s
 
     Notes
     -----
@@ -239,6 +229,7 @@ def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, re
                        ax, c, red, ignore, return_grad, grad_out, return_hessian, hess_out, return_loss=return_loss)
 
 
+@_docs.fill
 def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
              return_grad=False, grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
     r"""Negative log-likelihood -weight[t] * log_probs[t], as torch.nn.functional.nll_loss
@@ -254,31 +245,21 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, redu
     axis : int, optional
         Keyword only. The class axis of log_probs; default -1 (torch's (N, C, d1, ...) layout
         is axis=1).
-    weight : array_like, optional
-        Keyword only. Real per-class weights, a 1-D array of length C (the number of
-        classes); default None (all 1).
-    ignore_index : int, optional
-        Keyword only. Integer targets equal to it contribute nothing (no loss, zero
-        gradient) and are left out of the "mean"; default -100.
-    reduction : {"mean", "sum", "none"}, optional
-        Keyword only. How the per-sample losses are combined; default "mean".
-    return_grad : bool, optional
-        Keyword only. Also return the gradient; default False.
+    %(weight_kw)s
+    %(ignore_index)s
+    %(reduction_kw)s
+    %(return_grad_kw)s
     grad_out : numpy.ndarray, optional
         Keyword only. With return_grad=True (or return_hessian=True), an array of log_probs'
         shape and the result dtype that receives the gradient and is returned as grad; the
         kernel writes straight into it when it can (C-contiguous, aligned, the compute
         dtype, no overlap with what the kernel reads), else through a temporary; default
         None.
-    return_hessian : bool, optional
-        Keyword only. Also return the diagonal of the Hessian (implies the gradient);
-        default False.
+    %(return_hessian_kw)s
     hess_out : numpy.ndarray, optional
         Keyword only. With return_hessian=True, an array of log_probs' shape and the result
         dtype (separate from grad_out) that receives the Hessian's diagonal; default None.
-    return_loss : bool, optional
-        Keyword only. Return the loss; False leaves it out of the result (it then needs
-        return_grad=True or return_hessian=True); default True.
+    %(return_loss_kw)s
 
     Returns
     -------
@@ -296,8 +277,7 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, redu
         the Hessian's diagonal (all zeros), of log_probs' shape and the result dtype; `hess_out` itself
         when given.
 
-    With return_loss=False the loss is left out: ``grad`` alone, or ``(grad, hess)`` with
-    return_hessian=True.
+    %(returns_no_loss)s
 
     Raises
     ------
@@ -316,8 +296,7 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=-100, redu
         is read-only, or return_loss=False leaves nothing to return.
     numpy.exceptions.AxisError
         If axis is out of range for log_probs (a subclass of ValueError and IndexError).
-    IndexError
-        If an integer target is neither a class index in [0, C) nor ignore_index.
+    %(raises_index)s
 
     Notes
     -----

@@ -6,12 +6,14 @@ import math
 import numpy as np
 
 from . import _core
+from . import _docs
 from ._validate import (_flags, asarray, broadcast_shape, check_flag, check_grads_out, check_reduction, check_scalar,
                         contiguous, finish_grads, finish_loss, float_dtypes)
 
 __all__ = ["cosine_embedding_loss", "triplet_margin_loss"]
 
 
+@_docs.fill
 def cosine_embedding_loss(input1, input2, target, *, margin=0.0, eps=1e-12, reduction="mean", return_grad=False,
                           grad_out=None, return_loss=True):
     r"""1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1 (0 for any other
@@ -39,15 +41,12 @@ def cosine_embedding_loss(input1, input2, target, *, margin=0.0, eps=1e-12, redu
     reduction : {'mean', 'sum', 'none'}, optional
         How the losses are reduced (default 'mean'): 'mean' averages the pair losses over N; 'sum'
         their sum; 'none' no reduction, the (N,) pair losses (a scalar for one pair).
-    return_grad : bool, optional
-        Also return the gradients (default False).
+    %(return_grad_pair)s
     grad_out : tuple of numpy.ndarray or None, optional
         With return_grad=True: a tuple of two arrays (or None entries), one per input (`input1`,
         `input2`) in that input's shape and the result dtype, that receive the gradients and are
         returned as them.  The entries must not overlap.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient and lets the
-        kernel skip the loss where it can; it needs return_grad=True.
+    %(return_loss_nohess)s
 
     Returns
     -------
@@ -56,11 +55,7 @@ def cosine_embedding_loss(input1, input2, target, *, margin=0.0, eps=1e-12, redu
         scalar when that shape is ()).  In the result dtype: input1's dtype for float32 and float64,
         float16 for float16 (computed in float32), float64 for integer, bool and other inputs.
         Returned alone by default.
-    grads : tuple of numpy.ndarray
-        With return_grad=True: (d(loss)/d(input1), d(loss)/d(input2)), each of its input's shape
-        (summed over the dimensions that input is broadcast along) and the result dtype; for 'none'
-        the gradients of loss.sum().  The grad_out entries when given.  The result is (loss, grads),
-        or grads alone with return_loss=False.
+    %(returns_grads)s
 
     Raises
     ------
@@ -139,6 +134,7 @@ def cosine_embedding_loss(input1, input2, target, *, margin=0.0, eps=1e-12, redu
     return (loss, grads) if return_loss else grads
 
 
+@_docs.fill
 def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean",
                         return_grad=False, grad_out=None, return_loss=True):
     r"""max(0, margin + d(anchor, positive) - d(anchor, negative)) per row, with torch's
@@ -175,15 +171,12 @@ def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e
     reduction : {'mean', 'sum', 'none'}, optional
         How the losses are reduced (default 'mean'): 'mean' averages the row losses; 'sum' their
         sum; 'none' no reduction, the row losses in the broadcast shape without the last axis.
-    return_grad : bool, optional
-        Also return the gradients (default False).
+    %(return_grad_pair)s
     grad_out : tuple of numpy.ndarray or None, optional
         With return_grad=True: a tuple of three arrays (or None entries), one per input (`anchor`,
         `positive`, `negative`) in that input's shape and the result dtype, that receive the
         gradients and are returned as them.  The entries must not overlap.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient and lets the
-        kernel skip the loss where it can; it needs return_grad=True.
+    %(return_loss_nohess)s
 
     Returns
     -------

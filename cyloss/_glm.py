@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from . import _core
+from . import _docs
 from ._validate import (_elementwise, _optional_weight, asarray, broadcast_shape, check_reduction, check_scalar,
                         float_dtypes, position)
 
@@ -49,6 +50,7 @@ def _glm(kind, param, name, domain, raw_prediction, y, weight, reduction, return
         raise ValueError(f"y{position(i, shape)} = {value} is outside the domain of {name} ({domain})") from None
 
 
+@_docs.fill
 def half_poisson_loss(raw_prediction, y, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
                       return_hessian=False, hess_out=None, return_loss=True):
     r"""exp(r) - y r (sklearn's HalfPoissonLoss, log link, constant terms dropped), y >= 0;
@@ -56,63 +58,26 @@ def half_poisson_loss(raw_prediction, y, *, weight=None, reduction="mean", retur
 
     Parameters
     ----------
-    raw_prediction : array_like
-        Raw predictions r (before the inverse link): a real numeric (bool, integer or float) array.
-        Its dtype sets the compute and result dtypes (float32 and float64 kept, float16 computed in
-        float32, others in float64).
+    %(raw_prediction)s
     y : array_like
         Targets, broadcast against `raw_prediction`; y >= 0.
-    weight : array_like, optional
-        Sample weights broadcast to the loss's shape (the broadcast shape of `raw_prediction` and
-        `y`); None (default) weighs every element 1.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' is sum(w * l) / sum(w) (the plain mean
-        without a weight); 'sum' their sum; 'none' no reduction, the losses in the broadcast shape
-        of `raw_prediction` and `y`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `raw_prediction` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `raw_prediction` (default False);
-        this computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(weight_raw)s
+    %(reduction_raw)s
+    %(return_grad_raw)s
+    %(grad_out)s
+    %(return_hessian_raw)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `raw_prediction` and `y` (a NumPy scalar when that shape is ()).  In the result dtype:
-        raw_prediction's dtype for float32 and float64, float16 for float16 (computed in float32),
-        float64 for integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(raw_prediction), of `raw_prediction`'s shape (summed over
-        the dimensions `raw_prediction` is broadcast along) and the result dtype; for 'none' the
-        gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
-        with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `raw_prediction`, scaled as the
-        gradient is (w * h / sum(w) for 'mean', summed over broadcast dimensions alike), of grad's
-        shape and dtype; hess_out when given.  The result is then (loss, grad, hess) whatever
-        return_grad is, or (grad, hess) with return_loss=False.
+    %(returns_loss_raw)s
+    %(returns_grad_raw)s
+    %(returns_hess_raw)s
 
     Raises
     ------
-    TypeError
-        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
-        string or object dtype) or is a masked array; if reduction is not a string; if a flag
-        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
-        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
-        dtype.
+    %(raises_type)s
     ValueError
         If an argument cannot be converted to an array; if raw_prediction, y and weight do not
         broadcast (weight to the loss's shape); if y is outside the loss's domain, y >= 0 (the
@@ -131,9 +96,7 @@ def half_poisson_loss(raw_prediction, y, *, weight=None, reduction="mean", retur
         l = e^r - y r, \qquad \frac{\partial l}{\partial r} = e^r - y, \qquad
         \frac{\partial^2 l}{\partial r^2} = e^r.
 
-    With weights, each elementwise loss, gradient and Hessian is multiplied by w; 'mean' divides them by
-    sum(w) (sklearn's ``__call__`` with sample_weight), by the number of elements without a weight; a
-    'mean' over no elements (or with sum(w) = 0) is NaN.  NaN is data and propagates.
+    %(notes_weights_raw)s
 
     Examples
     --------
@@ -148,6 +111,7 @@ def half_poisson_loss(raw_prediction, y, *, weight=None, reduction="mean", retur
                 return_grad, grad_out, return_hessian, hess_out, return_loss)
 
 
+@_docs.fill
 def half_gamma_loss(raw_prediction, y, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
                     return_hessian=False, hess_out=None, return_loss=True):
     r"""r + y exp(-r) (sklearn's HalfGammaLoss, log link, constant terms dropped), y > 0;
@@ -155,63 +119,26 @@ def half_gamma_loss(raw_prediction, y, *, weight=None, reduction="mean", return_
 
     Parameters
     ----------
-    raw_prediction : array_like
-        Raw predictions r (before the inverse link): a real numeric (bool, integer or float) array.
-        Its dtype sets the compute and result dtypes (float32 and float64 kept, float16 computed in
-        float32, others in float64).
+    %(raw_prediction)s
     y : array_like
         Targets, broadcast against `raw_prediction`; y > 0.
-    weight : array_like, optional
-        Sample weights broadcast to the loss's shape (the broadcast shape of `raw_prediction` and
-        `y`); None (default) weighs every element 1.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' is sum(w * l) / sum(w) (the plain mean
-        without a weight); 'sum' their sum; 'none' no reduction, the losses in the broadcast shape
-        of `raw_prediction` and `y`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `raw_prediction` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `raw_prediction` (default False);
-        this computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(weight_raw)s
+    %(reduction_raw)s
+    %(return_grad_raw)s
+    %(grad_out)s
+    %(return_hessian_raw)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `raw_prediction` and `y` (a NumPy scalar when that shape is ()).  In the result dtype:
-        raw_prediction's dtype for float32 and float64, float16 for float16 (computed in float32),
-        float64 for integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(raw_prediction), of `raw_prediction`'s shape (summed over
-        the dimensions `raw_prediction` is broadcast along) and the result dtype; for 'none' the
-        gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
-        with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `raw_prediction`, scaled as the
-        gradient is (w * h / sum(w) for 'mean', summed over broadcast dimensions alike), of grad's
-        shape and dtype; hess_out when given.  The result is then (loss, grad, hess) whatever
-        return_grad is, or (grad, hess) with return_loss=False.
+    %(returns_loss_raw)s
+    %(returns_grad_raw)s
+    %(returns_hess_raw)s
 
     Raises
     ------
-    TypeError
-        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
-        string or object dtype) or is a masked array; if reduction is not a string; if a flag
-        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
-        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
-        dtype.
+    %(raises_type)s
     ValueError
         If an argument cannot be converted to an array; if raw_prediction, y and weight do not
         broadcast (weight to the loss's shape); if y is outside the loss's domain, y > 0 (the
@@ -230,9 +157,7 @@ def half_gamma_loss(raw_prediction, y, *, weight=None, reduction="mean", return_
         l = r + y e^{-r}, \qquad \frac{\partial l}{\partial r} = 1 - y e^{-r}, \qquad
         \frac{\partial^2 l}{\partial r^2} = y e^{-r}.
 
-    With weights, each elementwise loss, gradient and Hessian is multiplied by w; 'mean' divides them by
-    sum(w) (sklearn's ``__call__`` with sample_weight), by the number of elements without a weight; a
-    'mean' over no elements (or with sum(w) = 0) is NaN.  NaN is data and propagates.
+    %(notes_weights_raw)s
 
     Examples
     --------
@@ -252,6 +177,7 @@ def _power(power):
     return p
 
 
+@_docs.fill
 def half_tweedie_loss(raw_prediction, y, *, power=1.5, weight=None, reduction="mean", return_grad=False,
                       grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
     r"""exp((2-p) r)/(2-p) - y exp((1-p) r)/(1-p) (sklearn's HalfTweedieLoss, log link, the
@@ -260,75 +186,27 @@ def half_tweedie_loss(raw_prediction, y, *, power=1.5, weight=None, reduction="m
 
     Parameters
     ----------
-    raw_prediction : array_like
-        Raw predictions r (before the inverse link): a real numeric (bool, integer or float) array.
-        Its dtype sets the compute and result dtypes (float32 and float64 kept, float16 computed in
-        float32, others in float64).
-    y : array_like
-        Targets, broadcast against `raw_prediction`; its domain depends on `power`.
-    power : float, optional
-        The Tweedie power p (default 1.5); any finite number.
-    weight : array_like, optional
-        Sample weights broadcast to the loss's shape (the broadcast shape of `raw_prediction` and
-        `y`); None (default) weighs every element 1.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' is sum(w * l) / sum(w) (the plain mean
-        without a weight); 'sum' their sum; 'none' no reduction, the losses in the broadcast shape
-        of `raw_prediction` and `y`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `raw_prediction` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `raw_prediction` (default False);
-        this computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(raw_prediction)s
+    %(y_tweedie)s
+    %(power_tweedie)s
+    %(weight_raw)s
+    %(reduction_raw)s
+    %(return_grad_raw)s
+    %(grad_out)s
+    %(return_hessian_raw)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `raw_prediction` and `y` (a NumPy scalar when that shape is ()).  In the result dtype:
-        raw_prediction's dtype for float32 and float64, float16 for float16 (computed in float32),
-        float64 for integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(raw_prediction), of `raw_prediction`'s shape (summed over
-        the dimensions `raw_prediction` is broadcast along) and the result dtype; for 'none' the
-        gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
-        with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `raw_prediction`, scaled as the
-        gradient is (w * h / sum(w) for 'mean', summed over broadcast dimensions alike), of grad's
-        shape and dtype; hess_out when given.  The result is then (loss, grad, hess) whatever
-        return_grad is, or (grad, hess) with return_loss=False.
+    %(returns_loss_raw)s
+    %(returns_grad_raw)s
+    %(returns_hess_raw)s
 
     Raises
     ------
-    TypeError
-        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
-        string or object dtype) or is a masked array; if reduction is not a string; if a flag
-        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
-        accepted); if power is not a real number (a bool, a string, None, a complex number or an
-        array with elements); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the
-        result dtype.
-    ValueError
-        If an argument cannot be converted to an array; if raw_prediction, y and weight do not
-        broadcast (weight to the loss's shape); if y is outside the loss's domain, y >= 0 for
-        0 < p < 2, y > 0 for p >= 2, any y for p <= 0 (the message names the first offending
-        position); if reduction is not one of 'mean', 'sum' and 'none'; if power is NaN or infinite;
-        if return_loss=False is passed without return_grad=True or return_hessian=True; if grad_out
-        is given without return_grad=True (or return_hessian=True), hess_out without
-        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
-        overlaps grad_out.
+    %(raises_type_power)s
+    %(raises_value_power)s
 
     Notes
     -----
@@ -343,9 +221,7 @@ def half_tweedie_loss(raw_prediction, y, *, power=1.5, weight=None, reduction="m
     At p = 0 the loss is :math:`\frac{1}{2} (e^r - y)^2` (gradient :math:`e^r (e^r - y)`, Hessian
     :math:`e^r (2 e^r - y)`), at p = 1 half_poisson_loss's and at p = 2 half_gamma_loss's.
 
-    With weights, each elementwise loss, gradient and Hessian is multiplied by w; 'mean' divides them by
-    sum(w) (sklearn's ``__call__`` with sample_weight), by the number of elements without a weight; a
-    'mean' over no elements (or with sum(w) = 0) is NaN.  NaN is data and propagates.
+    %(notes_weights_raw)s
 
     Examples
     --------
@@ -359,6 +235,7 @@ def half_tweedie_loss(raw_prediction, y, *, power=1.5, weight=None, reduction="m
                 reduction, return_grad, grad_out, return_hessian, hess_out, return_loss)
 
 
+@_docs.fill
 def half_tweedie_loss_identity(raw_prediction, y, *, power=1.5, weight=None, reduction="mean", return_grad=False,
                                grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
     r"""r^(2-p)/(2-p) - y r^(1-p)/(1-p) + max(y, 0)^(2-p)/((1-p)(2-p)) (sklearn's
@@ -368,75 +245,27 @@ def half_tweedie_loss_identity(raw_prediction, y, *, power=1.5, weight=None, red
 
     Parameters
     ----------
-    raw_prediction : array_like
-        Raw predictions r (before the inverse link): a real numeric (bool, integer or float) array.
-        Its dtype sets the compute and result dtypes (float32 and float64 kept, float16 computed in
-        float32, others in float64).
-    y : array_like
-        Targets, broadcast against `raw_prediction`; its domain depends on `power`.
-    power : float, optional
-        The Tweedie power p (default 1.5); any finite number.
-    weight : array_like, optional
-        Sample weights broadcast to the loss's shape (the broadcast shape of `raw_prediction` and
-        `y`); None (default) weighs every element 1.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' is sum(w * l) / sum(w) (the plain mean
-        without a weight); 'sum' their sum; 'none' no reduction, the losses in the broadcast shape
-        of `raw_prediction` and `y`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `raw_prediction` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `raw_prediction` (default False);
-        this computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(raw_prediction)s
+    %(y_tweedie)s
+    %(power_tweedie)s
+    %(weight_raw)s
+    %(reduction_raw)s
+    %(return_grad_raw)s
+    %(grad_out)s
+    %(return_hessian_raw)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `raw_prediction` and `y` (a NumPy scalar when that shape is ()).  In the result dtype:
-        raw_prediction's dtype for float32 and float64, float16 for float16 (computed in float32),
-        float64 for integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(raw_prediction), of `raw_prediction`'s shape (summed over
-        the dimensions `raw_prediction` is broadcast along) and the result dtype; for 'none' the
-        gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
-        with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `raw_prediction`, scaled as the
-        gradient is (w * h / sum(w) for 'mean', summed over broadcast dimensions alike), of grad's
-        shape and dtype; hess_out when given.  The result is then (loss, grad, hess) whatever
-        return_grad is, or (grad, hess) with return_loss=False.
+    %(returns_loss_raw)s
+    %(returns_grad_raw)s
+    %(returns_hess_raw)s
 
     Raises
     ------
-    TypeError
-        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
-        string or object dtype) or is a masked array; if reduction is not a string; if a flag
-        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
-        accepted); if power is not a real number (a bool, a string, None, a complex number or an
-        array with elements); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the
-        result dtype.
-    ValueError
-        If an argument cannot be converted to an array; if raw_prediction, y and weight do not
-        broadcast (weight to the loss's shape); if y is outside the loss's domain, y >= 0 for
-        0 < p < 2, y > 0 for p >= 2, any y for p <= 0 (the message names the first offending
-        position); if reduction is not one of 'mean', 'sum' and 'none'; if power is NaN or infinite;
-        if return_loss=False is passed without return_grad=True or return_hessian=True; if grad_out
-        is given without return_grad=True (or return_hessian=True), hess_out without
-        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
-        overlaps grad_out.
+    %(raises_type_power)s
+    %(raises_value_power)s
 
     Notes
     -----
@@ -451,9 +280,7 @@ def half_tweedie_loss_identity(raw_prediction, y, *, power=1.5, weight=None, red
     At p = 0 the loss is :math:`\frac{1}{2} (r - y)^2`, at p = 1 :math:`y \log(y / r) + r - y` (r where
     y = 0), at p = 2 :math:`\log(r / y) + y / r - 1`.  Its minimum, at r = y, is 0.
 
-    With weights, each elementwise loss, gradient and Hessian is multiplied by w; 'mean' divides them by
-    sum(w) (sklearn's ``__call__`` with sample_weight), by the number of elements without a weight; a
-    'mean' over no elements (or with sum(w) = 0) is NaN.  NaN is data and propagates.
+    %(notes_weights_raw)s
 
     Examples
     --------
@@ -468,6 +295,7 @@ def half_tweedie_loss_identity(raw_prediction, y, *, power=1.5, weight=None, red
                 y, weight, reduction, return_grad, grad_out, return_hessian, hess_out, return_loss)
 
 
+@_docs.fill
 def pinball_loss(raw_prediction, y, *, quantile=0.5, weight=None, reduction="mean", return_grad=False,
                  grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
     r"""quantile (y - r) if y >= r else (1 - quantile) (r - y) (sklearn's PinballLoss),
@@ -477,56 +305,24 @@ def pinball_loss(raw_prediction, y, *, quantile=0.5, weight=None, reduction="mea
 
     Parameters
     ----------
-    raw_prediction : array_like
-        Raw predictions r (before the inverse link): a real numeric (bool, integer or float) array.
-        Its dtype sets the compute and result dtypes (float32 and float64 kept, float16 computed in
-        float32, others in float64).
+    %(raw_prediction)s
     y : array_like
         Targets, broadcast against `raw_prediction`.
     quantile : float, optional
         The quantile q, 0 < q < 1 (default 0.5).
-    weight : array_like, optional
-        Sample weights broadcast to the loss's shape (the broadcast shape of `raw_prediction` and
-        `y`); None (default) weighs every element 1.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' is sum(w * l) / sum(w) (the plain mean
-        without a weight); 'sum' their sum; 'none' no reduction, the losses in the broadcast shape
-        of `raw_prediction` and `y`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `raw_prediction` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `raw_prediction` (default False);
-        this computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(weight_raw)s
+    %(reduction_raw)s
+    %(return_grad_raw)s
+    %(grad_out)s
+    %(return_hessian_raw)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `raw_prediction` and `y` (a NumPy scalar when that shape is ()).  In the result dtype:
-        raw_prediction's dtype for float32 and float64, float16 for float16 (computed in float32),
-        float64 for integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(raw_prediction), of `raw_prediction`'s shape (summed over
-        the dimensions `raw_prediction` is broadcast along) and the result dtype; for 'none' the
-        gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
-        with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `raw_prediction`, scaled as the
-        gradient is (w * h / sum(w) for 'mean', summed over broadcast dimensions alike), of grad's
-        shape and dtype; hess_out when given.  The result is then (loss, grad, hess) whatever
-        return_grad is, or (grad, hess) with return_loss=False.
+    %(returns_loss_raw)s
+    %(returns_grad_raw)s
+    %(returns_hess_raw)s
 
     Raises
     ------
@@ -555,9 +351,7 @@ def pinball_loss(raw_prediction, y, *, quantile=0.5, weight=None, reduction="mea
         \frac{\partial l}{\partial r} = \begin{cases} -q & y \ge r \\ 1 - q & y < r \end{cases}, \qquad
         \frac{\partial^2 l}{\partial r^2} := 1.
 
-    With weights, each elementwise loss, gradient and Hessian is multiplied by w; 'mean' divides them by
-    sum(w) (sklearn's ``__call__`` with sample_weight), by the number of elements without a weight; a
-    'mean' over no elements (or with sum(w) = 0) is NaN.  NaN is data and propagates.
+    %(notes_weights_raw)s
 
     Examples
     --------
@@ -573,6 +367,7 @@ def pinball_loss(raw_prediction, y, *, quantile=0.5, weight=None, reduction="mea
                 grad_out, return_hessian, hess_out, return_loss)
 
 
+@_docs.fill
 def exponential_loss(raw_prediction, y, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
                      return_hessian=False, hess_out=None, return_loss=True):
     r"""y exp(-r) + (1 - y) exp(r) (sklearn's ExponentialLoss, the AdaBoost loss with y in
@@ -581,63 +376,26 @@ def exponential_loss(raw_prediction, y, *, weight=None, reduction="mean", return
 
     Parameters
     ----------
-    raw_prediction : array_like
-        Raw predictions r (before the inverse link): a real numeric (bool, integer or float) array.
-        Its dtype sets the compute and result dtypes (float32 and float64 kept, float16 computed in
-        float32, others in float64).
+    %(raw_prediction)s
     y : array_like
         Targets, broadcast against `raw_prediction`; 0 <= y <= 1.
-    weight : array_like, optional
-        Sample weights broadcast to the loss's shape (the broadcast shape of `raw_prediction` and
-        `y`); None (default) weighs every element 1.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' is sum(w * l) / sum(w) (the plain mean
-        without a weight); 'sum' their sum; 'none' no reduction, the losses in the broadcast shape
-        of `raw_prediction` and `y`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `raw_prediction` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `raw_prediction` (default False);
-        this computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(weight_raw)s
+    %(reduction_raw)s
+    %(return_grad_raw)s
+    %(grad_out)s
+    %(return_hessian_raw)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `raw_prediction` and `y` (a NumPy scalar when that shape is ()).  In the result dtype:
-        raw_prediction's dtype for float32 and float64, float16 for float16 (computed in float32),
-        float64 for integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(raw_prediction), of `raw_prediction`'s shape (summed over
-        the dimensions `raw_prediction` is broadcast along) and the result dtype; for 'none' the
-        gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
-        with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `raw_prediction`, scaled as the
-        gradient is (w * h / sum(w) for 'mean', summed over broadcast dimensions alike), of grad's
-        shape and dtype; hess_out when given.  The result is then (loss, grad, hess) whatever
-        return_grad is, or (grad, hess) with return_loss=False.
+    %(returns_loss_raw)s
+    %(returns_grad_raw)s
+    %(returns_hess_raw)s
 
     Raises
     ------
-    TypeError
-        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
-        string or object dtype) or is a masked array; if reduction is not a string; if a flag
-        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
-        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
-        dtype.
+    %(raises_type)s
     ValueError
         If an argument cannot be converted to an array; if raw_prediction, y and weight do not
         broadcast (weight to the loss's shape); if y is outside the loss's domain, 0 <= y <= 1 (the
@@ -656,9 +414,7 @@ def exponential_loss(raw_prediction, y, *, weight=None, reduction="mean", return
         l = y e^{-r} + (1 - y) e^r, \qquad \frac{\partial l}{\partial r} = -y e^{-r} + (1 - y) e^r, \qquad
         \frac{\partial^2 l}{\partial r^2} = l.
 
-    With weights, each elementwise loss, gradient and Hessian is multiplied by w; 'mean' divides them by
-    sum(w) (sklearn's ``__call__`` with sample_weight), by the number of elements without a weight; a
-    'mean' over no elements (or with sum(w) = 0) is NaN.  NaN is data and propagates.
+    %(notes_weights_raw)s
 
     Examples
     --------

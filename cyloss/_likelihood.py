@@ -4,6 +4,7 @@ arithmetic does).  See cyloss._classification for the conventions of return_grad
 import numpy as np
 
 from . import _core
+from . import _docs
 from ._validate import (_elementwise, _flags, asarray, broadcast_shape, broadcast_to, check_first_hess_out, check_flag,
                         check_grads_out,
                         check_reduction, check_scalar, contiguous, copy_into, finish_grads, finish_loss, float_dtypes,
@@ -12,6 +13,7 @@ from ._validate import (_elementwise, _flags, asarray, broadcast_shape, broadcas
 __all__ = ["poisson_nll_loss", "gaussian_nll_loss"]
 
 
+@_docs.fill
 def poisson_nll_loss(input, target, *, log_input=True, full=False, eps=1e-8, reduction="mean", return_grad=False,
                      grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
     r"""Poisson negative log-likelihood, as torch.nn.functional.poisson_nll_loss:
@@ -33,44 +35,18 @@ def poisson_nll_loss(input, target, *, log_input=True, full=False, eps=1e-8, red
         Add Stirling's approximation of log(t!) (default False).
     eps : float, optional
         Added to the rate inside the log when log_input=False (default 1e-8); any finite number.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses over the
-        broadcast shape; 'sum' their sum; 'none' no reduction, the losses in the broadcast shape of
-        `input` and `target`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `input` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `input` (default False); this
-        computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(reduction_input)s
+    %(return_grad_input)s
+    %(grad_out)s
+    %(return_hessian_input)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `input` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: input's
-        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
-        integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(input), of `input`'s shape (summed over the dimensions
-        `input` is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().
-        grad_out when given.  The result is (loss, grad), or grad alone with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `input`, scaled as the gradient is
-        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
-        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
-        (grad, hess) with return_loss=False.
+    %(returns_loss_input)s
+    %(returns_grad_input)s
+    %(returns_hess_input)s
 
     Raises
     ------
@@ -148,6 +124,7 @@ def _var_shape(x_shape, v_shape):
                      f"dimension of size 1 (torch's rules)")
 
 
+@_docs.fill
 def gaussian_nll_loss(input, target, var, *, full=False, eps=1e-6, reduction="mean", return_grad=False,
                       grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
     r"""Gaussian negative log-likelihood (log v + (x - t)^2 / v) / 2, v = max(var, eps), as
@@ -177,22 +154,14 @@ def gaussian_nll_loss(input, target, var, *, full=False, eps=1e-6, reduction="me
         How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses over the
         broadcast shape; 'sum' their sum; 'none' no reduction, the losses in the broadcast shape of
         input, target and var.
-    return_grad : bool, optional
-        Also return the gradients (default False).
+    %(return_grad_pair)s
     grad_out : tuple of numpy.ndarray or None, optional
         With return_grad=True (or return_hessian=True): a tuple of two arrays (or None entries), one
         per input (`input`, `var`) in that input's shape and the result dtype, that receive the
         gradients and are returned as them.  The entries must not overlap.  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `input` (default False); this
-        computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(return_hessian_input)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------

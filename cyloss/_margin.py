@@ -6,6 +6,7 @@ cyloss._classification for the conventions of return_grad / grad_out."""
 import numpy as np
 
 from . import _core
+from . import _docs
 from ._classification import _class_setup, _class_targets
 from ._validate import (_elementwise, _finish, _flags, asarray, broadcast_shape, check_first_hess_out, check_grads_out,
                         check_reduction,
@@ -30,6 +31,7 @@ def _margin(kind, margin, x, y, reduction, return_grad, grad_out, return_hessian
                         return_hessian=return_hessian, hess_out=hess_out, return_loss=return_loss)
 
 
+@_docs.fill
 def soft_margin_loss(input, target, *, reduction="mean", return_grad=False, grad_out=None, return_hessian=False,
                      hess_out=None, return_loss=True):
     r"""log(1 + exp(-y x)), y = target (torch expects +-1; any value is used as given), as
@@ -39,59 +41,24 @@ def soft_margin_loss(input, target, *, reduction="mean", return_grad=False, grad
 
     Parameters
     ----------
-    input : array_like
-        Scores x: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
-        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
-    target : array_like
-        Labels y, broadcast against `input` (torch's arithmetic broadcasting); torch expects +1 and
-        -1, any value is used as given.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses over the
-        broadcast shape; 'sum' their sum; 'none' no reduction, the losses in the broadcast shape of
-        `input` and `target`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `input` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `input` (default False); this
-        computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(input)s
+    %(target_input)s
+    %(reduction_input)s
+    %(return_grad_input)s
+    %(grad_out)s
+    %(return_hessian_input)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `input` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: input's
-        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
-        integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(input), of `input`'s shape (summed over the dimensions
-        `input` is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().
-        grad_out when given.  The result is (loss, grad), or grad alone with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `input`, scaled as the gradient is
-        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
-        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
-        (grad, hess) with return_loss=False.
+    %(returns_loss_input)s
+    %(returns_grad_input)s
+    %(returns_hess_input)s
 
     Raises
     ------
-    TypeError
-        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
-        string or object dtype) or is a masked array; if reduction is not a string; if a flag
-        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
-        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
-        dtype.
+    %(raises_type)s
     ValueError
         If an argument cannot be converted to an array; if input and target do not broadcast against
         each other; if reduction is not one of 'mean', 'sum' and 'none'; if return_loss=False is
@@ -126,6 +93,7 @@ def soft_margin_loss(input, target, *, reduction="mean", return_grad=False, grad
                    hess_out, return_loss)
 
 
+@_docs.fill
 def hinge_embedding_loss(input, target, *, margin=1.0, reduction="mean", return_grad=False, grad_out=None,
                          return_hessian=False, hess_out=None, return_loss=True):
     r"""x where y == 1, max(0, margin - x) where y == -1, as torch.nn.functional.hinge_embedding_loss
@@ -135,52 +103,22 @@ def hinge_embedding_loss(input, target, *, margin=1.0, reduction="mean", return_
 
     Parameters
     ----------
-    input : array_like
-        Scores x: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
-        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
-    target : array_like
-        Labels y, broadcast against `input` (torch's arithmetic broadcasting); torch expects +1 and
-        -1, any value is used as given.
+    %(input)s
+    %(target_input)s
     margin : float, optional
         The margin of the y = -1 term (default 1.0); any finite real number.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses over the
-        broadcast shape; 'sum' their sum; 'none' no reduction, the losses in the broadcast shape of
-        `input` and `target`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `input` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `input` (default False); this
-        computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(reduction_input)s
+    %(return_grad_input)s
+    %(grad_out)s
+    %(return_hessian_input)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `input` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: input's
-        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
-        integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(input), of `input`'s shape (summed over the dimensions
-        `input` is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().
-        grad_out when given.  The result is (loss, grad), or grad alone with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `input`, scaled as the gradient is
-        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
-        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
-        (grad, hess) with return_loss=False.
+    %(returns_loss_input)s
+    %(returns_grad_input)s
+    %(returns_hess_input)s
 
     Raises
     ------
@@ -227,6 +165,7 @@ def hinge_embedding_loss(input, target, *, margin=1.0, reduction="mean", return_
                    hess_out, return_loss)
 
 
+@_docs.fill
 def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean", return_grad=False, grad_out=None,
                         return_hessian=False, hess_out=None, return_loss=True):
     r"""max(0, -y (x1 - x2) + margin), as torch.nn.functional.margin_ranking_loss (y expected in
@@ -254,8 +193,7 @@ def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean",
         How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses over the
         broadcast shape; 'sum' their sum; 'none' no reduction, the losses in the broadcast shape of
         the three arrays.
-    return_grad : bool, optional
-        Also return the gradients (default False).
+    %(return_grad_pair)s
     grad_out : tuple of numpy.ndarray or None, optional
         With return_grad=True (or return_hessian=True): a tuple of two arrays (or None entries), one
         per input (`input1`, `input2`) in that input's shape and the result dtype, that receive the
@@ -263,13 +201,8 @@ def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean",
     return_hessian : bool, optional
         Also return the diagonal of the Hessian with respect to `input1` (default False); this
         computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
@@ -278,11 +211,7 @@ def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean",
         the three arrays (a NumPy scalar when that shape is ()).  In the result dtype: input1's
         dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
         integer, bool and other inputs.  Returned alone by default.
-    grads : tuple of numpy.ndarray
-        With return_grad=True: (d(loss)/d(input1), d(loss)/d(input2)), each of its input's shape
-        (summed over the dimensions that input is broadcast along) and the result dtype; for 'none'
-        the gradients of loss.sum().  The grad_out entries when given.  The result is (loss, grads),
-        or grads alone with return_loss=False.
+    %(returns_grads)s
     hess : numpy.ndarray
         With return_hessian=True: the diagonal of the Hessian in `input1`, 0, of input1's shape and
         the result dtype; hess_out when given.  The result is then (loss, grads, hess) whatever
@@ -359,6 +288,7 @@ def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean",
     return (loss, grads) if return_loss else grads
 
 
+@_docs.fill
 def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction="mean", return_grad=False,
                       grad_out=None, return_hessian=False, hess_out=None, return_loss=True):
     r"""Multi-class hinge loss, as torch.nn.functional.multi_margin_loss: for scores x (N, C) or
@@ -372,10 +302,7 @@ def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction=
 
     Parameters
     ----------
-    input : array_like
-        Scores x of shape (N, C), or (C,) for one sample: a real numeric (bool, integer or float)
-        array.  Its dtype sets the compute and result dtypes (float32 and float64 kept, float16
-        computed in float32, others in float64).
+    %(input_nc)s
     target : array_like of int
         Class indices t in [0, C), of shape (N,) (0-d for (C,) input).
     p : {1, 2}, optional
@@ -384,42 +311,18 @@ def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction=
         The margin (default 1.0); any finite real number.
     weight : array_like, optional
         Class weights w of shape (C,) (default None: all 1).
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' divides the sum of the sample losses by
-        N; 'sum' their sum; 'none' no reduction, the (N,) sample losses (a scalar for (C,) input).
-    return_grad : bool, optional
-        Also return the gradient with respect to `input` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `input` (default False); this
-        computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(reduction_nc)s
+    %(return_grad_input)s
+    %(grad_out)s
+    %(return_hessian_input)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of shape (N,) (a NumPy
-        scalar when that shape is ()).  In the result dtype: input's dtype for float32 and float64,
-        float16 for float16 (computed in float32), float64 for integer, bool and other inputs.
-        Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(input), of `input`'s shape and the result dtype; for 'none'
-        the gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
-        with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `input`, scaled as the gradient is
-        (1 / N for 'mean'), of grad's shape and dtype; hess_out when given.  The result is then
-        (loss, grad, hess) whatever return_grad is, or (grad, hess) with return_loss=False.
+    %(returns_loss_nc)s
+    %(returns_grad_nc)s
+    %(returns_hess_nc)s
 
     Raises
     ------
@@ -500,6 +403,7 @@ def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction=
 _INT64_MAX = int(np.iinfo(np.int64).max)
 
 
+@_docs.fill
 def multilabel_margin_loss(input, target, *, reduction="mean", return_grad=False, grad_out=None, return_hessian=False,
                            hess_out=None, return_loss=True):
     r"""Multi-label hinge loss, as torch.nn.functional.multilabel_margin_loss: scores x (N, C) or
@@ -513,49 +417,22 @@ def multilabel_margin_loss(input, target, *, reduction="mean", return_grad=False
 
     Parameters
     ----------
-    input : array_like
-        Scores x of shape (N, C), or (C,) for one sample: a real numeric (bool, integer or float)
-        array.  Its dtype sets the compute and result dtypes (float32 and float64 kept, float16
-        computed in float32, others in float64).
+    %(input_nc)s
     target : array_like of int
         Of input's shape: each sample's target class indices, then -1 padding (entries after the
         first negative one are ignored).
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' divides the sum of the sample losses by
-        N; 'sum' their sum; 'none' no reduction, the (N,) sample losses (a scalar for (C,) input).
-    return_grad : bool, optional
-        Also return the gradient with respect to `input` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `input` (default False); this
-        computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(reduction_nc)s
+    %(return_grad_input)s
+    %(grad_out)s
+    %(return_hessian_input)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of shape (N,) (a NumPy
-        scalar when that shape is ()).  In the result dtype: input's dtype for float32 and float64,
-        float16 for float16 (computed in float32), float64 for integer, bool and other inputs.
-        Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(input), of `input`'s shape and the result dtype; for 'none'
-        the gradient of loss.sum().  grad_out when given.  The result is (loss, grad), or grad alone
-        with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `input`, scaled as the gradient is
-        (1 / N for 'mean'), of grad's shape and dtype; hess_out when given.  The result is then
-        (loss, grad, hess) whatever return_grad is, or (grad, hess) with return_loss=False.
+    %(returns_loss_nc)s
+    %(returns_grad_nc)s
+    %(returns_hess_nc)s
 
     Raises
     ------

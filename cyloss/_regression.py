@@ -4,6 +4,7 @@ loss's shape; see cyloss._classification for the
 conventions.
 """
 from . import _core
+from . import _docs
 from ._validate import (_F32, _F32_MAX, _F32_TINY, _F64, _elementwise, _optional_weight, asarray, broadcast_shape,
                         check_reduction, check_scalar, float_dtypes)
 
@@ -32,6 +33,7 @@ def _regression(kind, param, pred, target, weight, reduction, return_grad, mean_
                         hess_out=hess_out, return_loss=return_loss)
 
 
+@_docs.fill
 def mse_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
              return_hessian=False, hess_out=None, return_loss=True):
     r"""(pred - target)^2, as torch.nn.functional.mse_loss; `weight` broadcasts to the loss's
@@ -39,68 +41,26 @@ def mse_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, 
 
     Parameters
     ----------
-    pred : array_like
-        Predictions: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
-        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
-    target : array_like
-        Targets, broadcast against `pred`.
-    weight : array_like, optional
-        Weights broadcast to the loss's shape (the broadcast shape of `pred` and `target`); None
-        (default) weighs every element 1.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses
-        (sum(w * l) / sum(w) with a weight); 'sum' their sum; 'none' no reduction, the losses in the
-        broadcast shape of `pred` and `target`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `pred` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `pred` (default False); this
-        computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(pred)s
+    %(target_pred)s
+    %(weight_pred)s
+    %(reduction_pred)s
+    %(return_grad_pred)s
+    %(grad_out)s
+    %(return_hessian_pred)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `pred` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: pred's
-        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
-        integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(pred), of `pred`'s shape (summed over the dimensions `pred`
-        is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().  grad_out
-        when given.  The result is (loss, grad), or grad alone with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `pred`, scaled as the gradient is
-        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
-        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
-        (grad, hess) with return_loss=False.
+    %(returns_loss_pred)s
+    %(returns_grad_pred)s
+    %(returns_hess_pred)s
 
     Raises
     ------
-    TypeError
-        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
-        string or object dtype) or is a masked array; if reduction is not a string; if a flag
-        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
-        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
-        dtype.
-    ValueError
-        If an argument cannot be converted to an array; if pred, target and weight do not broadcast
-        (weight to the loss's shape); if reduction is not one of 'mean', 'sum' and 'none'; if
-        return_loss=False is passed without return_grad=True or return_hessian=True; if grad_out is
-        given without return_grad=True (or return_hessian=True), hess_out without
-        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
-        overlaps grad_out.
+    %(raises_type)s
+    %(raises_value_pred)s
 
     Notes
     -----
@@ -111,10 +71,7 @@ def mse_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, 
         l = d^2, \qquad \frac{\partial l}{\partial \mathrm{pred}} = 2 d, \qquad
         \frac{\partial^2 l}{\partial \mathrm{pred}^2} = 2.
 
-    With weights, each elementwise loss, gradient and Hessian is multiplied by w.  'mean' divides the
-    sum of the (weighted) losses by sum(w), and the gradient and Hessian by the same; without a weight
-    it divides by the number of elements.  'sum' and 'none' do not scale.  A 'mean' over no elements (or
-    with sum(w) = 0) is NaN, with a zero gradient.
+    %(notes_weights_pred)s
 
     Examples
     --------
@@ -128,6 +85,7 @@ def mse_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, 
                        hess_out, return_loss)
 
 
+@_docs.fill
 def l1_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
              return_hessian=False, hess_out=None, return_loss=True):
     r"""``|pred - target|`` (gradient sign(d), 0 at d = 0), as torch.nn.functional.l1_loss; `weight`
@@ -136,68 +94,26 @@ def l1_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, g
 
     Parameters
     ----------
-    pred : array_like
-        Predictions: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
-        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
-    target : array_like
-        Targets, broadcast against `pred`.
-    weight : array_like, optional
-        Weights broadcast to the loss's shape (the broadcast shape of `pred` and `target`); None
-        (default) weighs every element 1.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses
-        (sum(w * l) / sum(w) with a weight); 'sum' their sum; 'none' no reduction, the losses in the
-        broadcast shape of `pred` and `target`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `pred` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `pred` (default False); this
-        computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(pred)s
+    %(target_pred)s
+    %(weight_pred)s
+    %(reduction_pred)s
+    %(return_grad_pred)s
+    %(grad_out)s
+    %(return_hessian_pred)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `pred` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: pred's
-        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
-        integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(pred), of `pred`'s shape (summed over the dimensions `pred`
-        is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().  grad_out
-        when given.  The result is (loss, grad), or grad alone with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `pred`, scaled as the gradient is
-        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
-        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
-        (grad, hess) with return_loss=False.
+    %(returns_loss_pred)s
+    %(returns_grad_pred)s
+    %(returns_hess_pred)s
 
     Raises
     ------
-    TypeError
-        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
-        string or object dtype) or is a masked array; if reduction is not a string; if a flag
-        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
-        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
-        dtype.
-    ValueError
-        If an argument cannot be converted to an array; if pred, target and weight do not broadcast
-        (weight to the loss's shape); if reduction is not one of 'mean', 'sum' and 'none'; if
-        return_loss=False is passed without return_grad=True or return_hessian=True; if grad_out is
-        given without return_grad=True (or return_hessian=True), hess_out without
-        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
-        overlaps grad_out.
+    %(raises_type)s
+    %(raises_value_pred)s
 
     Notes
     -----
@@ -208,10 +124,7 @@ def l1_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, g
         l = |d|, \qquad \frac{\partial l}{\partial \mathrm{pred}} = \operatorname{sign}(d)
         \quad (0 \text{ at } d = 0), \qquad \frac{\partial^2 l}{\partial \mathrm{pred}^2} = 0.
 
-    With weights, each elementwise loss, gradient and Hessian is multiplied by w.  'mean' divides the
-    sum of the (weighted) losses by sum(w), and the gradient and Hessian by the same; without a weight
-    it divides by the number of elements.  'sum' and 'none' do not scale.  A 'mean' over no elements (or
-    with sum(w) = 0) is NaN, with a zero gradient.
+    %(notes_weights_pred)s
 
     Examples
     --------
@@ -224,6 +137,7 @@ def l1_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, g
                        hess_out, return_loss)
 
 
+@_docs.fill
 def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None,
                return_hessian=False, hess_out=None, return_loss=True):
     r"""``0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta)``, delta > 0, as
@@ -232,71 +146,28 @@ def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return
 
     Parameters
     ----------
-    pred : array_like
-        Predictions: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
-        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
-    target : array_like
-        Targets, broadcast against `pred`.
+    %(pred)s
+    %(target_pred)s
     delta : float, optional
         The threshold between the quadratic and the linear part, delta > 0 (default 1.0).
-    weight : array_like, optional
-        Weights broadcast to the loss's shape (the broadcast shape of `pred` and `target`); None
-        (default) weighs every element 1.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses
-        (sum(w * l) / size, also with a weight); 'sum' their sum; 'none' no reduction, the losses in
-        the broadcast shape of `pred` and `target`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `pred` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `pred` (default False); this
-        computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(weight_pred)s
+    %(reduction_pred_size)s
+    %(return_grad_pred)s
+    %(grad_out)s
+    %(return_hessian_pred)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `pred` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: pred's
-        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
-        integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(pred), of `pred`'s shape (summed over the dimensions `pred`
-        is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().  grad_out
-        when given.  The result is (loss, grad), or grad alone with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `pred`, scaled as the gradient is
-        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
-        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
-        (grad, hess) with return_loss=False.
+    %(returns_loss_pred)s
+    %(returns_grad_pred)s
+    %(returns_hess_pred)s
 
     Raises
     ------
-    TypeError
-        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
-        string or object dtype) or is a masked array; if reduction is not a string; if a flag
-        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
-        accepted); if delta is not a real number (a bool, a string, None, a complex number or an
-        array with elements); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the
-        result dtype.
-    ValueError
-        If an argument cannot be converted to an array; if pred, target and weight do not broadcast
-        (weight to the loss's shape); if delta is not > 0; if reduction is not one of 'mean', 'sum'
-        and 'none'; if delta is NaN or infinite; if return_loss=False is passed without
-        return_grad=True or return_hessian=True; if grad_out is given without return_grad=True (or
-        return_hessian=True), hess_out without return_hessian=True, or an output array has the wrong
-        shape or is read-only; if hess_out overlaps grad_out.
+    %(raises_type_delta)s
+    %(raises_value_delta)s
 
     Notes
     -----
@@ -315,10 +186,7 @@ def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return
     not a normal float32 number (beyond float32's range or below its smallest normal) makes the
     computation run in float64; the result is still float32.
 
-    With weights, each elementwise loss, gradient and Hessian is multiplied by w.  'mean' divides the
-    sum of the (weighted) losses, the gradient and the Hessian by the number of elements, with or
-    without a weight.  'sum' and 'none' do not scale.  A 'mean' over no elements is NaN, with a zero
-    gradient.
+    %(notes_weights_size)s
 
     Examples
     --------
@@ -333,6 +201,7 @@ def huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return
                        hess_out, return_loss)
 
 
+@_docs.fill
 def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None,
                    return_hessian=False, hess_out=None, return_loss=True):
     r"""``0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta``; beta = 0 is L1, as
@@ -342,55 +211,24 @@ def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", ret
 
     Parameters
     ----------
-    pred : array_like
-        Predictions: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
-        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
-    target : array_like
-        Targets, broadcast against `pred`.
+    %(pred)s
+    %(target_pred)s
     beta : float, optional
         The threshold between the quadratic and the linear part, beta >= 0 (default 1.0); beta = 0
         is L1.
-    weight : array_like, optional
-        Weights broadcast to the loss's shape (the broadcast shape of `pred` and `target`); None
-        (default) weighs every element 1.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses
-        (sum(w * l) / size, also with a weight); 'sum' their sum; 'none' no reduction, the losses in
-        the broadcast shape of `pred` and `target`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `pred` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `pred` (default False); this
-        computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(weight_pred)s
+    %(reduction_pred_size)s
+    %(return_grad_pred)s
+    %(grad_out)s
+    %(return_hessian_pred)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `pred` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: pred's
-        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
-        integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(pred), of `pred`'s shape (summed over the dimensions `pred`
-        is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().  grad_out
-        when given.  The result is (loss, grad), or grad alone with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `pred`, scaled as the gradient is
-        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
-        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
-        (grad, hess) with return_loss=False.
+    %(returns_loss_pred)s
+    %(returns_grad_pred)s
+    %(returns_hess_pred)s
 
     Raises
     ------
@@ -427,10 +265,7 @@ def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", ret
     (beyond float32's range or below its smallest normal) makes the computation run in float64; the
     result is still float32.
 
-    With weights, each elementwise loss, gradient and Hessian is multiplied by w.  'mean' divides the
-    sum of the (weighted) losses, the gradient and the Hessian by the number of elements, with or
-    without a weight.  'sum' and 'none' do not scale.  A 'mean' over no elements is NaN, with a zero
-    gradient.
+    %(notes_weights_size)s
 
     Examples
     --------
@@ -448,6 +283,7 @@ def smooth_l1_loss(pred, target, *, beta=1.0, weight=None, reduction="mean", ret
                        return_hessian, hess_out, return_loss)
 
 
+@_docs.fill
 def log_cosh_loss(pred, target, *, weight=None, reduction="mean", return_grad=False, grad_out=None,
                   return_hessian=False, hess_out=None, return_loss=True):
     r"""log(cosh(d)), d = pred - target, as optax.log_cosh (= ``|d| + log1p(exp(-2|d|)) - log 2``,
@@ -457,68 +293,26 @@ def log_cosh_loss(pred, target, *, weight=None, reduction="mean", return_grad=Fa
 
     Parameters
     ----------
-    pred : array_like
-        Predictions: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
-        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
-    target : array_like
-        Targets, broadcast against `pred`.
-    weight : array_like, optional
-        Weights broadcast to the loss's shape (the broadcast shape of `pred` and `target`); None
-        (default) weighs every element 1.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses
-        (sum(w * l) / sum(w) with a weight); 'sum' their sum; 'none' no reduction, the losses in the
-        broadcast shape of `pred` and `target`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `pred` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `pred` (default False); this
-        computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(pred)s
+    %(target_pred)s
+    %(weight_pred)s
+    %(reduction_pred)s
+    %(return_grad_pred)s
+    %(grad_out)s
+    %(return_hessian_pred)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `pred` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: pred's
-        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
-        integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(pred), of `pred`'s shape (summed over the dimensions `pred`
-        is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().  grad_out
-        when given.  The result is (loss, grad), or grad alone with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `pred`, scaled as the gradient is
-        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
-        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
-        (grad, hess) with return_loss=False.
+    %(returns_loss_pred)s
+    %(returns_grad_pred)s
+    %(returns_hess_pred)s
 
     Raises
     ------
-    TypeError
-        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
-        string or object dtype) or is a masked array; if reduction is not a string; if a flag
-        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
-        accepted); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the result
-        dtype.
-    ValueError
-        If an argument cannot be converted to an array; if pred, target and weight do not broadcast
-        (weight to the loss's shape); if reduction is not one of 'mean', 'sum' and 'none'; if
-        return_loss=False is passed without return_grad=True or return_hessian=True; if grad_out is
-        given without return_grad=True (or return_hessian=True), hess_out without
-        return_hessian=True, or an output array has the wrong shape or is read-only; if hess_out
-        overlaps grad_out.
+    %(raises_type)s
+    %(raises_value_pred)s
 
     Notes
     -----
@@ -532,10 +326,7 @@ def log_cosh_loss(pred, target, *, weight=None, reduction="mean", return_grad=Fa
 
     The second form is the one computed: accurate for small d and finite for any finite d.
 
-    With weights, each elementwise loss, gradient and Hessian is multiplied by w.  'mean' divides the
-    sum of the (weighted) losses by sum(w), and the gradient and Hessian by the same; without a weight
-    it divides by the number of elements.  'sum' and 'none' do not scale.  A 'mean' over no elements (or
-    with sum(w) = 0) is NaN, with a zero gradient.
+    %(notes_weights_pred)s
 
     Examples
     --------
@@ -550,6 +341,7 @@ def log_cosh_loss(pred, target, *, weight=None, reduction="mean", return_grad=Fa
                        return_hessian, hess_out, return_loss)
 
 
+@_docs.fill
 def pseudo_huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean", return_grad=False, grad_out=None,
                       return_hessian=False, hess_out=None, return_loss=True):
     r"""delta^2 (sqrt(1 + (d / delta)^2) - 1), d = pred - target, delta > 0, as
@@ -560,71 +352,28 @@ def pseudo_huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean",
 
     Parameters
     ----------
-    pred : array_like
-        Predictions: a real numeric (bool, integer or float) array.  Its dtype sets the compute and
-        result dtypes (float32 and float64 kept, float16 computed in float32, others in float64).
-    target : array_like
-        Targets, broadcast against `pred`.
+    %(pred)s
+    %(target_pred)s
     delta : float, optional
         The scale of the transition from quadratic to linear, delta > 0 (default 1.0).
-    weight : array_like, optional
-        Weights broadcast to the loss's shape (the broadcast shape of `pred` and `target`); None
-        (default) weighs every element 1.
-    reduction : {'mean', 'sum', 'none'}, optional
-        How the losses are reduced (default 'mean'): 'mean' averages the elementwise losses
-        (sum(w * l) / sum(w) with a weight); 'sum' their sum; 'none' no reduction, the losses in the
-        broadcast shape of `pred` and `target`.
-    return_grad : bool, optional
-        Also return the gradient with respect to `pred` (default False).
-    grad_out : numpy.ndarray, optional
-        With return_grad=True (or return_hessian=True): an array of the gradient's shape and dtype
-        that receives the gradient and is returned as it (written by the kernel directly when it is
-        C-contiguous, aligned, of the compute dtype and shares no memory with the inputs, else
-        through a temporary).  Default None.
-    return_hessian : bool, optional
-        Also return the diagonal of the Hessian with respect to `pred` (default False); this
-        computes the gradient too.
-    hess_out : numpy.ndarray, optional
-        With return_hessian=True: an array of the Hessian's shape and dtype that receives it and is
-        returned as it; it must not overlap grad_out.  Default None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient (and
-        Hessian) and lets the kernel skip the loss where it can; it needs return_grad=True or
-        return_hessian=True.
+    %(weight_pred)s
+    %(reduction_pred)s
+    %(return_grad_pred)s
+    %(grad_out)s
+    %(return_hessian_pred)s
+    %(hess_out)s
+    %(return_loss)s
 
     Returns
     -------
-    loss : numpy.floating or numpy.ndarray
-        The loss: a NumPy scalar for 'mean' and 'sum'; for 'none' an array of the broadcast shape of
-        `pred` and `target` (a NumPy scalar when that shape is ()).  In the result dtype: pred's
-        dtype for float32 and float64, float16 for float16 (computed in float32), float64 for
-        integer, bool and other inputs.  Returned alone by default.
-    grad : numpy.ndarray
-        With return_grad=True: d(loss)/d(pred), of `pred`'s shape (summed over the dimensions `pred`
-        is broadcast along) and the result dtype; for 'none' the gradient of loss.sum().  grad_out
-        when given.  The result is (loss, grad), or grad alone with return_loss=False.
-    hess : numpy.ndarray
-        With return_hessian=True: the diagonal of the Hessian in `pred`, scaled as the gradient is
-        (1 / size for 'mean', summed over broadcast dimensions alike), of grad's shape and dtype;
-        hess_out when given.  The result is then (loss, grad, hess) whatever return_grad is, or
-        (grad, hess) with return_loss=False.
+    %(returns_loss_pred)s
+    %(returns_grad_pred)s
+    %(returns_hess_pred)s
 
     Raises
     ------
-    TypeError
-        If an array argument is not a real numeric (bool, integer or float) array (e.g. complex,
-        string or object dtype) or is a masked array; if reduction is not a string; if a flag
-        (return_grad, return_hessian, return_loss) is not a bool (``numpy.bool_``, 0 and 1 are
-        accepted); if delta is not a real number (a bool, a string, None, a complex number or an
-        array with elements); if grad_out or hess_out is not a numpy.ndarray or its dtype is not the
-        result dtype.
-    ValueError
-        If an argument cannot be converted to an array; if pred, target and weight do not broadcast
-        (weight to the loss's shape); if delta is not > 0; if reduction is not one of 'mean', 'sum'
-        and 'none'; if delta is NaN or infinite; if return_loss=False is passed without
-        return_grad=True or return_hessian=True; if grad_out is given without return_grad=True (or
-        return_hessian=True), hess_out without return_hessian=True, or an output array has the wrong
-        shape or is read-only; if hess_out overlaps grad_out.
+    %(raises_type_delta)s
+    %(raises_value_delta)s
 
     Notes
     -----
@@ -640,10 +389,7 @@ def pseudo_huber_loss(pred, target, *, delta=1.0, weight=None, reduction="mean",
     large d.  For float32 input a delta that is not a normal float32 number (beyond float32's range or
     below its smallest normal) makes the computation run in float64; the result is still float32.
 
-    With weights, each elementwise loss, gradient and Hessian is multiplied by w.  'mean' divides the
-    sum of the (weighted) losses by sum(w), and the gradient and Hessian by the same; without a weight
-    it divides by the number of elements.  'sum' and 'none' do not scale.  A 'mean' over no elements (or
-    with sum(w) = 0) is NaN, with a zero gradient.
+    %(notes_weights_pred)s
 
     Examples
     --------

@@ -3,6 +3,7 @@ See cyloss._classification for the conventions of return_grad / grad_out."""
 import numpy as np
 
 from . import _core
+from . import _docs
 from ._validate import (_finish, _flags, _scalar, asarray, cast_result, check_flag, check_reduction, contiguous,
                         copy_into, float_dtypes, plain, position)
 
@@ -34,6 +35,7 @@ def _lengths(a, name, n, unbatched):
     return arr.reshape(-1)
 
 
+@_docs.fill
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean", zero_infinity=False,
              return_grad=False, grad_out=None, return_loss=True):
     r"""Connectionist temporal classification loss, as torch.nn.functional.ctc_loss:
@@ -81,9 +83,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
         and is returned as it (written by the kernel directly when it is C-contiguous, aligned, of
         the compute dtype and shares no memory with the inputs, else through a temporary).  Default
         None.
-    return_loss : bool, optional
-        Include the loss in the result (default True).  False returns only the gradient and lets the
-        kernel skip the loss where it can; it needs return_grad=True.
+    %(return_loss_nohess)s
 
     Returns
     -------

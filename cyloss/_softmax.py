@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from . import _core
+from . import _docs
 from ._validate import (asarray, cast_result, check_broadcast_dims, check_flag, check_out, check_scalar,
                         contiguous, float_dtypes, norm_axes, norm_axis, rows, unrows)
 
@@ -101,6 +102,7 @@ def _fast_axis(axis, x):
     return type(axis) is int and (axis == -1 or axis == getattr(x, "ndim", 0) - 1)
 
 
+@_docs.fill
 def softmax(x, axis=-1, *, temperature=1.0, out=None):
     r"""softmax(x / temperature) along `axis`: exp(x - max) / sum(exp(x - max)).
 
@@ -111,15 +113,10 @@ def softmax(x, axis=-1, *, temperature=1.0, out=None):
 
     Parameters
     ----------
-    x : array_like
-        Real input (bool, integer or float; a 0-d input is one row of length 1).
-    axis : int, optional
-        The axis along which the probabilities sum to 1; default -1 (the last axis).
-    temperature : float, optional
-        Keyword only. A finite number > 0 that divides x; default 1.0.
-    out : numpy.ndarray, optional
-        Keyword only. An array of x's shape and the result dtype that receives the
-        result (it may be x itself: in place); default None (a new array).
+    %(x_softmax)s
+    %(axis_softmax)s
+    %(temperature_softmax)s
+    %(out_softmax)s
 
     Returns
     -------
@@ -129,15 +126,9 @@ def softmax(x, axis=-1, *, temperature=1.0, out=None):
 
     Raises
     ------
-    TypeError
-        If x is not a real numeric array (complex, string, object dtype, a masked array), axis
-        is not an integer, temperature is not a real number, or `out` is not a numpy.ndarray
-        or has the wrong dtype.
-    ValueError
-        If temperature is not finite, not > 0, or so small that 1/temperature overflows
-        float64 (<= 2**-1024), or `out` has the wrong shape or is read-only.
-    numpy.exceptions.AxisError
-        If axis is out of range for x (a subclass of ValueError and IndexError).
+    %(raises_type_softmax)s
+    %(raises_value_softmax)s
+    %(raises_axis)s
 
     Notes
     -----
@@ -166,6 +157,7 @@ def softmax(x, axis=-1, *, temperature=1.0, out=None):
     return _softmax_any(x, axis, temperature, out, False)
 
 
+@_docs.fill
 def log_softmax(x, axis=-1, *, temperature=1.0, out=None):
     r"""log(softmax(x / temperature)) along `axis`, computed as (x - max) - log(sum(exp(x - max))).
 
@@ -174,15 +166,11 @@ def log_softmax(x, axis=-1, *, temperature=1.0, out=None):
 
     Parameters
     ----------
-    x : array_like
-        Real input (bool, integer or float; a 0-d input is one row of length 1).
+    %(x_softmax)s
     axis : int, optional
         The axis along which the softmax is taken; default -1 (the last axis).
-    temperature : float, optional
-        Keyword only. A finite number > 0 that divides x; default 1.0.
-    out : numpy.ndarray, optional
-        Keyword only. An array of x's shape and the result dtype that receives the
-        result (it may be x itself: in place); default None (a new array).
+    %(temperature_softmax)s
+    %(out_softmax)s
 
     Returns
     -------
@@ -193,15 +181,9 @@ def log_softmax(x, axis=-1, *, temperature=1.0, out=None):
 
     Raises
     ------
-    TypeError
-        If x is not a real numeric array (complex, string, object dtype, a masked array), axis
-        is not an integer, temperature is not a real number, or `out` is not a numpy.ndarray
-        or has the wrong dtype.
-    ValueError
-        If temperature is not finite, not > 0, or so small that 1/temperature overflows
-        float64 (<= 2**-1024), or `out` has the wrong shape or is read-only.
-    numpy.exceptions.AxisError
-        If axis is out of range for x (a subclass of ValueError and IndexError).
+    %(raises_type_softmax)s
+    %(raises_value_softmax)s
+    %(raises_axis)s
 
     Notes
     -----
@@ -227,6 +209,7 @@ def log_softmax(x, axis=-1, *, temperature=1.0, out=None):
     return _softmax_any(x, axis, temperature, out, True)
 
 
+@_docs.fill
 def softmin(x, axis=-1, *, temperature=1.0, out=None):
     r"""softmax(-x / temperature) along `axis`, as torch.nn.functional.softmin (which also
     negates first): the smallest entries get the largest probabilities.  Same dtype rules,
@@ -234,10 +217,8 @@ def softmin(x, axis=-1, *, temperature=1.0, out=None):
 
     Parameters
     ----------
-    x : array_like
-        Real input (bool, integer or float; a 0-d input is one row of length 1).
-    axis : int, optional
-        The axis along which the probabilities sum to 1; default -1 (the last axis).
+    %(x_softmax)s
+    %(axis_softmax)s
     temperature : float, optional
         Keyword only. A finite number > 0 that divides -x; default 1.0.
     out : numpy.ndarray, optional
@@ -253,15 +234,9 @@ def softmin(x, axis=-1, *, temperature=1.0, out=None):
 
     Raises
     ------
-    TypeError
-        If x is not a real numeric array (complex, string, object dtype, a masked array), axis
-        is not an integer, temperature is not a real number, or `out` is not a numpy.ndarray
-        or has the wrong dtype.
-    ValueError
-        If temperature is not finite, not > 0, or so small that 1/temperature overflows
-        float64 (<= 2**-1024), or `out` has the wrong shape or is read-only.
-    numpy.exceptions.AxisError
-        If axis is out of range for x (a subclass of ValueError and IndexError).
+    %(raises_type_softmax)s
+    %(raises_value_softmax)s
+    %(raises_axis)s
 
     Notes
     -----
