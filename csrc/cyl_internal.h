@@ -40,6 +40,12 @@ static inline void cyl_stream_lines(void *dst, const void *src, size_t bytes)
 #else
 #define CYL_NT_X86 0
 #endif
+#ifndef CYL_NT_LSM_MIN_BYTES /* log_softmax outputs streamed (see softmax.h) */
+#define CYL_NT_LSM_MIN_BYTES ((double)(4 << 20))
+#endif
+#ifndef CYL_NT_LSM_MIN_ROW /* log_softmax rows (bytes) streamed */
+#define CYL_NT_LSM_MIN_ROW 2048.0
+#endif
 #ifndef CYL_NT_MIN_BYTES
 #define CYL_NT_MIN_BYTES ((double)(32 << 20))
 #endif

@@ -95,6 +95,7 @@
 #undef CYL_SPEC_N
 #undef CYL_NT_LOOP
 #undef CYL_NT_ROW
+#undef CYL_STREAM_VROW
 #undef CYL_HAVE_NT
 #undef CYL_SPEC_W
 #undef CYL_OFF

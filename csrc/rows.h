@@ -236,6 +236,88 @@ CYL_INLINE void CYL_FN(vst_part)(T *p, vT v, ptrdiff_t n)
 }
 #endif
 
+/* lanes [0, n) of p (0 <= n <= CYL_VL), the others `fill` (no element beyond p + n is read) */
+CYL_INLINE vT CYL_FN(vld_n)(const T *p, ptrdiff_t n, T fill)
+{
+    if (n == CYL_VL) return CYL_FN(vld)(p);
+    T t[CYL_VL];
+    for (ptrdiff_t l = 0; l < CYL_VL; l++)
+        t[l] = l < n ? p[l] : fill;
+    return CYL_FN(vld)(t);
+}
+
+/* store lanes [0, n) of v at p (0 <= n <= CYL_VL) */
+CYL_INLINE void CYL_FN(vst_n)(T *p, vT v, ptrdiff_t n)
+{
+    if (n == CYL_VL) {
+        CYL_FN(vst)(p, v);
+        return;
+    }
+    T t[CYL_VL];
+    CYL_FN(vst)(t, v);
+    for (ptrdiff_t l = 0; l < n; l++)
+        p[l] = t[l];
+}
+
+#if CYL_NT_X86
+/* non-temporal store of v at p (CYL_VBYTES-aligned) */
+CYL_INLINE void CYL_FN(vstream)(T *p, vT v)
+{
+#if CYL_VBYTES == 64
+    _mm512_stream_si512((__m512i *)(void *)p, (__m512i)v);
+#elif CYL_VBYTES == 32
+    _mm256_stream_si256((__m256i *)(void *)p, (__m256i)v);
+#else
+    _mm_stream_si128((__m128i *)(void *)p, (__m128i)v);
+#endif
+}
+
+/* Streamed rows: y[0, c) written from vector expressions, every whole 64-byte line of y
+ * with non-temporal stores, the partial lines at both ends with ordinary stores (y must be
+ * aligned to sizeof(T); the caller fences with _mm_sfence before the results are used).
+ * VEXPR(j, n) is the vector of elements [j, j + n), n <= CYL_VL (lanes >= n are not
+ * stored); it is evaluated with n = CYL_VL for the streamed lines. */
+#define CYL_STREAM_VROW(y, c, VEXPR) \
+    do { \
+        const ptrdiff_t LV_ = 64 / (ptrdiff_t)sizeof(T), VL_ = CYL_VL; \
+        ptrdiff_t h_ = (ptrdiff_t)(((64 - ((uintptr_t)(y) & 63)) & 63) / sizeof(T)); \
+        if (h_ > (c)) h_ = (c); \
+        ptrdiff_t j_ = 0; \
+        for (; j_ < h_; j_ += VL_) { \
+            const ptrdiff_t n_ = h_ - j_ < VL_ ? h_ - j_ : VL_; \
+            CYL_FN(vst_n)((y) + j_, VEXPR(j_, n_), n_); \
+        } \
+        j_ = h_; \
+        for (; j_ + LV_ <= (c); j_ += LV_) \
+            for (ptrdiff_t q_ = 0; q_ < LV_; q_ += VL_) \
+                CYL_FN(vstream)((y) + j_ + q_, VEXPR(j_ + q_, VL_)); \
+        for (; j_ < (c); j_ += VL_) { \
+            const ptrdiff_t n_ = (c) - j_ < VL_ ? (c) - j_ : VL_; \
+            CYL_FN(vst_n)((y) + j_, VEXPR(j_, n_), n_); \
+        } \
+    } while (0)
+
+/* log_softmax's y[j] = (x[j] - m) s - l, the whole 64-byte lines of y written with
+ * non-temporal stores (no read of the line before it is written), the partial lines at
+ * both ends with ordinary stores; y must be aligned to sizeof(T).  The caller fences
+ * (_mm_sfence) before the results are used. */
+static inline void CYL_FN(lsm_stream)(T *y, const T *x, ptrdiff_t c, T m, T s, T l)
+{
+    const ptrdiff_t LV = 64 / (ptrdiff_t)sizeof(T);
+    ptrdiff_t h = (ptrdiff_t)(((64 - ((uintptr_t)y & 63)) & 63) / sizeof(T));
+    if (h > c) h = c;
+    ptrdiff_t j = 0;
+    for (; j < h; j++)
+        y[j] = (x[j] - m) * s - l;
+    const vT mv = CYL_FN(vsplat)(m), sv = CYL_FN(vsplat)(s), lv = CYL_FN(vsplat)(l);
+    for (; j + LV <= c; j += LV)
+        for (ptrdiff_t q = 0; q < LV; q += CYL_VL)
+            CYL_FN(vstream)(y + j + q, (CYL_FN(vld)(x + j + q) - mv) * sv - lv);
+    for (; j < c; j++)
+        y[j] = (x[j] - m) * s - l;
+}
+#endif
+
 /* acc += a in double lanes: vD holds CYL_VBYTES of doubles (float32: the two halves of
  * a converted and added; float64: a itself) */
 typedef double CYL_FN(vD) __attribute__((vector_size(CYL_VBYTES)));

@@ -7,14 +7,20 @@
 /* ------------------------------------------------------------- softmax family */
 
 #if CYL_NT_X86
-/* log_softmax outputs of CYL_NT_MIN_BYTES or more in rows of at least 8 KB (softmax_any's
- * nt): each row is written with non-temporal stores from its first 64-byte boundary on
- * (groups of 16 elements computed into an aligned local buffer, then streamed), so no
- * output line is read before it is written; the values are those of the cached loop.
- * Measured, one thread float32 (streamed / cached ms): 512x32000 8.3 / 9.7, 8192x2000
- * 7.7 / 8.7, 16384x1000 7.5 / 7.7, 65536x250 13.9 / 10.4 (hence the row length).  softmax
- * measured slower streamed (its exponentials then need a buffer besides the output row:
- * 512x32000 9.3 / 7.9 ms, 65536x250 12.1 / 8.1) and stays cached. */
+/* Streamed log_softmax rows (softmax_any's nt): every whole 64-byte line of the output
+ * row is written with non-temporal stores, so no output line is read before it is
+ * written; the values are those of the cached loop.  With the vector code (CYL_VEC,
+ * rows.h lsm_stream): outputs of CYL_NT_LSM_MIN_BYTES (4 MB) or more in rows of at least
+ * CYL_NT_LSM_MIN_ROW (2 KB).  Measured on a Zen 3 (AVX2, one thread float32, streamed /
+ * cached ms, one process, two runs): 4096x1000 3.74 / 4.41 and 4.50 / 5.00, 2048x4000
+ * 8.1 / 9.8 and 10.5 / 12.7, 512x7936 5.6 / 6.8 and 4.7 / 6.7, 1024x1000 (4 MB) 0.88 /
+ * 0.89; on a Zen 4 (AVX-512) rows of 1 KB measured slower streamed (65536x250 13.9 /
+ * 10.4), hence the row length.  Without the vector code, CYL_NT_ROW below (groups of 16
+ * elements computed into an aligned local buffer, then streamed) for outputs of
+ * CYL_NT_MIN_BYTES in rows of 8 KB.  softmax measured no faster streamed (its
+ * exponentials then need a buffer besides the output row: Zen 3, 4096x1000 3.24 / 3.34
+ * and 3.23 / 3.19 ms, 2048x4000 7.7 / 7.4 and 9.3 / 8.6; Zen 4 512x32000 9.3 / 7.9) and
+ * stays cached. */
 #define CYL_NT_ROW(y, c, EXPR) \
     do { \
         ptrdiff_t p_ = (ptrdiff_t)(((64 - ((uintptr_t)(y) & 63)) & 63) / sizeof(T)); \
@@ -48,7 +54,11 @@ static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int
         const T l = (T)lsm;
 #if CYL_NT_X86
         if (nt) {
+#ifdef CYL_VEC
+            CYL_FN(lsm_stream)(yr, xr, c, m, s, l);
+#else
             CYL_NT_ROW(yr, c, (xr[j] - m) * s - l);
+#endif
             return;
         }
 #endif
@@ -133,8 +143,17 @@ static int CYL_FN(softmax_any)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t l
     if (n < 0 || c < 0) return CYL_ERR_ARG;
     CYL_FN(softmax_ctx) k = {x, y, n, c, ldx, ldy, 0, (T)inv_temperature, log_out, 0};
     k.small = c > 0 && c <= CYL_SMALL_C_SOFTMAX && ldx == c && ldy == c;
-    k.nt = CYL_NT_X86 && log_out && !k.small && (double)n * (double)c * (double)sizeof(T) >= CYL_NT_MIN_BYTES &&
-           (double)c * (double)sizeof(T) >= 8192.0 && ((uintptr_t)y % sizeof(T)) == 0;
+    const double obytes = (double)n * (double)c * (double)sizeof(T);
+    if (log_out)
+#if defined(CYL_VEC)
+        k.nt = CYL_NT_X86 && !k.small && obytes >= CYL_NT_LSM_MIN_BYTES &&
+               (double)c * (double)sizeof(T) >= CYL_NT_LSM_MIN_ROW && ((uintptr_t)y % sizeof(T)) == 0;
+#else
+        k.nt = CYL_NT_X86 && !k.small && obytes >= CYL_NT_MIN_BYTES && (double)c * (double)sizeof(T) >= 8192.0 &&
+               ((uintptr_t)y % sizeof(T)) == 0;
+#endif
+    else
+        k.nt = 0; /* softmax: measured no faster streamed (see above) */
     k.rb = k.small ? CYL_SMALL_BLOCK / c : CYL_FN(rows_per_block)(c);
     return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(softmax_block), &k);
 }
@@ -437,19 +456,36 @@ int CYL_FN(cross_entropy_partial)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_
     return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(ce_partial_block), &k);
 }
 
-static inline void CYL_FN(softmax_backward_row)(const T *yr, const T *gr, T *o, ptrdiff_t c, int log_in)
+/* one vector of the backward kernels: elements [j, j + n) of y (g - d) (softmax), or of
+ * g - exp(y) s for log-probabilities y (no NaN, max <= 0: the row kernels' exponential,
+ * terms below about the smallest normal number flushed to +0); lanes >= n padded */
+#ifdef CYL_VEC
+#define CYL_BWD_SM(j, n) (CYL_FN(vld_n)(yr + (j), (n), (T)0) * (CYL_FN(vld_n)(gr + (j), (n), (T)0) - dv))
+#define CYL_BWD_LSM(j, n) \
+    (CYL_FN(vld_n)(gr + (j), (n), (T)0) - \
+     CYL_FN(vexpshift)(CYL_FN(vld_n)(yr + (j), (n), -(T)INFINITY), (T)1, M, 0, 1) * sv)
+#endif
+
+static inline void CYL_FN(softmax_backward_row)(const T *yr, const T *gr, T *o, ptrdiff_t c, int log_in, int nt)
 {
+    (void)nt;
     if (log_in) {
         T s = (T)CYL_FN(row_sum)(gr, c);
 #ifdef CYL_VEC
         /* log-probabilities (no NaN, max <= 0): the row kernels' exponential, half the
-         * work of the general one (terms below about the smallest normal number flush to
-         * +0, as there); other rows: the general exp */
+         * work of the general one; every element by the same vector code (the row's
+         * last partial vector padded); other rows: the general exp */
         T m, mn;
         int isnan;
         CYL_FN(row_stats)(yr, c, &m, &mn, &isnan);
         if (!isnan && m <= 0) {
             const vT M = CYL_FN(vsplat)(CYL_MAGIC), sv = CYL_FN(vsplat)(s);
+#if CYL_NT_X86
+            if (nt) {
+                CYL_STREAM_VROW(o, c, CYL_BWD_LSM);
+                return;
+            }
+#endif
             const ptrdiff_t VL = CYL_VL, step = 2 * CYL_VL;
             ptrdiff_t j = 0;
             for (; j + step <= c; j += step) {
@@ -458,8 +494,10 @@ static inline void CYL_FN(softmax_backward_row)(const T *yr, const T *gr, T *o, 
                 CYL_FN(vst)(o + j, CYL_FN(vld)(gr + j) - e0 * sv);
                 CYL_FN(vst)(o + j + VL, CYL_FN(vld)(gr + j + VL) - e1 * sv);
             }
-            for (; j < c; j++)
-                o[j] = gr[j] - EXPNEG(yr[j]) * s;
+            for (; j < c; j += VL) {
+                const ptrdiff_t n = c - j < VL ? c - j : VL;
+                CYL_FN(vst_n)(o + j, CYL_BWD_LSM(j, n), n);
+            }
             return;
         }
 #endif
@@ -468,17 +506,26 @@ static inline void CYL_FN(softmax_backward_row)(const T *yr, const T *gr, T *o, 
             o[j] = gr[j] - EXP(yr[j]) * s;
     } else {
         T d = (T)CYL_FN(row_dot)(yr, gr, c);
+#if CYL_NT_X86 && defined(CYL_VEC)
+        if (nt) {
+            const vT dv = CYL_FN(vsplat)(d);
+            CYL_STREAM_VROW(o, c, CYL_BWD_SM);
+            return;
+        }
+#endif
 #pragma omp simd
         for (ptrdiff_t j = 0; j < c; j++)
             o[j] = yr[j] * (gr[j] - d);
     }
 }
+#undef CYL_BWD_SM
+#undef CYL_BWD_LSM
 
 typedef struct {
     const T *y, *g;
     T *out;
     ptrdiff_t n, c, ldy, ldg, ldo, rb;
-    int log_in;
+    int log_in, nt;
 } CYL_FN(backward_ctx);
 
 static void CYL_FN(backward_block)(void *vctx, ptrdiff_t b, void *scratch)
@@ -488,14 +535,22 @@ static void CYL_FN(backward_block)(void *vctx, ptrdiff_t b, void *scratch)
     (void)scratch;
     CYL_FN(block_rows)(b, k->rb, k->n, &i0, &i1);
     for (ptrdiff_t i = i0; i < i1; i++)
-        CYL_FN(softmax_backward_row)(k->y + i * k->ldy, k->g + i * k->ldg, k->out + i * k->ldo, k->c, k->log_in);
+        CYL_FN(softmax_backward_row)(k->y + i * k->ldy, k->g + i * k->ldg, k->out + i * k->ldo, k->c, k->log_in,
+                                     k->nt);
+#if CYL_NT_X86
+    if (k->nt) _mm_sfence();
+#endif
 }
 
 static int CYL_FN(backward_any)(ptrdiff_t n, ptrdiff_t c, const T *y, ptrdiff_t ldy, const T *g, ptrdiff_t ldg,
                                 T *out, ptrdiff_t ldo, int log_in)
 {
     if (n < 0 || c < 0) return CYL_ERR_ARG;
-    CYL_FN(backward_ctx) k = {y, g, out, n, c, ldy, ldg, ldo, CYL_FN(rows_per_block)(c), log_in};
+    CYL_FN(backward_ctx) k = {y, g, out, n, c, ldy, ldg, ldo, CYL_FN(rows_per_block)(c), log_in, 0};
+#if defined(CYL_VEC) /* streamed outputs: as log_softmax's (see above) */
+    k.nt = CYL_NT_X86 && (double)n * (double)c * (double)sizeof(T) >= CYL_NT_LSM_MIN_BYTES &&
+           (double)c * (double)sizeof(T) >= CYL_NT_LSM_MIN_ROW && ((uintptr_t)out % sizeof(T)) == 0;
+#endif
     return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(backward_block), &k);
 }
 

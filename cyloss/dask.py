@@ -119,7 +119,10 @@ def _pairs_chunk(xb, axis, keepdims, scale=1.0):
     return _pairs_of(xb, tuple(axis), scale)
 
 
-def _pairs_combine(pb, axis, keepdims):
+def _pairs_combine(pb, axis, keepdims, signed=False):
+    """Merge the (m, s) pairs of pb (packed m + i s) over `axis` (kept, size 1).  signed: the
+    pairs of signed sums (_signed_chunk): where the maximum is +inf the pieces at +inf add
+    their signs, and +inf of both signs is NaN (inf - inf), as in the unsplit call."""
     axes = tuple(axis)
     if not axes:
         return pb
@@ -128,7 +131,13 @@ def _pairs_combine(pb, axis, keepdims):
     moved = np.transpose(pb, list(axes) + rest)
     k = math.prod(moved.shape[:len(axes)])
     moved = moved.reshape((k,) + moved.shape[len(axes):])
-    M, S = _merge(moved.real, moved.imag)
+    ms, ss = moved.real, moved.imag
+    M, S = _merge(ms, ss)
+    if signed:
+        at_inf = ms == np.inf
+        both = (at_inf & (ss > 0)).any(axis=0) & (at_inf & (ss < 0)).any(axis=0)
+        M = np.where(both, np.nan, M)
+        S = np.where(both, np.nan, S)
     out = np.empty(M.shape, dtype=np.complex128)
     out.real = M
     out.imag = S
@@ -171,11 +180,16 @@ def logsumexp_partial(x, axis=-1):
 
 # ------------------------------------------------------------- softmax family
 
-def _softmax_apply(xb, lse, scale, log, out_dtype):
+def _log_probs(xb, lse, scale=1.0):
+    """float64 x * scale - lse, NaN where the row's lse is NaN or +inf (as the unsplit call)."""
     with np.errstate(invalid="ignore", over="ignore"):
         z = xb.astype(np.float64) * scale - lse
-        z = np.where(np.isnan(lse) | (lse == np.inf), np.nan, z)
-        r = z if log else np.exp(z)
+        return np.where(np.isnan(lse) | (lse == np.inf), np.nan, z)
+
+
+def _softmax_apply(xb, lse, scale, log, out_dtype):
+    z = _log_probs(xb, lse, scale)
+    r = z if log else np.exp(z)
     return r.astype(out_dtype, copy=False)
 
 
@@ -236,24 +250,7 @@ def _signed_chunk(zb, axis, keepdims):
 
 
 def _signed_combine(pb, axis, keepdims):
-    """_pairs_combine for signed sums: where the maximum is +inf the pieces at +inf add their
-    signs, and +inf of both signs is NaN (inf - inf), as in the unsplit call."""
-    axes = tuple(axis)
-    nd = pb.ndim
-    rest = [i for i in range(nd) if i not in axes]
-    moved = np.transpose(pb, list(axes) + rest)
-    k = math.prod(moved.shape[:len(axes)])
-    moved = moved.reshape((k,) + moved.shape[len(axes):])
-    ms, ss = moved.real, moved.imag
-    M, S = _merge(ms, ss)
-    at_inf = ms == np.inf
-    both = (at_inf & (ss > 0)).any(axis=0) & (at_inf & (ss < 0)).any(axis=0)
-    M = np.where(both, np.nan, M)
-    S = np.where(both, np.nan, S)
-    out = np.empty(M.shape, dtype=np.complex128)
-    out.real = M
-    out.imag = S
-    return out.reshape(tuple(1 if i in axes else pb.shape[i] for i in range(nd)))
+    return _pairs_combine(pb, axis, keepdims, signed=True)
 
 
 def _signed_aggregate(pb, axis, keepdims):
@@ -834,9 +831,7 @@ def _ce_split(x, t, ax, w, ignore, eps, reduction, return_grad, return_hessian, 
         kept = tb_ != ignore
         wt = np.ones(tb_.shape) if w is None else w64[np.where(kept, tb_, 0)]
         wb = np.ones(shp) if w is None else w64[off:off + cb].reshape(shp)
-        with np.errstate(invalid="ignore", over="ignore"):
-            p = np.exp(xb.astype(np.float64) - lb)
-            p = np.where(np.isnan(lb) | (lb == np.inf), np.nan, p)
+        p = np.exp(_log_probs(xb, lb))
         A = (1.0 - eps) * wt + (eps / c) * wsum
         cls = np.arange(off, off + cb).reshape(shp)
         g = A * p - (1.0 - eps) * wt * (cls == tb_) - (eps / c) * wb
@@ -922,9 +917,8 @@ def _ce_split_prob(x, t, ax, w, ignore, eps, reduction, return_grad, return_hess
     def grad(xb, tb, lb, Ab, ob, _):
         tw = smoothed(xb, tb, ob)
         lb, Ab = np.expand_dims(lb, ax), np.expand_dims(Ab, ax)
+        p = np.exp(_log_probs(xb, lb))
         with np.errstate(invalid="ignore", over="ignore"):
-            p = np.exp(xb.astype(np.float64) - lb)
-            p = np.where(np.isnan(lb) | (lb == np.inf), np.nan, p)
             g = (Ab * p - tw) * sc
             if not return_hessian:
                 return g.astype(gdt)

@@ -95,7 +95,8 @@ def test_float64_and_odd_lengths(data):
         assert_close(g1, p - y64, np.float64)
 
 
-# ------------------------------------ log_softmax of >= 32 MB outputs in rows of >= 8 KB
+# ------------------ log_softmax outputs of >= 4 MB in rows of >= 2 KB written with streaming
+# stores (csrc/softmax.h); softmax stays cached (measured no faster streamed): same checks
 
 def _ref_softmax(x, log):
     x = x.astype(np.float64)
@@ -105,12 +106,14 @@ def _ref_softmax(x, log):
     return (x - m) - np.log(ssum) if log else e / ssum
 
 
-@pytest.mark.parametrize("c", [20000, 2051, 1000])  # streamed, streamed with unaligned rows, cached
-@pytest.mark.parametrize("log", [False, True])  # softmax stays cached (measured slower streamed)
+# log_softmax: streamed, streamed with unaligned rows, streamed, the shortest streamed row
+# (2 KB) and the next shorter (cached)
+@pytest.mark.parametrize("c", [20000, 2051, 1000, 512, 511])
+@pytest.mark.parametrize("log", [False, True])
 def test_streamed_softmax_rows(c, log, rng):
-    """log_softmax rows (>= 8 KB) of a >= 32 MB output are streamed; the values equal those
-    of the same rows in small calls (cached path) and the float64 reference."""
-    n = (9 << 20) // c  # float32 output of 36 MB
+    """log_softmax rows of a >= 4 MB output are streamed; the values equal those of the same
+    rows in small calls (cached path) and the float64 reference."""
+    n = (2 << 20) // c  # float32 output of 8 MB
     x = (rng.normal(size=(n, c)) * 3).astype(np.float32)
     x[1, 5] = -np.inf  # a masked row
     x[2, :] = np.linspace(-200, 5, c, dtype=np.float32)  # a row whose terms underflow
@@ -121,7 +124,10 @@ def test_streamed_softmax_rows(c, log, rng):
         yi = fn(x[i:i + 1], axis=1)  # a 1-row call: far below the threshold
         np.testing.assert_array_equal(y[i:i + 1], yi)
     assert_close(y[rows], _ref_softmax(x[rows], log), np.float32, scale=10)
-    # in place and into out=: the same
+    # in place, into out= and into a strided, misaligned out=: the same
+    big = np.empty(x.size + 3, np.float32)[1:x.size + 1].reshape(x.shape)  # 4-byte aligned only
+    assert fn(x, axis=1, out=big) is big
+    np.testing.assert_array_equal(big, y)
     out = np.empty_like(x)
     assert fn(x, axis=1, out=out) is out
     np.testing.assert_array_equal(out, y)
@@ -137,3 +143,22 @@ def test_streamed_log_softmax_float64_and_temperature(rng):
     np.testing.assert_array_equal(y[7:8], cyloss.log_softmax(x[7:8], axis=1, temperature=2.0))
     assert_close(y[:3], _ref_softmax(x[:3] / 2.0, True), np.float64, scale=10)
     np.testing.assert_allclose(np.exp(y).sum(axis=1), 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_streamed_float64_edge_rows(log, rng):
+    """float64, 8 MB (log_softmax streamed, with unaligned rows): NaN, all -inf and +inf
+    rows equal those of 1-row calls, the rest the float64 reference."""
+    n, c = 1000, 1001
+    x = rng.normal(size=(n, c)) * 4
+    x[3, 7] = np.nan
+    x[4, :] = -np.inf
+    x[5, 9] = np.inf
+    fn = cyloss.log_softmax if log else cyloss.softmax
+    y = fn(x, axis=1, temperature=2.0)
+    for i in (0, 3, 4, 5, 6, n - 1):
+        np.testing.assert_array_equal(y[i:i + 1], fn(x[i:i + 1], axis=1, temperature=2.0))
+    assert np.isnan(y[3]).all() and np.isnan(y[4]).all()
+    assert_close(y[6:9], _ref_softmax(x[6:9] / 2.0, log), np.float64, scale=10)
+    p = np.exp(y[6:]) if log else y[6:]
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
