@@ -297,26 +297,16 @@ CYL_INLINE void CYL_FN(vstream)(T *p, vT v)
         } \
     } while (0)
 
-/* log_softmax's y[j] = (x[j] - m) s - l, the whole 64-byte lines of y written with
- * non-temporal stores (no read of the line before it is written), the partial lines at
- * both ends with ordinary stores; y must be aligned to sizeof(T).  The caller fences
- * (_mm_sfence) before the results are used. */
-static inline void CYL_FN(lsm_stream)(T *y, const T *x, ptrdiff_t c, T m, T s, T l)
-{
-    const ptrdiff_t LV = 64 / (ptrdiff_t)sizeof(T);
-    ptrdiff_t h = (ptrdiff_t)(((64 - ((uintptr_t)y & 63)) & 63) / sizeof(T));
-    if (h > c) h = c;
-    ptrdiff_t j = 0;
-    for (; j < h; j++)
-        y[j] = (x[j] - m) * s - l;
-    const vT mv = CYL_FN(vsplat)(m), sv = CYL_FN(vsplat)(s), lv = CYL_FN(vsplat)(l);
-    for (; j + LV <= c; j += LV)
-        for (ptrdiff_t q = 0; q < LV; q += CYL_VL)
-            CYL_FN(vstream)(y + j + q, (CYL_FN(vld)(x + j + q) - mv) * sv - lv);
-    for (; j < c; j++)
-        y[j] = (x[j] - m) * s - l;
-}
 #endif
+
+/* whether an output of n rows of c elements at p is streamed (CYL_STREAM_VROW): outputs
+ * of CYL_NT_LSM_MIN_BYTES or more in rows of CYL_NT_LSM_MIN_ROW bytes or more, p aligned
+ * to sizeof(T) (measurements: softmax.h) */
+static inline int CYL_FN(stream_rows)(ptrdiff_t n, ptrdiff_t c, const T *p)
+{
+    return (double)n * (double)c * (double)sizeof(T) >= CYL_NT_LSM_MIN_BYTES &&
+           (double)c * (double)sizeof(T) >= CYL_NT_LSM_MIN_ROW && ((uintptr_t)p % sizeof(T)) == 0;
+}
 
 /* acc += a in double lanes: vD holds CYL_VBYTES of doubles (float32: the two halves of
  * a converted and added; float64: a itself) */

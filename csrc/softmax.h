@@ -10,7 +10,7 @@
 /* Streamed log_softmax rows (softmax_any's nt): every whole 64-byte line of the output
  * row is written with non-temporal stores, so no output line is read before it is
  * written; the values are those of the cached loop.  With the vector code (CYL_VEC,
- * rows.h lsm_stream): outputs of CYL_NT_LSM_MIN_BYTES (4 MB) or more in rows of at least
+ * rows.h CYL_STREAM_VROW): outputs of CYL_NT_LSM_MIN_BYTES (4 MB) or more in rows of at least
  * CYL_NT_LSM_MIN_ROW (2 KB).  Measured on a Zen 3 (AVX2, one thread float32, streamed /
  * cached ms, one process, two runs): 4096x1000 3.74 / 4.41 and 4.50 / 5.00, 2048x4000
  * 8.1 / 9.8 and 10.5 / 12.7, 512x7936 5.6 / 6.8 and 4.7 / 6.7, 1024x1000 (4 MB) 0.88 /
@@ -55,7 +55,10 @@ static inline void CYL_FN(softmax_row)(const T *xr, T *yr, ptrdiff_t c, T s, int
 #if CYL_NT_X86
         if (nt) {
 #ifdef CYL_VEC
-            CYL_FN(lsm_stream)(yr, xr, c, m, s, l);
+            const vT mv = CYL_FN(vsplat)(m), sv = CYL_FN(vsplat)(s), lv = CYL_FN(vsplat)(l);
+#define CYL_LSM_V(j, n) ((CYL_FN(vld_n)(xr + (j), (n), (T)0) - mv) * sv - lv)
+            CYL_STREAM_VROW(yr, c, CYL_LSM_V);
+#undef CYL_LSM_V
 #else
             CYL_NT_ROW(yr, c, (xr[j] - m) * s - l);
 #endif
@@ -143,14 +146,12 @@ static int CYL_FN(softmax_any)(ptrdiff_t n, ptrdiff_t c, const T *x, ptrdiff_t l
     if (n < 0 || c < 0) return CYL_ERR_ARG;
     CYL_FN(softmax_ctx) k = {x, y, n, c, ldx, ldy, 0, (T)inv_temperature, log_out, 0};
     k.small = c > 0 && c <= CYL_SMALL_C_SOFTMAX && ldx == c && ldy == c;
-    const double obytes = (double)n * (double)c * (double)sizeof(T);
     if (log_out)
 #if defined(CYL_VEC)
-        k.nt = CYL_NT_X86 && !k.small && obytes >= CYL_NT_LSM_MIN_BYTES &&
-               (double)c * (double)sizeof(T) >= CYL_NT_LSM_MIN_ROW && ((uintptr_t)y % sizeof(T)) == 0;
+        k.nt = CYL_NT_X86 && !k.small && CYL_FN(stream_rows)(n, c, y);
 #else
-        k.nt = CYL_NT_X86 && !k.small && obytes >= CYL_NT_MIN_BYTES && (double)c * (double)sizeof(T) >= 8192.0 &&
-               ((uintptr_t)y % sizeof(T)) == 0;
+        k.nt = CYL_NT_X86 && !k.small && (double)n * (double)c * (double)sizeof(T) >= CYL_NT_MIN_BYTES &&
+               (double)c * (double)sizeof(T) >= 8192.0 && ((uintptr_t)y % sizeof(T)) == 0;
 #endif
     else
         k.nt = 0; /* softmax: measured no faster streamed (see above) */
@@ -548,8 +549,7 @@ static int CYL_FN(backward_any)(ptrdiff_t n, ptrdiff_t c, const T *y, ptrdiff_t 
     if (n < 0 || c < 0) return CYL_ERR_ARG;
     CYL_FN(backward_ctx) k = {y, g, out, n, c, ldy, ldg, ldo, CYL_FN(rows_per_block)(c), log_in, 0};
 #if defined(CYL_VEC) /* streamed outputs: as log_softmax's (see above) */
-    k.nt = CYL_NT_X86 && (double)n * (double)c * (double)sizeof(T) >= CYL_NT_LSM_MIN_BYTES &&
-           (double)c * (double)sizeof(T) >= CYL_NT_LSM_MIN_ROW && ((uintptr_t)out % sizeof(T)) == 0;
+    k.nt = CYL_NT_X86 && CYL_FN(stream_rows)(n, c, out);
 #endif
     return cyl_parallel_for((n + k.rb - 1) / k.rb, (double)n * (double)c, CYL_FN(backward_block), &k);
 }
