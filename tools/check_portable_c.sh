@@ -16,6 +16,9 @@
 #   test gcc / test clang / test no-threads
 #              tools/portable_kernels_test.c linked with those objects, run natively: every
 #              CPU target this CPU supports (baseline, avx2, avx512)
+#   stack      with CHECK_STACK=1 only: the gcc stage compiles at setup.py's -O3 (plus -fPIC and
+#              -ffp-contract=fast, the code generation of its -std=gnu11) with -fstack-usage, and
+#              tools/check_stack.py --su-dir checks those frames: one -O3 build serves both checks
 #   aarch64    the five sources and the test cross-compiled with aarch64-linux-gnu-gcc (same
 #              flags, -Werror), run under qemu-aarch64 -L /usr/aarch64-linux-gnu; the dispatch
 #              must report the baseline only (skipped if the cross compiler or qemu is absent)
@@ -30,6 +33,7 @@ trap 'rm -rf "$work"' EXIT
 start=$SECONDS
 jobs=${CHECK_JOBS:-$(nproc 2>/dev/null || echo 2)}
 opt=${CHECK_OPT:--O2}
+stack_check=${CHECK_STACK:-0}
 
 # setup.py's flags for the C files (it builds at -O3; no -ffast-math anywhere), the ISO mode
 # and the warnings.  setup.py has no per-file flags: kernels_avx2.c / kernels_avx512.c switch
@@ -106,13 +110,16 @@ stage_result() {
 skip() { printf '%-12s SKIP  %s\n' "$1" "$2"; }
 
 mkdir -p "$work/gcc" "$work/clang" "$work/gcc-nt" "$work/clang-nt" "$work/a64"
-echo "check_portable_c: $arch, $jobs compiler processes, $opt; gcc $(gcc -dumpfullversion)$(
+echo "check_portable_c: $arch, $jobs compiler processes, $opt$([ "$stack_check" = 1 ] && echo " (gcc: -O3, stack check)"); gcc $(gcc -dumpfullversion)$(
     [ $have_clang = 1 ] && echo ", $(clang --version | head -1)")"
 
 # ---------------------------------------------------------------- compiles (largest first)
 gcc_jobs="" clang_jobs="" nt_jobs="" a64_jobs=""
+gcc_release=""  # CHECK_STACK=1: the release build's optimisation, and its stack-usage files
+[ "$stack_check" = 1 ] && gcc_release="-O3 -ffp-contract=fast -fPIC -fstack-usage"
 for f in $native_srcs; do
-    job "gcc-$f" gcc $std $proj -pthread $defs -c "csrc/$f.c" -o "$work/gcc/$f.o"
+    # shellcheck disable=SC2086
+    job "gcc-$f" gcc $std $proj $gcc_release -pthread $defs -c "csrc/$f.c" -o "$work/gcc/$f.o"
     gcc_jobs="$gcc_jobs gcc-$f"
     if [ $have_cross = 1 ] && [ "$f" = kernels_baseline ]; then
         job "a64-$f" "$cross" $std $proj -pthread $defs -c "csrc/$f.c" -o "$work/a64/$f.o"
@@ -159,6 +166,16 @@ else
 fi
 stage_result no-threads "-DCYL_NO_THREADS=1: $(echo $nothreads_srcs) with gcc$([ $have_clang = 1 ] && echo ' and clang')" \
     $nt_jobs
+
+if [ "$stack_check" = 1 ]; then
+    if [ -z "$(for j in $gcc_jobs; do ok "$j" || echo x; done)" ] \
+            && python3 tools/check_stack.py --su-dir "$work/gcc" > "$work/stack.log" 2>&1; then
+        echo 0 > "$work/stack.rc"
+    else
+        echo 1 > "$work/stack.rc"
+    fi
+    stage_result stack "$(sed -n 's/^check_stack: //p' "$work/stack.log" 2>/dev/null | head -1)" stack
+fi
 
 # ---------------------------------------------------------------- link and run the test
 # link_run NAME CC OBJDIR [NT_OBJDIR] [RUNNER...]: link test.o with the objects (those of
