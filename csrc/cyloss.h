@@ -106,7 +106,9 @@ extern "C" {
  *                         KL 0, BCE on probabilities (p^2 - 2py + y) / (p (1-p))^2.
  * glm_loss_grad_hess:     scikit-learn's losses of raw predictions r (kinds CYL_HALF_POISSON..
  *                         above, its definitions with the constant terms dropped), optional
- *                         weight; CYL_ERR_DOMAIN with the first y outside the loss's domain.
+ *                         weight; CYL_ERR_DOMAIN with the first y outside the loss's domain
+ *                         (checked block by block during the pass: the outputs of the other
+ *                         blocks are then written).
  * margin_loss_grad_hess:  elementwise margin losses (kinds CYL_SOFT_MARGIN.. above; see
  *                         csrc/margin.h), torch semantics; hess 0 except soft margin.
  * poisson_nll_loss_grad_hess: torch's poisson_nll_loss elementwise (flags CYL_NLL_*).

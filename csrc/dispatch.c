@@ -6,6 +6,13 @@
  */
 #include "cyloss.h"
 #include "cyl_internal.h"
+#include "cyl_math.h"
+
+/* the clamp bounds of the inline exp (cyl_math.h says why they live in memory) */
+const float cyl_exp_lim_f32[2] = {-104.0f, 89.0f};
+const double cyl_exp_lim_f64[2] = {-746.0, 710.0};
+const uint32_t cyl_exp_keep_f32 = 0xffffffffu;
+const uint64_t cyl_exp_keep_f64 = 0xffffffffffffffffu;
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CYL_NO_AVX2)
 #define CYL_HAVE_AVX2 1

@@ -139,6 +139,8 @@ typedef struct {
     T prm2;    /* a second parameter, and */
     int flags; /* the kernel's own flags, for the kernels that need them */
     T *out2;   /* a second output beside hess, for the kernels that need one */
+    ptrdiff_t *bad; /* per block: the first element outside the kernel's domain, or -1
+                     * (the kernels that check their input block by block; see glm.h) */
 } CYL_FN(ew_ctx);
 
 #define CYL_EW_PROLOGUE \

@@ -6,7 +6,8 @@ prediction (before the inverse link), the "half" deviances drop their constant t
 sklearn's `.loss()` does, `weight=` holds sample weights, and reduction "mean" is
 sum(w * l) / sum(w) with gradient and Hessian w * g / sum(w), w * h / sum(w) (sklearn's
 `.__call__` with sample_weight).  y outside a loss's domain is a ValueError naming the
-first offending position; NaN is data and propagates.
+first offending position (the domain is checked during the kernel's pass: arrays passed as
+`grad_out=` / `hess_out=` are then partly written); NaN is data and propagates.
 """
 import math
 

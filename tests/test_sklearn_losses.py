@@ -144,6 +144,35 @@ def test_y_outside_the_domain(call, bad, msg):
         call(np.array(bad))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name,kw,good,bad", [
+    ("half_poisson_loss", {}, 1.0, -1.0),
+    ("half_gamma_loss", {}, 1.0, 0.0),
+    ("half_tweedie_loss", {"power": 1.5}, 1.0, -0.5),
+    ("half_tweedie_loss", {"power": 3.0}, 1.0, 0.0),
+    ("half_tweedie_loss_identity", {"power": 2.5}, 1.0, -2.0),
+    ("exponential_loss", {}, 1.0, 2.0),
+])
+def test_domain_checked_across_blocks(name, kw, good, bad, dtype, threads):
+    """The domain is checked block by block inside the kernel (8192 elements a block): the
+    error names the first offending position whichever block it is in, with bad values in
+    several blocks, on one thread and on two, with and without the gradient."""
+    n = 5 * 8192 + 77
+    fn = getattr(cyloss, name)
+    raw = np.ones(n, dtype)
+    with cyloss.num_threads(threads):
+        for positions in ([n - 1], [3 * 8192 + 5, 4 * 8192 + 1, n - 3], [8191, 8192], [0, n - 1]):
+            y = np.full(n, good, dtype)
+            y[positions] = bad
+            for extra in ({}, {"return_hessian": True, "return_loss": False, "reduction": "sum"}):
+                with pytest.raises(ValueError, match=rf"y\[{positions[0]}\] = {float(bad)} is outside"):
+                    fn(raw, y, **kw, **extra)
+        y = np.full(n, good, dtype)  # no bad value: no error, the loss of n equal elements
+        want = float(fn(raw[:1], y[:1], **kw, reduction="sum"))
+        np.testing.assert_allclose(fn(raw, y, **kw, reduction="mean"), want, rtol=1e-5)
+
+
 def test_domain_edges_and_nan_are_not_errors():
     assert np.isnan(cyloss.half_poisson_loss(np.zeros(3), [0.0, np.nan, 1.0]))
     cyloss.half_tweedie_loss(np.zeros(3), [-1.0, 0.0, 2.0], power=0)  # p <= 0: any y
