@@ -31,11 +31,22 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CYL_NO_NT_STORES)
 #include <emmintrin.h>
 #define CYL_NT_X86 1
-/* stream `bytes` (a multiple of 16) from the 16-byte aligned src to the 16-byte aligned dst */
+/* stream `bytes` (a multiple of 16; of CYL_VBYTES in the AVX2 / AVX-512 kernels) from the
+ * aligned src to the aligned dst (16 bytes, or CYL_VBYTES in those kernels), in the widest
+ * stores of the file's target (16-byte stores took a vextracti128 and two stores per AVX2
+ * vector) */
 static inline void cyl_stream_lines(void *dst, const void *src, size_t bytes)
 {
+#if defined(CYL_VBYTES) && CYL_VBYTES == 64
+    for (size_t q = 0; q < bytes / 64; q++)
+        _mm512_stream_si512((__m512i *)dst + q, _mm512_load_si512((const __m512i *)src + q));
+#elif defined(CYL_VBYTES) && CYL_VBYTES == 32
+    for (size_t q = 0; q < bytes / 32; q++)
+        _mm256_stream_si256((__m256i *)dst + q, _mm256_load_si256((const __m256i *)src + q));
+#else
     for (size_t q = 0; q < bytes / 16; q++)
         _mm_stream_si128((__m128i *)dst + q, _mm_load_si128((const __m128i *)src + q));
+#endif
 }
 #else
 #define CYL_NT_X86 0

@@ -80,6 +80,13 @@
 #undef CYL_GLM_CALL
 #undef CYL_EW_STORE
 #undef CYL_FIRST_BAD
+#undef CYL_BAD_ACC
+#undef CYL_BAD_SIMD
+#undef CYL_BAD_ADD
+#undef CYL_DOM_ANY
+#undef CYL_DOM_NONNEG
+#undef CYL_DOM_POS
+#undef CYL_DOM_UNIT
 #undef CYL_G_POISSON
 #undef CYL_G_GAMMA
 #undef CYL_G_TW0

@@ -184,14 +184,26 @@ static int CYL_FN(ew_run)(CYL_FN(ew_ctx) *k, double cost, cyl_block_fn f, double
         if (HH) hess[i] = h * gs; \
     } while (0)
 
-/* first i with bad(x[i]) (the facade reports the position), or -1 */
+/* first i with bad(x[i]) (the facade reports the position), or -1.  The scan: float32 ORs
+ * the compare results in int lanes (vcmpps + vorps), float64 counts them (an int OR of
+ * 64-bit compares measured slower); measured over 8192 L1/L2-resident elements, AVX2:
+ * float32 0.46 -> 0.14-0.17 TSC ticks per element, float64 0.25-0.32 (at L2 bandwidth) */
+#if CYL_T_F32
+#define CYL_BAD_ACC int
+#define CYL_BAD_SIMD CYL_PRAGMA(omp simd reduction(|:nbad_))
+#define CYL_BAD_ADD(b) (nbad_ |= (b))
+#else
+#define CYL_BAD_ACC ptrdiff_t
+#define CYL_BAD_SIMD CYL_PRAGMA(omp simd reduction(+:nbad_))
+#define CYL_BAD_ADD(b) (nbad_ += (b))
+#endif
 #define CYL_FIRST_BAD(n, x, BAD, out) \
     do { \
-        ptrdiff_t nbad_ = 0; \
-        CYL_PRAGMA(omp simd reduction(+:nbad_)) \
+        CYL_BAD_ACC nbad_ = 0; \
+        CYL_BAD_SIMD \
         for (ptrdiff_t i_ = 0; i_ < (n); i_++) { \
             const T v = (x)[i_]; \
-            nbad_ += (BAD); \
+            CYL_BAD_ADD(BAD); \
         } \
         (out) = -1; \
         if (nbad_) \
