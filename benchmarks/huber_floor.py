@@ -1,25 +1,31 @@
-"""python -m benchmarks.huber_floor -- Huber gradient + Hessian, 1e7, into existing arrays: cyloss huber_loss and mse_loss (the
-same two reads and two streamed writes with the least arithmetic: the memory floor of any
-such kernel) against sklearn HuberLoss.gradient_hessian (n_threads=2), one process."""
-import time, numpy as np, cyloss
-from sklearn._loss import loss as skl
-n = 10**7
-rng = np.random.default_rng(0)
-def best(f, k=7):
-    f(); b = 1e9
-    for _ in range(k):
-        t0 = time.perf_counter(); f(); b = min(b, time.perf_counter() - t0)
-    return b * 1e3
-for dt in (np.float32, np.float64):
-    r = rng.standard_normal(n).astype(dt); y = rng.standard_normal(n).astype(dt)
-    g = np.empty_like(r); h = np.empty_like(r); g2 = np.empty_like(r); h2 = np.empty_like(r)
-    sk = skl.HuberLoss(quantile=0.9)
-    out = {}
-    for rnd in range(3):
-        for tag, f in (("huber", lambda: cyloss.huber_loss(r, y, delta=1.0, reduction="sum", return_hessian=True, return_loss=False, grad_out=g, hess_out=h)),
-                       ("mse", lambda: cyloss.mse_loss(r, y, reduction="sum", return_hessian=True, return_loss=False, grad_out=g, hess_out=h)),
-                       ("sklearn", lambda: sk.gradient_hessian(y, r, gradient_out=g2, hessian_out=h2, n_threads=2)),
-                       ("copyto", lambda: np.copyto(g, r))):
-            out[tag] = min(out.get(tag, 1e9), best(f))
-    print(np.dtype(dt).name, " ".join(f"{k} {v:.2f} ms" for k, v in out.items()),
-          f"| sklearn/huber {out['sklearn']/out['huber']:.2f}x, sklearn/mse (floor) {out['sklearn']/out['mse']:.2f}x")
+"""Huber's gradient + Hessian against the memory floor of its kernel shape:
+
+    python -m benchmarks.huber_floor
+
+1e7 elements into existing arrays (the `huber_loss+hess` and `mse_loss+hess` workloads of
+benchmarks.workloads with out=True), timed interleaved by benchmarks.timer.measure: cyloss's
+huber_loss and mse_loss (the same two reads and two streamed writes with almost no
+arithmetic: the fastest kernel of this shape) against sklearn's HuberLoss.gradient_hessian
+(n_threads = 2)."""
+from benchmarks import workloads as W
+from benchmarks.timer import measure
+
+
+def main():
+    threads = 2
+    for dt in ("f32", "f64"):
+        cs = {}
+        for kind in ("huber_loss", "mse_loss"):
+            for c in W.SETUPS[kind + "+hess"](W.Env(threads, seed=0, peers=("sklearn",)), (10**7,), dt, out=True):
+                if c.name == f"cyloss {threads}t" or (kind == "huber_loss" and c.family in ("sklearn", "copy")):
+                    cs[f"{kind} {c.name}"] = c
+        named = [c.__class__(**{**c.__dict__, "name": name}) for name, c in cs.items()]
+        t = {name: tm.best * 1e3 for name, tm in measure(named, budget=6.0).items()}
+        huber, mse, sk = t[f"huber_loss cyloss {threads}t"], t[f"mse_loss cyloss {threads}t"], t[f"huber_loss sklearn {threads}t"]
+        print(f"{dt}: " + " ".join(f"{k} {v:.2f} ms" for k, v in t.items())
+              + f" | sklearn / cyloss huber {sk / huber:.2f}x, sklearn / cyloss mse (floor) {sk / mse:.2f}x")
+    W.cyloss.set_num_threads(0)
+
+
+if __name__ == "__main__":
+    main()

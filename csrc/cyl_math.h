@@ -52,9 +52,9 @@ CYL_INLINE double cyl_u2d(uint64_t u) { union { double f; uint64_t u; } v; v.u =
  * folds exp() of the bounds and rebuilds each clamp as compares and blends after the
  * polynomial (9 instructions per vector), while bounds it cannot see stay one vmaxps and
  * one vminps (NaN passes both: x < lo ? lo : x is maxps(lo, x)).  Measured (gcc -O3,
- * AVX2; a loop g = exp(r) - y, h = exp(r) over 4096 L1-resident elements): float32
- * 38.6 -> 28.6 instructions and 17.6 -> 12.6 cycles per 8 elements (with the minimax
- * polynomial below), float64 48 -> 38 instructions and 22 -> 20 cycles per 4. */
+ * AVX2; a loop g = exp(r) - y, h = exp(r) over 4096 L1-resident elements, with the
+ * minimax polynomial and the AND below): float32 38.6 -> 29.6 instructions per 8
+ * elements, cycles -15..-25%; float64 48 -> 39 instructions per 4, cycles -10..-18%. */
 extern const float cyl_exp_lim_f32[2];
 extern const double cyl_exp_lim_f64[2];
 /* All ones, also in memory: the result passes through an AND with it, so that the

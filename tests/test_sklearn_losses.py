@@ -2,6 +2,8 @@
 sklearn._loss module (loss, gradient and Hessian, with and without sample weights, float32
 and float64), checked against sklearn itself when it is installed, and the y-domain errors.
 """
+import math
+
 import numpy as np
 import pytest
 
@@ -146,15 +148,15 @@ def test_y_outside_the_domain(call, bad, msg):
 
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("name,kw,good,bad", [
-    ("half_poisson_loss", {}, 1.0, -1.0),
-    ("half_gamma_loss", {}, 1.0, 0.0),
-    ("half_tweedie_loss", {"power": 1.5}, 1.0, -0.5),
-    ("half_tweedie_loss", {"power": 3.0}, 1.0, 0.0),
-    ("half_tweedie_loss_identity", {"power": 2.5}, 1.0, -2.0),
-    ("exponential_loss", {}, 1.0, 2.0),
+@pytest.mark.parametrize("name,kw,good,bad,loss_at_1", [  # loss_at_1: sklearn's loss at r = y = 1
+    ("half_poisson_loss", {}, 1.0, -1.0, math.e - 1.0),
+    ("half_gamma_loss", {}, 1.0, 0.0, 1.0 + 1.0 / math.e),
+    ("half_tweedie_loss", {"power": 1.5}, 1.0, -0.5, 2.0 * math.exp(0.5) + 2.0 * math.exp(-0.5)),
+    ("half_tweedie_loss", {"power": 3.0}, 1.0, 0.0, -math.exp(-1.0) + 0.5 * math.exp(-2.0)),
+    ("half_tweedie_loss_identity", {"power": 2.5}, 1.0, -2.0, 0.0),
+    ("exponential_loss", {}, 1.0, 2.0, 1.0 / math.e),
 ])
-def test_domain_checked_across_blocks(name, kw, good, bad, dtype, threads):
+def test_domain_checked_across_blocks(name, kw, good, bad, loss_at_1, dtype, threads):
     """The domain is checked block by block inside the kernel (8192 elements a block): the
     error names the first offending position whichever block it is in, with bad values in
     several blocks, on one thread and on two, with and without the gradient."""
@@ -168,9 +170,8 @@ def test_domain_checked_across_blocks(name, kw, good, bad, dtype, threads):
             for extra in ({}, {"return_hessian": True, "return_loss": False, "reduction": "sum"}):
                 with pytest.raises(ValueError, match=rf"y\[{positions[0]}\] = {float(bad)} is outside"):
                     fn(raw, y, **kw, **extra)
-        y = np.full(n, good, dtype)  # no bad value: no error, the loss of n equal elements
-        want = float(fn(raw[:1], y[:1], **kw, reduction="sum"))
-        np.testing.assert_allclose(fn(raw, y, **kw, reduction="mean"), want, rtol=1e-5)
+        y = np.full(n, good, dtype)  # no bad value: no error, the mean of n equal losses
+        np.testing.assert_allclose(fn(raw, y, **kw, reduction="mean"), loss_at_1, rtol=1e-5, atol=1e-6)
 
 
 def test_domain_edges_and_nan_are_not_errors():
