@@ -43,6 +43,10 @@ else:
     # -funroll-loops: the exp loops run 1.6x faster unrolled (measured, AVX2).
     cflags += ["-std=gnu11", "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math", "-funroll-loops",
                "-fvisibility=hidden"]
+    # -g0: no debug information in the release build (Python's own CFLAGS carry -g): the
+    # extension was 80 MB with it and 13 MB of code, and the kernels compile faster without
+    if not DEBUG:
+        cflags.append("-g0")
     if NATIVE:
         cflags.append("-march=native")
 

@@ -95,6 +95,7 @@
 #undef CYL_G_TWI1
 #undef CYL_G_TWI2
 #undef CYL_G_TWI
+#undef CYL_G_TWI15
 #undef CYL_G_PINBALL
 #undef CYL_G_EXP
 #undef CYL_SPEC_L

@@ -15,7 +15,8 @@
  *                        g = e (e - y), h = e (2 e - y); p = 1: Poisson; p = 2: Gamma
  *   Tweedie p (identity) r^(2-p)/(2-p) - y r^(1-p)/(1-p) + max(y,0)^(2-p)/((1-p)(2-p));
  *                        g = r^-p (r - y); h = r^-p ((1-p) + p y / r); p = 0: 0.5 (r - y)^2;
- *                        p = 1: y log(y/r) + r - y (r if y = 0); p = 2: log(r/y) + y/r - 1
+ *                        p = 1: y log(y/r) + r - y (r if y = 0); p = 2: log(r/y) + y/r - 1;
+ *                        p = 1.5: r^-1.5 = (1/r) / sqrt(r), no log or exp
  *   pinball q            q (y - r) if y >= r else (1-q) (r - y); g = -q if y >= r else 1-q; h = 1
  *   exponential          y exp(-r) + (1-y) exp(r); g = -y exp(-r) + (1-y) exp(r); h = the loss
  * computed in T with the library's exp and log (pow through them). */
@@ -29,6 +30,7 @@
 #define CYL_G_TWI 7
 #define CYL_G_PINBALL 8
 #define CYL_G_EXP 9
+#define CYL_G_TWI15 10   /* identity link p = 1.5 (the default power of sklearn, xgboost, lightgbm) */
 
 CYL_INLINE T CYL_FN(glm_elem)(ptrdiff_t i, const T *raw, const T *y, const T *w, T p, T gs, T *loss, T *grad,
                               T *hess, const int KIND, const int HW, const int HG, const int HH, const int HL)
@@ -78,6 +80,17 @@ CYL_INLINE T CYL_FN(glm_elem)(ptrdiff_t i, const T *raw, const T *y, const T *w,
         l += yi > 0 ? EXP(((T)2 - p) * LOG(yi)) * ((T)1 / (((T)1 - p) * ((T)2 - p))) : (T)0;
         g = tp * (r - yi);
         h = tp * (((T)1 - p) + p * yi / r);
+    } else if (KIND == CYL_G_TWI15) {
+        /* the formulas of CYL_G_TWI at p = 1.5 with r^-1.5 = (1/r) / sqrt(r): two divisions and
+         * a square root, each correctly rounded, instead of a log, an exp and a division (the
+         * same special values at r = +-0, +inf, NaN and r < 0) */
+        const T ir = (T)1 / r;
+        const T tp = ir / SQRT(r); /* r^(-p) */
+        const T t1 = r * tp;       /* r^(1-p); r t1 = r^(2-p) is NaN at r = 0 and inf, as sklearn's */
+        l = r * t1 * (T)2 + yi * t1 * (T)2;
+        l += yi > 0 ? SQRT(yi) * (T)-4 : (T)0; /* y^(2-p) / ((1-p)(2-p)) */
+        g = tp * (r - yi);
+        h = tp * ((T)-0.5 + (T)1.5 * (yi * ir));
     } else if (KIND == CYL_G_PINBALL) {
         const int up = yi >= r;
         l = up ? p * (yi - r) : ((T)1 - p) * (r - yi);
@@ -158,6 +171,7 @@ static void CYL_FN(g_twi0_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_G
 static void CYL_FN(g_twi1_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TWI1)
 static void CYL_FN(g_twi2_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TWI2)
 static void CYL_FN(g_twi_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TWI)
+static void CYL_FN(g_twi15_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_TWI15)
 static void CYL_FN(g_pinball_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_PINBALL)
 static void CYL_FN(g_exp_block)(void *vctx, ptrdiff_t b_, void *scratch_) CYL_GLM_BLOCK(CYL_G_EXP)
 #undef CYL_GLM_BLOCK
@@ -190,7 +204,7 @@ int CYL_FN(glm_loss_grad_hess)(int kind, ptrdiff_t n, const T *raw, const T *y, 
               : p == 2 ? CYL_FN(g_gamma_block) : CYL_FN(g_tw_block);
         else
             f = p == 0 ? CYL_FN(g_twi0_block) : p == 1 ? CYL_FN(g_twi1_block)
-              : p == 2 ? CYL_FN(g_twi2_block) : CYL_FN(g_twi_block);
+              : p == 2 ? CYL_FN(g_twi2_block) : p == 1.5 ? CYL_FN(g_twi15_block) : CYL_FN(g_twi_block);
         break;
     case CYL_PINBALL:
         if (!(p > 0 && p < 1)) return CYL_ERR_ARG;

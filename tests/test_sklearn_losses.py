@@ -193,3 +193,36 @@ def test_domain_edges_and_nan_are_not_errors():
 def test_bad_parameters(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_tweedie_identity_default_power_edges(dtype):
+    """power=1.5 (the default of sklearn, xgboost and LightGBM) has its own kernel, r^-1.5
+    as (1/r) / sqrt(r): against sklearn's formulas in float64 NumPy over a wide range of r and
+    at r = 0, -0, inf, NaN and r < 0 (NaN / inf where the formulas give them), 1 and 2
+    threads."""
+    p = 1.5
+    r = np.array([0.0, -0.0, np.inf, np.nan, -1.0, 1e-30, 1e-20, 1e-6, 0.3, 1.0, 7.0, 1e6, 1e20, 1e30], dtype)
+    if dtype == np.float32:
+        r = r[np.isnan(r) | (np.abs(r) == 0) | np.isinf(r) | ((np.abs(r) > 1e-25) & (np.abs(r) < 1e25))]
+    rr = np.repeat(r, 3)
+    y = np.tile(np.array([0.0, 1.0, 2.5], dtype), len(r))
+    r64, y64 = rr.astype(np.float64), y.astype(np.float64)
+    with np.errstate(all="ignore"):
+        tp = r64 ** -p
+        t1 = r64 ** (1 - p)  # sklearn's closs_half_tweedie_identity: r^(2-p) as r * r^(1-p)
+        want_l = r64 * t1 / (2 - p) - y64 * t1 / (1 - p) + np.where(y64 > 0, y64 ** (2 - p) / ((1 - p) * (2 - p)), 0.0)
+        want_g = tp * (r64 - y64)
+        want_h = tp * ((1 - p) + p * y64 / r64)
+    for threads in (1, 2):
+        with cyloss.num_threads(threads), np.errstate(all="ignore"):
+            l, g, h = cyloss.half_tweedie_loss_identity(rr, y, power=p, reduction="none", return_hessian=True)
+        for what, got, want in (("loss", l, want_l), ("grad", g, want_g), ("hess", h, want_h)):
+            assert got.dtype == dtype
+            with np.errstate(over="ignore"):
+                want = want.astype(dtype).astype(np.float64)  # beyond float32's range: inf
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=what)
+            fin = np.isfinite(want)
+            np.testing.assert_array_equal(got[~fin & ~np.isnan(want)], want[~fin & ~np.isnan(want)], err_msg=what)
+            np.testing.assert_allclose(got[fin], want[fin], rtol=4e-6 if dtype == np.float32 else 1e-13,
+                                       atol=0, err_msg=what)

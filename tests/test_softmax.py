@@ -674,3 +674,37 @@ def test_row_classes_in_one_call(dtype, c, rng):
     loss = cyloss.cross_entropy(x, t, reduction="none")
     want = ref.cross_entropy(x64, t, reduction="none")[0]
     assert_close(loss, want, dtype, scale=big, what="cross_entropy")
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=FLOAT_IDS)
+@pytest.mark.parametrize("c", [65, 71, 80, 1000, 1003])
+@pytest.mark.parametrize("special", ["nan", "inf", "-inf", "huge"])
+def test_next_row_statistics(dtype, c, special, rng):
+    """Rows of the row path (C > 64) are classified one by one from their statistics
+    (rows.h, row_exp): a special value anywhere in a row between normal rows (the first or
+    last element, the vector tail, the middle) sends that row, and only it, to its class, the
+    rows around it unchanged; any scheme that gathers a row's statistics while the previous
+    row is computed must keep this.  Against the float64 reference."""
+    big = 1e30 if dtype == np.float32 else 1e300
+    value = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf, "huge": big}[special]
+    for pos in sorted({0, c - 1, c - 2, c - 9, c - 17, c // 2}):
+        x = rng.normal(0, 3, (5, c)).astype(dtype)
+        x[2, pos] = value
+        x64 = x.astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            want_p = ref.softmax(x64)
+            want_lp = ref.log_softmax(x64)
+            want_lse = ref.logsumexp(x64, axis=1)
+        t = np.full(5, (pos + 1) % c)
+        with np.errstate(invalid="ignore", over="ignore"):
+            want_ce = ref.cross_entropy(x64, t, reduction="none")[0]
+        scale = big if special == "huge" else _scale(np.where(np.isfinite(x64), x64, 0))
+        what = f"{special} at {pos}"
+        assert_close(cyloss.softmax(x), want_p, dtype, what="softmax " + what)
+        assert_close(cyloss.log_softmax(x), want_lp, dtype, scale=scale, what="log_softmax " + what)
+        assert_close(cyloss.logsumexp(x, axis=1), want_lse, dtype, scale=scale, what="logsumexp " + what)
+        assert_close(cyloss.cross_entropy(x, t, reduction="none"), want_ce, dtype, scale=scale,
+                     what="cross_entropy " + what)
+        # the rows around it as when computed alone
+        for i in (1, 3):
+            np.testing.assert_array_equal(cyloss.softmax(x)[i], cyloss.softmax(x[i:i + 1])[0])
