@@ -6,7 +6,8 @@ Environment switches:
                     runs the tests against such a build; not for distribution).
   CYLOSS_SANITIZE_ONLY=avx512|avx2|baseline  with CYLOSS_SANITIZE: only that CPU target's
                     kernels are instrumented (the one the sanitized tests run, CYLOSS_CPU); the
-                    others compile at -O0 without sanitizers, to save build time.
+                    targets above it are not built (CYL_NO_AVX512 / CYL_NO_AVX2) and the ones
+                    below compile at -O0 without sanitizers, to save build time.
   CYLOSS_NATIVE=1   add -march=native (a build for this machine only; never for
                     wheels that are distributed).
   CYLOSS_NO_THREADS=1  build without the thread pool (kernels run serially on the
@@ -73,7 +74,11 @@ elif sys.platform != "win32":
     cflags.append("-pthread")
     link_args.append("-pthread")
 if SANITIZE:
-    san = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer", "-g"]
+    # without UBSan's pointer-overflow check (a pointer + offset wrapping around the address
+    # space; ASan checks every access itself): kernels_avx2.c took 591 s at -O1 with it and 215 s
+    # without (measured here), the rest of -fsanitize=undefined costs 133 s
+    san = ["-fsanitize=address,undefined", "-fno-sanitize=pointer-overflow", "-fno-sanitize-recover=undefined",
+           "-fno-omit-frame-pointer", "-g"]
     # -O1: kernels_avx512.c instrumented took 252 s at -O3 and 88 s at -O1 (measured; the
     # whole stage's time varies with the machine's load); the sanitizers check the same loads
     # and stores (the hand-written vector code is intrinsics either way)
@@ -81,6 +86,13 @@ if SANITIZE:
         cflags = ["-O1" if f == "-O3" else f for f in cflags]
     cflags += san
     link_args += san
+    # the targets above the instrumented one never run in the sanitized tests (CYLOSS_CPU sets
+    # a limit): not built (kernels_avx512.c took 133 s at -O0 here); the ones below stay, at -O0,
+    # for the dispatch's fallback
+    if SANITIZE_ONLY == "avx2":
+        macros.append(("CYL_NO_AVX512", "1"))
+    elif SANITIZE_ONLY == "baseline":
+        macros.append(("CYL_NO_AVX2", "1"))
 
 # the kernel families cyl_kernels_body.h includes (csrc/*.h other than the shared headers)
 KERNEL_FAMILIES = [f"csrc/{name}.h" for name in (
@@ -119,9 +131,28 @@ class build_ext(_build_ext):
     """build_ext compiling the extension's C files in parallel, one compiler process per CPU
     (at most one per file): the Cython module and the three CPU targets' kernel files each take
     a minute or more at -O3, and the extension is one link of them.  CYLOSS_BUILD_JOBS=1 (or
-    any count) overrides the number of processes."""
+    any count) overrides the number of processes.  A release build with GCC also writes each
+    object's stack frames (-fstack-usage: a .su file beside the .o, nothing in the extension),
+    which tools/check_stack.py --su-dir checks without a build of its own."""
+
+    def accepts(self, flag):
+        """Whether the C compiler compiles an empty file with FLAG, silently."""
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "probe.c")
+            with open(src, "w") as fh:
+                fh.write("int cyl_probe(void) { return 0; }\n")
+            try:
+                self.compiler.compile([src], output_dir=d, extra_postargs=[flag, "-Werror"])
+            except Exception:
+                return False
+            return True
 
     def build_extensions(self):
+        if (not DEBUG and not SANITIZE and self.compiler.compiler_type == "unix"
+                and self.accepts("-fstack-usage")):
+            for e in self.extensions:
+                e.extra_compile_args = e.extra_compile_args + ["-fstack-usage"]
         serial = self.compiler.compile
         jobs = int(os.environ.get("CYLOSS_BUILD_JOBS", "0") or 0) or (os.cpu_count() or 1)
 

@@ -21,7 +21,7 @@ target=$( (cd / && python -c "import cyloss; print(cyloss._core.cpu_target())") 
 case "$target" in
     avx512|avx2|baseline)
         export CYLOSS_SANITIZE_ONLY=$target CYLOSS_CPU=$target
-        echo "== sanitizer build (CYLOSS_SANITIZE=1) in $work: target $target instrumented, the others at -O0" ;;
+        echo "== sanitizer build (CYLOSS_SANITIZE=1) in $work: target $target instrumented, those below at -O0, those above not built" ;;
     *)
         echo "== sanitizer build (CYLOSS_SANITIZE=1) in $work: every CPU target instrumented" ;;
 esac
