@@ -55,6 +55,7 @@ int CYL_FN(bce_logits_loss_grad_hess)(ptrdiff_t n, const T *x, const T *y, const
 {
     if (hess && !grad) return CYL_ERR_ARG;
     CYL_FN(ew_ctx) k = {x, y, weight, pos_weight, loss, grad, hess, NULL, (T)grad_scale, (T)0, n};
+    k.exp_bound = 1;
     return CYL_FN(ew_run)(&k, 8.0, CYL_FN(bce_logits_block), loss_sum);
 }
 
@@ -168,6 +169,7 @@ int CYL_FN(kl_div_loss_grad_hess)(ptrdiff_t n, const T *log_q, const T *t, int l
     if (hess && !grad) return CYL_ERR_ARG;
     /* log_target travels as a non-NULL pw (kl has no pos_weight) */
     CYL_FN(ew_ctx) k = {log_q, t, NULL, log_target ? log_q : NULL, loss, grad, hess, NULL, (T)grad_scale, (T)0, n};
+    k.exp_bound = log_target != 0; /* exp(target) per element */
     return CYL_FN(ew_run)(&k, 4.0, CYL_FN(kl_block), loss_sum);
 }
 
@@ -259,6 +261,7 @@ int CYL_FN(sigmoid_focal_loss_grad_hess)(ptrdiff_t n, const T *x, const T *t, do
     if (!(gamma >= 0) || !(alpha <= 1) || (hess && !grad)) return CYL_ERR_ARG;
     CYL_FN(ew_ctx) k = {x, t, NULL, NULL, loss, grad, hess, NULL, (T)grad_scale, (T)alpha, n};
     k.prm2 = (T)gamma;
+    k.exp_bound = 1;
     return CYL_FN(ew_run)(&k, 12.0, CYL_FN(focal_block), loss_sum);
 }
 

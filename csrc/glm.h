@@ -226,6 +226,10 @@ int CYL_FN(glm_loss_grad_hess)(int kind, ptrdiff_t n, const T *raw, const T *y, 
     }
     k.flags = dom;
     k.bad = badv;
+    /* the log-link losses and the exponential loss; the identity link's r^-p is an exp only
+     * at the powers without a kernel of their own */
+    k.exp_bound = f == CYL_FN(g_poisson_block) || f == CYL_FN(g_gamma_block) || f == CYL_FN(g_tw0_block) ||
+                  f == CYL_FN(g_tw_block) || f == CYL_FN(g_exp_block) || f == CYL_FN(g_twi_block);
     const int st = CYL_FN(ew_run)(&k, 8.0, f, loss_sum);
     ptrdiff_t bad = -1;
     if (badv) {

@@ -75,6 +75,7 @@ int CYL_FN(poisson_nll_loss_grad_hess)(ptrdiff_t n, const T *x, const T *t, int 
     if (hess && !grad) return CYL_ERR_ARG;
     CYL_FN(ew_ctx) k = {x, t, NULL, NULL, loss, grad, hess, NULL, (T)grad_scale, (T)eps, n};
     k.flags = flags;
+    k.exp_bound = (flags & CYL_NLL_LOG_INPUT) != 0;
     return CYL_FN(ew_run)(&k, 8.0, CYL_FN(poisson_nll_block), loss_sum);
 }
 

@@ -80,7 +80,9 @@ int CYL_FN(margin_loss_grad_hess)(int kind, ptrdiff_t n, const T *x1, const T *x
     if (hess && !grad) return CYL_ERR_ARG;
     CYL_FN(ew_ctx) k = {x1, y, NULL, NULL, loss, grad, hess, NULL, (T)grad_scale, (T)margin, n};
     switch (kind) {
-    case CYL_SOFT_MARGIN: return CYL_FN(ew_run)(&k, 8.0, CYL_FN(soft_margin_block), loss_sum);
+    case CYL_SOFT_MARGIN:
+        k.exp_bound = 1;
+        return CYL_FN(ew_run)(&k, 8.0, CYL_FN(soft_margin_block), loss_sum);
     case CYL_HINGE_EMBEDDING: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(hinge_embedding_block), loss_sum);
     case CYL_MARGIN_RANKING:
         if (n > 0 && (!x2 || !y)) return CYL_ERR_ARG;

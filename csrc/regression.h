@@ -117,7 +117,9 @@ int CYL_FN(regression_loss_grad_hess)(int kind, ptrdiff_t n, const T *pred, cons
     case CYL_L1: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(l1_block), loss_sum);
     case CYL_HUBER: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(huber_block), loss_sum);
     case CYL_SMOOTH_L1: return CYL_FN(ew_run)(&k, 1.0, CYL_FN(smooth_l1_block), loss_sum);
-    case CYL_LOG_COSH: return CYL_FN(ew_run)(&k, 8.0, CYL_FN(log_cosh_block), loss_sum);
+    case CYL_LOG_COSH:
+        k.exp_bound = 1;
+        return CYL_FN(ew_run)(&k, 8.0, CYL_FN(log_cosh_block), loss_sum);
     case CYL_PSEUDO_HUBER: return CYL_FN(ew_run)(&k, 4.0, CYL_FN(pseudo_huber_block), loss_sum);
     default: return CYL_ERR_ARG;
     }
